@@ -1,0 +1,51 @@
+"""Developer sessions: `nox -s tests lint typecheck`, and the lowest supported versions."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.reuse_existing_virtualenvs = True
+
+ROOT = Path(__file__).parent
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole test suite (what `.ci/run` runs)."""
+    session.install("-e", ".[dev]")
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session(name="tests_lowest")
+def tests_lowest(session: nox.Session) -> None:
+    """The test suite against the lowest version of every dependency pyproject allows."""
+    lowest = [
+        re.sub(r">=", "==", requirement)
+        for requirement in PYPROJECT["project"]["dependencies"]
+        if ">=" in requirement
+    ]
+    session.install("-e", ".[dev]")
+    session.install(*lowest)
+    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff (lint and format check) and the import contracts."""
+    session.install("-e", ".[test]")
+    session.run("ruff", "check", "src", "tests", "noxfile.py", "bench")
+    session.run("ruff", "format", "--check", "src", "tests", "noxfile.py", "bench")
+    session.run("lint-imports")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on src/."""
+    session.install("-e", ".[dev]")
+    session.run("mypy")

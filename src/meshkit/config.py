@@ -1,0 +1,188 @@
+"""One typed settings object, read only from ``MESHKIT_*`` environment variables.
+
+:class:`Settings` holds what the framework itself needs. Plugins contribute their own
+sections (subclasses of :class:`PluginSettings` with their own prefix) through the
+``meshkit_settings_classes`` hook; :meth:`Settings.section` loads one. A value that does
+not parse fails at start with a :class:`ConfigError` that names the variable.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import Any, ClassVar, Literal, TypeVar
+
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+SERVICE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+SECRET_FIELD = re.compile(r"(secret|password|token|key|url)$", re.IGNORECASE)
+
+
+class ConfigError(Exception):
+    """A ``MESHKIT_*`` variable is missing or malformed; the message names it."""
+
+
+class PluginSettings(BaseSettings):
+    """Base for settings sections that plugins contribute.
+
+    Set ``model_config = SettingsConfigDict(env_prefix="MESHKIT_<PLUGIN>_")``. Fields
+    typed ``SecretStr`` are masked by ``meshkit config``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MESHKIT_", extra="ignore", frozen=True)
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+class Settings(PluginSettings):
+    """The framework's settings; every field is ``MESHKIT_<FIELD>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="MESHKIT_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(
+        default=Path(".meshkit"),
+        description="Directory for embedded state: SQLite files, the embedded redis-server.",
+    )
+    host: str = Field(default="127.0.0.1", description="Interface the services listen on.")
+    redis_url: SecretStr | None = Field(
+        default=None,
+        description="Redis to use (redis:// or unix://). Unset: meshkit starts a private "
+        "redis-server under the data directory.",
+    )
+    mongodb_url: SecretStr | None = Field(
+        default=None,
+        description="MongoDB connection string. Unset: documents live in SQLite files under "
+        "the data directory.",
+    )
+    mongodb_database_prefix: str = Field(
+        default="meshkit_",
+        description="Each service stores its documents in the database <prefix><service>.",
+    )
+    log_level: LogLevel = Field(default="INFO", description="Minimum level of log lines.")
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="json: one JSON object a line; text: for humans."
+    )
+    plugins: str | None = Field(
+        default=None,
+        description="Comma-separated plugin names to load; unset loads every installed one.",
+    )
+    max_body_size: int = Field(
+        default=1024 * 1024,
+        gt=0,
+        description="Largest request body accepted, in bytes (413 problem beyond it).",
+    )
+    shutdown_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds to drain in-flight requests on SIGINT/SIGTERM.",
+    )
+
+    port_suffix: ClassVar[str] = "_PORT"
+    _environ: dict[str, str] = PrivateAttr(default_factory=dict)
+    _sections: dict[type[BaseSettings], BaseSettings] = PrivateAttr(default_factory=dict)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @cached_property
+    def plugin_names(self) -> frozenset[str] | None:
+        """The ``MESHKIT_PLUGINS`` allow-list, or ``None`` when every plugin may load."""
+        if self.plugins is None or not self.plugins.strip():
+            return None
+        return frozenset(name.strip() for name in self.plugins.split(",") if name.strip())
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Load from ``environ`` (default ``os.environ``); raise :class:`ConfigError`.
+
+        The ``MESHKIT_*`` variables are kept, so per-service ports
+        (``MESHKIT_<SERVICE>_PORT``, one per installed service) come from the same source.
+        """
+        source = dict(os.environ if environ is None else environ)
+        settings = load_section(cls, source)
+        settings._environ = {
+            k.upper(): v for k, v in source.items() if k.upper().startswith("MESHKIT_")
+        }
+        return settings
+
+    def port_for(self, service: str, default: int) -> int:
+        """The port of ``service``: ``MESHKIT_<SERVICE>_PORT`` or its declared default."""
+        var = f"MESHKIT_{service.upper()}{self.port_suffix}"
+        raw = self._environ.get(var)
+        if raw is None or raw.strip() == "":
+            return default
+        try:
+            port = int(raw)
+        except ValueError:
+            raise ConfigError(f"{var}: expected a port number, got {raw!r}") from None
+        if not 0 <= port <= 65535:
+            raise ConfigError(f"{var}: port must be between 0 and 65535, got {port}")
+        return port
+
+    def section(self, cls: type[S]) -> S:
+        """Load (once) and return a plugin's settings section."""
+        if cls not in self._sections:
+            self._sections[cls] = load_section(cls, self._environ or None)
+        loaded = self._sections[cls]
+        assert isinstance(loaded, cls)
+        return loaded
+
+
+def env_var_of(cls: type[BaseSettings], field: str) -> str:
+    """The environment variable that sets ``field`` of ``cls``."""
+    prefix = str(cls.model_config.get("env_prefix", ""))
+    return f"{prefix}{field}".upper()
+
+
+def load_section(cls: type[S], environ: Mapping[str, str] | None = None) -> S:
+    """Instantiate a settings class, turning validation errors into :class:`ConfigError`."""
+    try:
+        if environ is None:
+            return cls()
+        prefix = str(cls.model_config.get("env_prefix", "")).upper()
+        values = {
+            key[len(prefix) :].lower(): value
+            for key, value in environ.items()
+            if key.upper().startswith(prefix) and key[len(prefix) :].lower() in cls.model_fields
+        }
+        return cls.model_validate(values)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            shown = error.get("input")
+            got = f" (got {shown!r})" if isinstance(shown, str | int | float) else ""
+            problems.append(f"{env_var_of(cls, field)}: {error['msg']}{got}")
+        raise ConfigError("; ".join(problems)) from None
+
+
+def describe(settings: BaseSettings) -> Iterator[tuple[str, str, str]]:
+    """Yield ``(variable, shown value, description)`` with every secret masked."""
+    cls = type(settings)
+    for name, field in cls.model_fields.items():
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            shown = "********" if value.get_secret_value() else ""
+        elif value is None:
+            shown = ""
+        elif SECRET_FIELD.search(name) and isinstance(value, str) and value:
+            shown = "********"
+        else:
+            shown = str(value)
+        yield env_var_of(cls, name), shown, field.description or ""
+
+
+def reference(cls: type[BaseSettings]) -> Iterator[tuple[str, str, str]]:
+    """Yield ``(variable, default, description)`` of every field, for the docs table."""
+    for name, field in cls.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        shown = "" if default is None else str(default)
+        yield env_var_of(cls, name), shown, field.description or ""

@@ -1,0 +1,105 @@
+"""Every hook a meshkit plugin can implement.
+
+Plugins are pluggy plugins registered through the ``meshkit`` entry point group; the
+five built-in services use the same mechanism. Hooks are synchronous and return data;
+where a hook must do I/O it returns an awaitable and says so. Every hook here is
+documented in ``docs/plugins.md`` (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from meshkit.config import PluginSettings
+    from meshkit.http.middleware import Middleware
+    from meshkit.http.routing import Handler
+    from meshkit.service import Service
+
+PROJECT = "meshkit"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def meshkit_services() -> Sequence[type[Service]]:
+    """Register service classes.
+
+    :return: the :class:`~meshkit.service.Service` subclasses this plugin provides.
+
+    Results of all plugins are combined. When two plugins register a service of the
+    same name, the one called first wins; built-in services are ``trylast``, so a
+    plugin can replace one by registering its own class under the same name.
+    """
+
+
+@hookspec
+def meshkit_routes(service: Service) -> Sequence[Handler]:
+    """Add HTTP routes to a service.
+
+    :param service: the service whose app is being built; check ``service.name`` and
+        return ``[]`` for services this plugin does not extend.
+    :return: handlers decorated with :func:`meshkit.route` (or ``get``/``post``/…).
+        They are bound and validated like the service's own routes; a parameter
+        annotated with the service class receives the service instance.
+    """
+
+
+@hookspec
+def meshkit_middlewares(service: Service) -> Sequence[Middleware]:
+    """Add aiohttp middlewares to a service.
+
+    :param service: the service whose app is being built.
+    :return: ``@web.middleware`` functions. They run inside meshkit's edge
+        middleware, so problems they raise become problem documents and their
+        requests are logged, counted and carry a request id.
+    """
+
+
+@hookspec
+def meshkit_startup(service: Service) -> Awaitable[None] | None:
+    """React to a service having started.
+
+    Called after the service's store and Redis are connected and its own
+    ``lifespan`` set-up ran, before it accepts requests.
+
+    :param service: the service that started.
+    :return: ``None``, or an awaitable that is awaited (for plugins that do I/O).
+        An exception aborts the start.
+    """
+
+
+@hookspec
+def meshkit_shutdown(service: Service) -> Awaitable[None] | None:
+    """React to a service stopping.
+
+    Called after in-flight requests drained and before the service's own tear-down
+    and the closing of its store.
+
+    :param service: the service that is stopping.
+    :return: ``None``, or an awaitable that is awaited. Exceptions are logged, and
+        the shutdown goes on.
+    """
+
+
+@hookspec
+def meshkit_settings_classes() -> Sequence[type[PluginSettings]]:
+    """Contribute settings sections.
+
+    :return: :class:`~meshkit.config.PluginSettings` subclasses, each with its own
+        ``env_prefix`` (``MESHKIT_<PLUGIN>_``). They are validated at start (a bad
+        value stops the process with the variable named), shown by ``meshkit config``
+        with secrets masked, and loaded with ``service.settings.section(cls)``.
+    """
+
+
+def all_hooks() -> dict[str, Any]:
+    """Name → function of every hook specification in this module."""
+    return {
+        name: value
+        for name, value in globals().items()
+        if name.startswith("meshkit_") and callable(value)
+    }

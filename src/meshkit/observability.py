@@ -1,0 +1,116 @@
+"""JSON logs that carry request ids, and the Prometheus metrics every service exports.
+
+Logging is configured once per process (:func:`configure_logging`); every record gets
+the current request id and service from context variables, so a line written deep in
+a handler can be joined with the access-log line of its request. Nothing here ever
+logs bodies, headers or settings marked secret.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import sys
+from typing import Any, TextIO
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from pythonjsonlogger.json import JsonFormatter
+
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "meshkit_request_id", default=None
+)
+service_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "meshkit_service", default=None
+)
+
+REDACTED = "[redacted]"
+SENSITIVE_KEYS = frozenset(
+    {"password", "token", "access_token", "refresh_token", "authorization", "secret", "api_key"}
+)
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class ContextFilter(logging.Filter):
+    """Adds ``request_id`` and ``service`` to every record and redacts sensitive extras."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Annotate ``record``; never drops it."""
+        if getattr(record, "request_id", None) is None:
+            record.request_id = request_id_var.get()
+        if getattr(record, "service", None) is None:
+            record.service = service_var.get()
+        for key in SENSITIVE_KEYS & set(vars(record)):
+            setattr(record, key, REDACTED)
+        return True
+
+
+def configure_logging(level: str = "INFO", fmt: str = "json", stream: TextIO | None = None) -> None:
+    """Send every ``meshkit`` and ``aiohttp`` record to ``stream`` as JSON or text lines.
+
+    Idempotent: calling it again replaces the handler (the CLI calls it once the
+    settings are known).
+    """
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.addFilter(ContextFilter())
+    if fmt == "json":
+        handler.setFormatter(
+            JsonFormatter(
+                "{asctime}{levelname}{name}{message}",
+                style="{",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+                datefmt="%Y-%m-%dT%H:%M:%S%z",
+            )
+        )
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)-7s %(service)s %(name)s: %(message)s")
+        )
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        if getattr(existing, "_meshkit", False):
+            root.removeHandler(existing)
+    handler._meshkit = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+class HttpMetrics:
+    """Request count, latency and in-flight gauge of one service, in its own registry.
+
+    Each service has its own :class:`CollectorRegistry` so that several services in one
+    process export only their own figures on their own ``/metrics``.
+    """
+
+    def __init__(self, service: str, registry: CollectorRegistry | None = None) -> None:
+        self.service = service
+        self.registry = registry or CollectorRegistry()
+        self.requests = Counter(
+            "meshkit_http_requests",
+            "HTTP requests served, by route template and status.",
+            ["service", "method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "meshkit_http_request_duration_seconds",
+            "Time from receiving a request to its response, by route template.",
+            ["service", "method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.in_flight = Gauge(
+            "meshkit_http_requests_in_flight",
+            "Requests being handled right now.",
+            ["service"],
+            registry=self.registry,
+        )
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one finished request."""
+        self.requests.labels(self.service, method, route, str(status)).inc()
+        self.latency.labels(self.service, method, route).observe(seconds)
+
+
+def log_fields(**fields: Any) -> dict[str, Any]:
+    """``extra=`` for a log call, with sensitive keys redacted."""
+    return {key: REDACTED if key in SENSITIVE_KEYS else value for key, value in fields.items()}

@@ -1,0 +1,131 @@
+"""The service base: a plain class that declares what it serves and what it needs.
+
+A service names itself, picks a default port, declares routes with the
+:mod:`meshkit.http` decorators and lists the dependencies it needs (``store``,
+``redis``). The runtime injects those before :meth:`Service.lifespan` runs, and the app
+factory (:mod:`meshkit.app`) adds health, readiness, metrics and OpenAPI to every
+service, so a service only writes its own domain.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from meshkit.config import Settings
+from meshkit.http.routing import ROUTE_ATTR, RouteSpec
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from meshkit.observability import HttpMetrics
+    from meshkit.store import Document, Store
+
+Need = Literal["store", "redis"]
+SERVICE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+class ServiceNotStarted(RuntimeError):
+    """A dependency was used before the runtime injected it, or was never declared."""
+
+
+class Service:
+    """Base class of every meshkit service (built-in or from a plugin).
+
+    Subclasses set the class attributes below and declare routes as decorated methods.
+    One instance serves one process; its dependencies are available from
+    :meth:`lifespan` on.
+    """
+
+    name: ClassVar[str]
+    """Unique lower-case name; also the CLI name and the ``MESHKIT_<NAME>_PORT`` variable."""
+    default_port: ClassVar[int]
+    """Port used when ``MESHKIT_<NAME>_PORT`` is not set."""
+    title: ClassVar[str] = ""
+    """Human title of the OpenAPI document."""
+    description: ClassVar[str] = ""
+    """What the service does, for ``meshkit services`` and the OpenAPI document."""
+    version: ClassVar[str] = "0.1.0"
+    """Version of the service's API (OpenAPI ``info.version``)."""
+    needs: ClassVar[frozenset[Need]] = frozenset({"store", "redis"})
+    """Dependencies the runtime must provide; readiness checks exactly these."""
+    documents: ClassVar[tuple[type[Document], ...]] = ()
+    """Document classes whose collections and indexes are ensured at start."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.draining = False
+        self._store: Store | None = None
+        self._redis: Redis | None = None
+        self._metrics: HttpMetrics | None = None
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if inspect.isabstract(cls) or "name" not in cls.__dict__:
+            return
+        if not SERVICE_NAME.match(cls.name):
+            raise ValueError(f"service name {cls.name!r} must match {SERVICE_NAME.pattern}")
+
+    @property
+    def port(self) -> int:
+        """The port from ``MESHKIT_<NAME>_PORT`` or :attr:`default_port`."""
+        return self.settings.port_for(self.name, self.default_port)
+
+    @property
+    def store(self) -> Store:
+        """This service's own document store (its own SQLite file or Mongo database)."""
+        if self._store is None:
+            raise ServiceNotStarted(f"{self.name}: the store is not available (needs: store?)")
+        return self._store
+
+    @property
+    def redis(self) -> Redis:
+        """The process-wide Redis client."""
+        if self._redis is None:
+            raise ServiceNotStarted(f"{self.name}: Redis is not available (needs: redis?)")
+        return self._redis
+
+    @property
+    def metrics(self) -> HttpMetrics:
+        """The service's metrics; register further collectors on ``metrics.registry``."""
+        if self._metrics is None:
+            raise ServiceNotStarted(f"{self.name}: metrics exist once the app is built")
+        return self._metrics
+
+    def inject(
+        self,
+        *,
+        store: Store | None = None,
+        redis: Redis | None = None,
+        metrics: HttpMetrics | None = None,
+    ) -> None:
+        """Called by the app factory and runtime; services do not call it."""
+        if store is not None:
+            self._store = store
+        if redis is not None:
+            self._redis = redis
+        if metrics is not None:
+            self._metrics = metrics
+
+    def routes(self) -> list[RouteSpec]:
+        """The routes declared on this class and its bases, bound to this instance."""
+        found: dict[str, RouteSpec] = {}
+        for klass in reversed(type(self).__mro__):
+            for attr, value in vars(klass).items():
+                spec = getattr(value, ROUTE_ATTR, None)
+                if isinstance(spec, RouteSpec):
+                    found[attr] = spec.bound_to(getattr(self, attr))
+        return list(found.values())
+
+    async def lifespan(self) -> AsyncIterator[None]:
+        """Set up before serving, ``yield``, tear down after the last request.
+
+        Runs inside the app's ``cleanup_ctx`` after the store and Redis are injected.
+        Override as an async generator; the default does nothing.
+        """
+        yield
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} port={self.default_port}>"

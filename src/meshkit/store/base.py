@@ -1,0 +1,100 @@
+"""The document-store port every service uses; backends implement it."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from meshkit.store.document import Document
+from meshkit.store.errors import DocumentNotFound
+from meshkit.store.query import Sort
+
+D = TypeVar("D", bound=Document)
+
+
+@dataclass
+class Page(Generic[D]):
+    """One page of a ``find``; pass ``next_cursor`` as ``after`` for the next page."""
+
+    items: list[D] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+class Store(ABC):
+    """Typed documents in collections, with unique indexes and optimistic concurrency.
+
+    Every method is a coroutine; errors are the :mod:`meshkit.store.errors` problems.
+    """
+
+    @abstractmethod
+    async def ensure_indexes(self, models: Sequence[type[Document]]) -> None:
+        """Create the collections and declared indexes (idempotent)."""
+
+    @abstractmethod
+    async def insert(self, document: D) -> D:
+        """Store a new document; returns it with ``version`` 1.
+
+        :raises DuplicateKey: the id or a unique field is taken.
+        """
+
+    @abstractmethod
+    async def get(self, model: type[D], id: str) -> D | None:
+        """The document with ``id``, or ``None``."""
+
+    async def get_or_raise(self, model: type[D], id: str) -> D:
+        """The document with ``id``; :class:`DocumentNotFound` if there is none."""
+        found = await self.get(model, id)
+        if found is None:
+            raise DocumentNotFound(f"no {model.__name__} with id {id!r}")
+        return found
+
+    @abstractmethod
+    async def find(
+        self,
+        model: type[D],
+        where: Mapping[str, Any] | None = None,
+        *,
+        sort: Sequence[Sort] | None = None,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> Page[D]:
+        """Documents matching ``where``, in ``sort`` order (``id`` breaks ties).
+
+        ``where`` maps fields to a value (equality) or to operators ``$eq $ne $gt $gte
+        $lt $lte $in $nin``. Keyset pagination: ``after`` is a previous page's
+        ``next_cursor`` for the same query.
+
+        :raises InvalidQuery: unknown field, bad operator, limit outside 1..1000, or a
+            cursor from another query.
+        """
+
+    @abstractmethod
+    async def update(self, document: D) -> D:
+        """Replace a stored document if it is still at ``document.version``.
+
+        :return: the document with its version incremented.
+        :raises StaleVersion: it was changed since it was read.
+        :raises DocumentNotFound: it no longer exists.
+        :raises DuplicateKey: the change breaks a unique index.
+        """
+
+    @abstractmethod
+    async def delete(self, model: type[Document], id: str, *, version: int | None = None) -> bool:
+        """Delete by id; ``False`` if there was nothing to delete.
+
+        :raises StaleVersion: ``version`` is given and the stored one differs.
+        """
+
+    @abstractmethod
+    async def count(self, model: type[Document], where: Mapping[str, Any] | None = None) -> int:
+        """How many documents match ``where``."""
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Return if the backend answers; raise :class:`StoreError` otherwise."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release connections; idempotent."""

@@ -1,0 +1,128 @@
+"""pytest fixtures for meshkit services and plugins, installed as a pytest plugin.
+
+meshkit's own tests use exactly these, and so can plugin authors: a real
+``redis-server`` for the session (never a fake), settings pointing at a temporary data
+directory, and a factory that serves a service in-process through aiohttp's test client
+with chosen plugins.
+
+Fixtures: ``meshkit_redis_url`` (session), ``meshkit_settings``, ``meshkit_redis``,
+``service_client``. Helper: :func:`require_executable` for tests that need a system tool.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytest
+import pytest_asyncio
+from aiohttp.test_utils import TestClient
+from aiohttp.web import Application
+from redis.asyncio import Redis
+
+from meshkit.app import create_app
+from meshkit.config import Settings
+from meshkit.plugins import get_plugin_manager
+from meshkit.redis import EmbeddedRedis
+from meshkit.service import Service
+
+STRICT_ENV = ("CI", "MESHKIT_TEST_STRICT")
+
+
+class ServiceClientFactory(Protocol):
+    """Signature of the ``service_client`` fixture's factory."""
+
+    def __call__(
+        self,
+        service: type[Service] | Service,
+        *,
+        plugins: Iterable[tuple[str, object]] = (),
+        settings: Settings | None = None,
+    ) -> Awaitable[TestClient[Any, Application]]: ...
+
+
+def strict() -> bool:
+    """Whether a missing system tool must fail the test instead of skipping it (CI)."""
+    return any(os.environ.get(name, "").lower() in {"1", "true", "yes"} for name in STRICT_ENV)
+
+
+def require_executable(name: str) -> str:
+    """Path of ``name`` on PATH; skip the test when absent, fail under ``CI=true``."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed"
+        if strict():
+            pytest.fail(f"{message}, and CI requires it (.ci/run installs it)")
+        pytest.skip(message)
+    return path
+
+
+def make_settings(data_dir: Path, **env: str) -> Settings:
+    """Settings for a test: ``MESHKIT_DATA_DIR`` plus the given ``MESHKIT_*`` values."""
+    values = {"MESHKIT_DATA_DIR": str(data_dir), **env}
+    return Settings.from_env(values)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def meshkit_redis_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """URL of a real redis-server shared by the session (``MESHKIT_TEST_REDIS_URL`` wins)."""
+    external = os.environ.get("MESHKIT_TEST_REDIS_URL")
+    if external:
+        yield external
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    await server.start()
+    try:
+        yield server.url
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+def meshkit_settings(tmp_path: Path, meshkit_redis_url: str) -> Settings:
+    """Settings with a fresh data directory and the session's Redis."""
+    env = {"MESHKIT_REDIS_URL": meshkit_redis_url}
+    mongo = os.environ.get("MESHKIT_TEST_MONGODB_URL")
+    if mongo:
+        env["MESHKIT_MONGODB_URL"] = mongo
+        env["MESHKIT_MONGODB_DATABASE_PREFIX"] = f"meshkit_test_{tmp_path.name}_"
+    return make_settings(tmp_path, **env)
+
+
+@pytest_asyncio.fixture
+async def meshkit_redis(meshkit_redis_url: str) -> AsyncIterator[Redis]:
+    """A client of the session's Redis, emptied before the test."""
+    client: Redis = Redis.from_url(meshkit_redis_url)
+    await client.flushall()
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+def service_client(
+    aiohttp_client: Callable[[Application], Awaitable[TestClient[Any, Application]]],
+    meshkit_settings: Settings,
+) -> ServiceClientFactory:
+    """Serve a service in-process and return a test client for it.
+
+    ``plugins`` are ``(name, plugin)`` pairs registered instead of installed entry points,
+    so a test sees exactly the plugins it names.
+    """
+
+    async def make(
+        service: type[Service] | Service,
+        *,
+        plugins: Iterable[tuple[str, object]] = (),
+        settings: Settings | None = None,
+    ) -> TestClient[Any, Application]:
+        chosen = settings or meshkit_settings
+        pm = get_plugin_manager(chosen, plugins=plugins, load_entry_points=False)
+        instance = service(chosen) if isinstance(service, type) else service
+        return await aiohttp_client(create_app(instance, pm=pm))
+
+    return make
