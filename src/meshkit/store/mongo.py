@@ -35,6 +35,8 @@ from meshkit.store.query import (
     where_predicate,
 )
 
+SERVER_SELECTION_MS = 5000  # fail a call in 5 s when no server answers, not pymongo's 30 s
+
 
 def mongo_field(field: str) -> str:
     """Mongo's name for a field (``id`` is ``_id``)."""
@@ -63,7 +65,9 @@ class MongoStore(Store):
     @classmethod
     async def open(cls, url: str, database: str) -> MongoStore:
         """Connect to ``url`` and use ``database``."""
-        client: AsyncIOMotorClient[Any] = AsyncIOMotorClient(url, tz_aware=True)
+        client: AsyncIOMotorClient[Any] = AsyncIOMotorClient(
+            url, tz_aware=True, serverSelectionTimeoutMS=SERVER_SELECTION_MS
+        )
         return cls(AIOEngine(client=client, database=database))
 
     def _collection(self, model: type[Document]) -> Any:

@@ -152,7 +152,10 @@ class SQLiteStore(Store):
             )
             for index in model.indexes:
                 name = f"{model.collection}_{index.name}"
-                columns = ", ".join(expression(f) for f in index.fields)
+                # id ends every non-unique index: it is the tie-breaker of every sort,
+                # so ORDER BY <fields>, id is served by the index without a temp b-tree.
+                fields = index.fields if index.unique else (*index.fields, "id")
+                columns = ", ".join(expression(f) for f in fields)
                 unique = "UNIQUE " if index.unique else ""
                 await self._execute(
                     f'CREATE {unique}INDEX IF NOT EXISTS "{name}" ON {table} ({columns})'
