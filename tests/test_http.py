@@ -156,6 +156,16 @@ async def test_malformed_json(notes):
     assert body["type"] == PROBLEM_TYPE_PREFIX + "malformed-body"
 
 
+async def test_deeply_nested_json_is_refused_not_crashed(notes):
+    body = await problem(
+        await notes.post(
+            "/v1/notes", data=b"[" * 100_000, headers={"Content-Type": "application/json"}
+        ),
+        400,
+    )
+    assert body["type"] == PROBLEM_TYPE_PREFIX + "malformed-body"
+
+
 async def test_missing_body(notes):
     body = await problem(
         await notes.post("/v1/notes", headers={"Content-Type": "application/json"}), 422

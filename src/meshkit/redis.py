@@ -202,16 +202,26 @@ class EmbeddedRedis:
                     fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
                 else:
                     fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-                    if self._server_pid() is None and not await self._answers():
-                        # It died under its users (who reconnect): start a new one.
-                        await self._shutdown()
-                        self._pid = await self._spawn()
-                    else:
-                        self._pid = await self._wait_ready()
+                    self._pid = await self._join_or_replace()
             except BaseException:
                 os.close(fd)
                 raise
             self._users_fd = fd
+
+    async def _join_or_replace(self) -> int | None:
+        """Use the running server; if it died under its users (who reconnect), start anew.
+
+        A server killed a moment ago may still look alive, then die while we wait for
+        its PING: that too is a death to recover from, not a failure to start.
+        """
+        if self._server_pid() is not None or await self._answers():
+            try:
+                return await self._wait_ready()
+            except RedisUnavailable:
+                if self._server_pid() is not None:
+                    raise
+        await self._shutdown()
+        return await self._spawn()
 
     async def stop(self) -> None:
         """Stop being a user; the last one shuts the server down and waits for its exit."""

@@ -161,6 +161,8 @@ async def read_json(request: web.Request, limit: int) -> Any:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise MalformedBody(f"body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise MalformedBody("body is nested too deeply") from None
 
 
 def _query_values(request: web.Request, model: type[BaseModel]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 
 from meshkit.store.document import Document
 from meshkit.store.errors import DocumentNotFound
-from meshkit.store.query import Sort
+from meshkit.store.query import All, Sort, encode_document, make_cursor
 
 D = TypeVar("D", bound=Document)
 
@@ -20,6 +20,18 @@ class Page(Generic[D]):
 
     items: list[D] = field(default_factory=list)
     next_cursor: str | None = None
+
+
+def page_of(
+    model: type[D], fetched: list[D], limit: int, where: All, keys: tuple[Sort, ...]
+) -> Page[D]:
+    """The page for ``fetched`` (up to ``limit + 1`` documents: one more means more follow)."""
+    items = fetched[:limit]
+    if len(fetched) <= limit:
+        return Page(items)
+    last = items[-1]
+    position = {**encode_document(last), "id": last.id, "version": last.version}
+    return Page(items, make_cursor(model, where, keys, position))
 
 
 class Store(ABC):

@@ -27,6 +27,14 @@ class StaleVersion(Conflict):
     slug = "stale-version"
     title = "The resource was changed by someone else"
 
+    @classmethod
+    def of(cls, model: type, id: str, current: int, expected: int) -> StaleVersion:
+        """The error for a write against ``expected`` when ``current`` is stored."""
+        return cls(
+            f"{model.__name__} {id} is at version {current}, not {expected}",
+            extensions={"current_version": current},
+        )
+
 
 class DuplicateKey(Conflict):
     """An insert or update would break a unique index; ``fields`` names it (409)."""

@@ -18,7 +18,7 @@ from odmantic import AIOEngine
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from meshkit.store.base import D, Page, Store
+from meshkit.store.base import D, Page, Store, page_of
 from meshkit.store.document import Document
 from meshkit.store.errors import DuplicateKey, StaleVersion, StoreError
 from meshkit.store.query import (
@@ -30,7 +30,6 @@ from meshkit.store.query import (
     check_limit,
     cursor_predicate,
     encode_document,
-    make_cursor,
     sort_keys,
     where_predicate,
 )
@@ -140,13 +139,7 @@ class MongoStore(Store):
             ).to_list(length=limit + 1)
         except PyMongoError as exc:
             raise StoreError(f"MongoDB failed: {exc}") from exc
-        items = [self._load(model, row) for row in rows[:limit]]
-        cursor = None
-        if len(rows) > limit:
-            last = items[-1]
-            encoded = {**encode_document(last), "id": last.id, "version": last.version}
-            cursor = make_cursor(model, predicate, keys, encoded)
-        return Page(items, cursor)
+        return page_of(model, [self._load(model, row) for row in rows], limit, predicate, keys)
 
     async def update(self, document: D) -> D:
         stored = document.model_copy(update={"version": document.version + 1})
@@ -163,11 +156,7 @@ class MongoStore(Store):
         if result.matched_count == 1:
             return stored
         current = await self.get_or_raise(type(document), document.id)
-        raise StaleVersion(
-            f"{type(document).__name__} {document.id} is at version {current.version}, "
-            f"not {document.version}",
-            extensions={"current_version": current.version},
-        )
+        raise StaleVersion.of(type(document), document.id, current.version, document.version)
 
     async def delete(self, model: type[Document], id: str, *, version: int | None = None) -> bool:
         query: dict[str, Any] = {"_id": id}
@@ -177,14 +166,12 @@ class MongoStore(Store):
             result = await self._collection(model).delete_one(query)
         except PyMongoError as exc:
             raise StoreError(f"MongoDB failed: {exc}") from exc
-        if result.deleted_count == 1:
-            return True
-        current = await self.get(model, id) if version is not None else None
+        deleted = int(result.deleted_count) == 1
+        if deleted or version is None:
+            return deleted
+        current = await self.get(model, id)
         if current is not None:
-            raise StaleVersion(
-                f"{model.__name__} {id} is at version {current.version}, not {version}",
-                extensions={"current_version": current.version},
-            )
+            raise StaleVersion.of(model, id, current.version, version)
         return False
 
     async def count(self, model: type[Document], where: Mapping[str, Any] | None = None) -> int:

@@ -18,7 +18,7 @@ from typing import Any
 
 import aiosqlite
 
-from meshkit.store.base import D, Page, Store
+from meshkit.store.base import D, Page, Store, page_of
 from meshkit.store.document import Document
 from meshkit.store.errors import DuplicateKey, StaleVersion, StoreError
 from meshkit.store.query import (
@@ -29,7 +29,6 @@ from meshkit.store.query import (
     check_limit,
     cursor_predicate,
     encode_document,
-    make_cursor,
     sort_keys,
     where_predicate,
 )
@@ -223,14 +222,8 @@ class SQLiteStore(Store):
     ) -> Page[D]:
         await self._prepare(model)
         sql, params, predicate, keys = self.select(model, where, sort, limit, after)
-        rows = list(await (await self._execute(sql, params)).fetchall())
-        items = [self._load(model, row) for row in rows[:limit]]
-        cursor = None
-        if len(rows) > limit:
-            last = items[-1]
-            encoded = {**encode_document(last), "id": last.id, "version": last.version}
-            cursor = make_cursor(model, predicate, keys, encoded)
-        return Page(items, cursor)
+        rows = await (await self._execute(sql, params)).fetchall()
+        return page_of(model, [self._load(model, row) for row in rows], limit, predicate, keys)
 
     async def update(self, document: D) -> D:
         stored = document.model_copy(update={"version": document.version + 1})
@@ -246,14 +239,8 @@ class SQLiteStore(Store):
         )
         if cursor.rowcount == 1:
             return stored
-        current = await self.get(type(document), document.id)
-        if current is None:
-            await self.get_or_raise(type(document), document.id)
-        raise StaleVersion(
-            f"{type(document).__name__} {document.id} is at version "
-            f"{current.version if current else '?'}, not {document.version}",
-            extensions={"current_version": current.version if current else None},
-        )
+        current = await self.get_or_raise(type(document), document.id)
+        raise StaleVersion.of(type(document), document.id, current.version, document.version)
 
     async def delete(self, model: type[Document], id: str, *, version: int | None = None) -> bool:
         table = await self._prepare(model)
@@ -268,10 +255,7 @@ class SQLiteStore(Store):
         current = await self.get(model, id)
         if current is None:
             return False
-        raise StaleVersion(
-            f"{model.__name__} {id} is at version {current.version}, not {version}",
-            extensions={"current_version": current.version},
-        )
+        raise StaleVersion.of(model, id, current.version, version)
 
     async def count(self, model: type[Document], where: Mapping[str, Any] | None = None) -> int:
         params: list[Any] = []
