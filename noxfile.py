@@ -24,7 +24,11 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(name="tests_lowest")
 def tests_lowest(session: nox.Session) -> None:
-    """The test suite against the lowest version of every dependency pyproject allows."""
+    """The test suite against the lowest version of every runtime dependency pyproject allows.
+
+    Static checks (tests/test_codebase.py) are skipped here: type stubs of old releases
+    differ, and lint/typecheck are judged against the current ones.
+    """
     lowest = [
         re.sub(r">=", "==", requirement)
         for requirement in PYPROJECT["project"]["dependencies"]
@@ -32,15 +36,24 @@ def tests_lowest(session: nox.Session) -> None:
     ]
     session.install("-e", ".[dev]")
     session.install(*lowest)
-    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *session.posargs)
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "--ignore=tests/test_codebase.py",
+        *session.posargs,
+    )
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff (lint and format check) and the import contracts."""
     session.install("-e", ".[test]")
-    session.run("ruff", "check", "src", "tests", "noxfile.py", "bench")
-    session.run("ruff", "format", "--check", "src", "tests", "noxfile.py", "bench")
+    paths = [p for p in ("src", "tests", "bench", "examples", "noxfile.py") if (ROOT / p).exists()]
+    session.run("ruff", "check", *paths)
+    session.run("ruff", "format", "--check", *paths)
     session.run("lint-imports")
 
 
