@@ -51,7 +51,11 @@ def tests_lowest(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff (lint and format check) and the import contracts."""
     session.install("-e", ".[test]")
-    paths = [p for p in ("src", "tests", "bench", "examples", "noxfile.py") if (ROOT / p).exists()]
+    paths = [
+        p
+        for p in ("src", "tests", "bench", "tools", "examples", "noxfile.py")
+        if (ROOT / p).exists()
+    ]
     session.run("ruff", "check", *paths)
     session.run("ruff", "format", "--check", *paths)
     session.run("lint-imports")
@@ -62,3 +66,10 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict on src/."""
     session.install("-e", ".[dev]")
     session.run("mypy")
+
+
+@nox.session
+def protos(session: nox.Session) -> None:
+    """Regenerate src/meshkit/proto/ from protos/ (grpcio-tools' protoc + grpclib's plugin)."""
+    session.install("-e", ".[test]")
+    session.run("python", "tools/generate_protos.py", *session.posargs)
