@@ -10,6 +10,7 @@ import pytest
 
 ROOT = Path(__file__).parent.parent
 BIN = Path(sys.executable).parent
+LINTED = ("src", "tests", "bench", "tools", "noxfile.py")
 
 
 def tool(name):
@@ -28,11 +29,11 @@ def check(*args):
 
 
 def test_ruff_lint():
-    check(tool("ruff"), "check", "src", "tests", "noxfile.py")
+    check(tool("ruff"), "check", *LINTED)
 
 
 def test_ruff_format():
-    check(tool("ruff"), "format", "--check", "src", "tests", "noxfile.py")
+    check(tool("ruff"), "format", "--check", *LINTED)
 
 
 def test_mypy_strict():

@@ -294,6 +294,39 @@ async def test_update_uses_optimistic_concurrency(store: Store):
         await store.update(changed)
 
 
+async def test_modify_retries_until_every_concurrent_change_lands(store: Store):
+    stored = await store.insert(item(1, rank=0))
+
+    async def bump(current: Item) -> Item:
+        await asyncio.sleep(0)
+        return current.model_copy(update={"rank": current.rank + 1})
+
+    results = await asyncio.gather(
+        *(store.modify(Item, stored.id, bump, attempts=50) for _ in range(20))
+    )
+    final = await store.get_or_raise(Item, stored.id)
+    assert final.rank == 20, "no increment was lost"
+    assert final.version == 21
+    assert sorted(r.rank for r in results) == list(range(1, 21))
+
+
+async def test_modify_gives_up_after_its_attempts(store: Store):
+    stored = await store.insert(item(1))
+    seen = []
+
+    async def always_raced(current: Item) -> Item:
+        seen.append(current.version)
+        await store.update(current.model_copy(update={"note": "someone else"}))
+        return current.model_copy(update={"note": "mine"})
+
+    with pytest.raises(StaleVersion):
+        await store.modify(Item, stored.id, always_raced, attempts=3)
+    assert seen == [1, 2, 3]
+    assert (await store.get_or_raise(Item, stored.id)).note == "someone else"
+    with pytest.raises(DocumentNotFound):
+        await store.modify(Item, "missing", lambda doc: doc)
+
+
 async def test_concurrent_updates_from_one_version_have_one_winner(store: Store):
     stored = await store.insert(item(1))
     results = await asyncio.gather(

@@ -2,8 +2,10 @@
 
 ``create_app`` wires the edge middleware, the service's and plugins' routes, the
 framework endpoints (``/healthz``, ``/readyz``, ``/metrics``, ``/openapi.json``) and the
-``cleanup_ctx`` chain that connects the store and Redis, runs the service's lifespan
-and calls the startup/shutdown hooks — in that order, and the reverse on the way down.
+``cleanup_ctx`` chain that connects the store, Redis and the event bus, runs the
+service's lifespan, starts its event consumer, calls the startup hooks and starts its
+gRPC server — in that order, and the reverse on the way down (the runtime drains gRPC
+earlier, once every service of the process has drained its HTTP requests).
 """
 
 from __future__ import annotations
@@ -12,27 +14,44 @@ import asyncio
 import contextlib
 import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.asyncio import Redis
 
+from meshkit.discovery import Directory
 from meshkit.errors import ServiceUnavailable
+from meshkit.events import Consumer, EventBus, handlers_of
 from meshkit.http.binding import Binding, bind, compile_handler
 from meshkit.http.middleware import Middleware, edge_middleware
 from meshkit.http.openapi import build_openapi
 from meshkit.http.problems import problem_response
 from meshkit.http.routing import RouteSpec, get, route_of
-from meshkit.observability import HttpMetrics
+from meshkit.observability import HttpMetrics, RpcMetrics
 from meshkit.plugins import PluginManager
 from meshkit.redis import open_redis
+from meshkit.resilience import BreakerRegistry
+from meshkit.rpc import RpcClients, RpcServer
+from meshkit.security import API_KEY_HEADER, KeyRing, keyring_for
 from meshkit.service import Service
 from meshkit.store import open_store
 
 SERVICE_KEY = web.AppKey("meshkit.service", Service)
 OPENAPI_KEY = web.AppKey("meshkit.openapi", dict)
+
+
+@dataclass
+class GrpcEndpoint:
+    """The service's gRPC server once started (``port`` is the bound port)."""
+
+    server: RpcServer | None = None
+    port: int | None = None
+
+
+GRPC_KEY = web.AppKey("meshkit.grpc", GrpcEndpoint)
 READINESS_TIMEOUT = 2.0
 
 log = logging.getLogger("meshkit.app")
@@ -115,6 +134,40 @@ def openapi_document(service: Service, pm: PluginManager | None = None) -> dict[
     )
 
 
+def _require_service_key(
+    service: Service, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """Guard an internal route: the caller must present an accepted service API key."""
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        service.keyring.require(request.headers.get(API_KEY_HEADER))
+        return await handler(request)
+
+    guarded.__name__ = getattr(handler, "__name__", "internal")
+    return guarded
+
+
+def rpc_clients_for(
+    service: Service,
+    metrics: HttpMetrics,
+    *,
+    pm: PluginManager | None,
+    directory: Directory | None = None,
+    breakers: BreakerRegistry | None = None,
+) -> RpcClients:
+    """The client stack of ``service``: shared discovery/breakers when given."""
+    if directory is None:
+        known = pm.services() if pm is not None else {}
+        directory = Directory(service.settings, {n: i.cls.default_port for n, i in known.items()})
+    return RpcClients.for_settings(
+        service.settings,
+        caller=service.name,
+        registry=metrics.registry,
+        directory=directory,
+        breakers=breakers,
+    )
+
+
 async def _maybe_await(value: Awaitable[None] | None) -> None:
     if inspect.isawaitable(value):
         await value
@@ -125,16 +178,25 @@ def create_app(
     *,
     pm: PluginManager | None = None,
     redis: Redis | None = None,
+    grpc: tuple[str, int] | None = None,
+    directory: Directory | None = None,
+    breakers: BreakerRegistry | None = None,
+    keyring: KeyRing | None = None,
 ) -> web.Application:
     """Build the aiohttp application serving ``service``.
 
     :param pm: plugin manager whose route, middleware and lifecycle hooks apply.
     :param redis: a shared client (the runtime passes one per process); when ``None``
         and the service needs Redis, the app opens its own on start.
+    :param grpc: ``(host, port)`` for the service's gRPC server when it has servicers;
+        ``None`` serves no gRPC (an in-process test client, for instance).
+    :param directory: shared discovery, :param breakers: shared circuit breakers,
+        :param keyring: shared accepted API keys; each is created when not given.
     """
     settings = service.settings
     metrics = HttpMetrics(service.name)
-    service.inject(metrics=metrics)
+    clients = rpc_clients_for(service, metrics, pm=pm, directory=directory, breakers=breakers)
+    service.inject(metrics=metrics, keyring=keyring or keyring_for(settings), rpc=clients)
     extra_middlewares: list[Middleware] = []
     if pm is not None:
         for group in pm.hook.meshkit_middlewares(service=service):
@@ -150,10 +212,13 @@ def create_app(
     context = {type(service): service}
     framework = [bind(spec) for spec in _framework_routes(service, document)]
     for binding in [*framework, *bindings]:
+        handler = compile_handler(binding, settings.max_body_size, context)
+        if binding.spec.internal:
+            handler = _require_service_key(service, handler)
         app.router.add_route(
             binding.spec.method,
             binding.spec.path,
-            compile_handler(binding, settings.max_body_size, context),
+            handler,
             name=f"{binding.spec.method.lower()}:{binding.spec.operation_id or binding.spec.name}",
         )
 
@@ -163,7 +228,13 @@ def create_app(
                 client = redis
                 if client is None:
                     client = await stack.enter_async_context(open_redis(settings))
-                service.inject(redis=client)
+                service.inject(
+                    redis=client,
+                    events=EventBus(
+                        client, source=service.name, settings=settings, registry=metrics.registry
+                    ),
+                )
+            stack.push_async_callback(clients.close)
             if "store" in service.needs:
                 store = await open_store(settings, service=service.name)
                 stack.push_async_callback(store.close)
@@ -175,6 +246,41 @@ def create_app(
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
         async with contextlib.asynccontextmanager(service.lifespan)():
             yield
+
+    async def consumer(app: web.Application) -> AsyncIterator[None]:
+        handlers = handlers_of(service)
+        if not handlers:
+            yield
+            return
+        async with Consumer(service.events, group=service.name, handlers=handlers):
+            yield
+
+    endpoint = app[GRPC_KEY] = GrpcEndpoint()
+
+    async def rpc_server(app: web.Application) -> AsyncIterator[None]:
+        servicers = list(service.servicers())
+        if grpc is None or not servicers:
+            yield
+            return
+        server = RpcServer(
+            service.name,
+            servicers,
+            keyring=service.keyring,
+            metrics=RpcMetrics.of(service.name, metrics.registry),
+            drain_timeout=settings.shutdown_timeout,
+        )
+        endpoint.port = await server.start(*grpc)
+        endpoint.server = server
+        log.info(
+            "%s serving gRPC on %s:%d",
+            service.name,
+            grpc[0],
+            endpoint.port,
+            extra={"service": service.name, "grpc_port": endpoint.port},
+        )
+        yield
+        await server.stop()
+        endpoint.server = None
 
     async def hooks(app: web.Application) -> AsyncIterator[None]:
         if pm is not None:
@@ -190,5 +296,5 @@ def create_app(
                 except Exception:
                     log.exception("shutdown hook of plugin %s failed", impl.plugin_name)
 
-    app.cleanup_ctx.extend([resources, lifespan, hooks])
+    app.cleanup_ctx.extend([resources, lifespan, consumer, hooks, rpc_server])
     return app

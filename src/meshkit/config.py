@@ -83,6 +83,97 @@ class Settings(PluginSettings):
         description="Seconds to drain in-flight requests on SIGINT/SIGTERM.",
     )
 
+    grpc_port_offset: int = Field(
+        default=2000,
+        ge=0,
+        description="A service's gRPC port is its HTTP port plus this, unless "
+        "MESHKIT_<SERVICE>_GRPC_PORT is set.",
+    )
+    rpc_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="Deadline of an internal call (all its retries included), in seconds, "
+        "when the caller gives none.",
+    )
+    rpc_attempt_timeout: float = Field(
+        default=2.0,
+        gt=0,
+        description="Longest wait for one attempt of an internal call; an instance that "
+        "stays silent this long counts as failed and, if the method is idempotent, "
+        "another is tried while the call's deadline allows.",
+    )
+    rpc_max_attempts: int = Field(
+        default=3,
+        ge=1,
+        description="Attempts of an idempotent internal call (non-idempotent calls: one).",
+    )
+    rpc_backoff_base: float = Field(
+        default=0.05,
+        gt=0,
+        description="First retry waits up to this many seconds; doubles per attempt (full jitter).",
+    )
+    rpc_backoff_max: float = Field(
+        default=1.0, gt=0, description="Longest wait between two attempts, in seconds."
+    )
+    breaker_failure_threshold: int = Field(
+        default=5,
+        ge=1,
+        description="Consecutive failures of one instance that open its circuit.",
+    )
+    breaker_cooldown: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds an open circuit fails fast before letting a trial call through.",
+    )
+    breaker_half_open_calls: int = Field(
+        default=1,
+        ge=1,
+        description="Trial calls let through at once while half-open; that many successes "
+        "close the circuit.",
+    )
+    discovery_interval: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds between re-resolving MESHKIT_<SERVICE>_URLS (DNS names may "
+        "change their addresses).",
+    )
+    service_api_key: SecretStr | None = Field(
+        default=None,
+        description="This process's service API key, sent on internal calls. Unset: a "
+        "random key kept in <data dir>/service-api-key, shared by processes on that directory.",
+    )
+    service_api_key_hashes: str | None = Field(
+        default=None,
+        description="Comma-separated SHA-256 hex digests of further service API keys to "
+        "accept (keys are never configured in clear).",
+    )
+    events_maxlen: int = Field(
+        default=100_000,
+        ge=1,
+        description="Approximate number of events kept per topic stream (XADD MAXLEN ~).",
+    )
+    events_claim_idle: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds an event may stay unacknowledged by a silent consumer before "
+        "another consumer claims it.",
+    )
+    events_max_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="Deliveries of an event before it goes to the topic's dead-letter stream.",
+    )
+    events_retry_delay: float = Field(
+        default=0.5,
+        ge=0,
+        description="Seconds before a failed handler is retried (doubles per attempt).",
+    )
+    events_dedupe_window: float = Field(
+        default=86_400.0,
+        gt=0,
+        description="Seconds an event id is remembered as handled, so a redelivery is skipped.",
+    )
+
     port_suffix: ClassVar[str] = "_PORT"
     _environ: dict[str, str] = PrivateAttr(default_factory=dict)
     _sections: dict[type[BaseSettings], BaseSettings] = PrivateAttr(default_factory=dict)
@@ -115,7 +206,9 @@ class Settings(PluginSettings):
 
     def port_for(self, service: str, default: int) -> int:
         """The port of ``service``: ``MESHKIT_<SERVICE>_PORT`` or its declared default."""
-        var = f"MESHKIT_{service.upper()}{self.port_suffix}"
+        return self._port(f"MESHKIT_{service.upper()}{self.port_suffix}", default)
+
+    def _port(self, var: str, default: int) -> int:
         raw = self._environ.get(var)
         if raw is None or raw.strip() == "":
             return default
@@ -126,6 +219,31 @@ class Settings(PluginSettings):
         if not 0 <= port <= 65535:
             raise ConfigError(f"{var}: port must be between 0 and 65535, got {port}")
         return port
+
+    def grpc_port_for(self, service: str, http_port: int) -> int:
+        """``MESHKIT_<SERVICE>_GRPC_PORT``, else the HTTP port plus ``grpc_port_offset``.
+
+        An HTTP port of 0 (pick a free one) gives a gRPC port of 0 as well.
+        """
+        var = f"MESHKIT_{service.upper()}_GRPC_PORT"
+        if self._environ.get(var, "").strip():
+            return self._port(var, 0)
+        if http_port == 0:
+            return 0
+        port = http_port + self.grpc_port_offset
+        if port > 65535:
+            raise ConfigError(
+                f"MESHKIT_GRPC_PORT_OFFSET: {service}'s HTTP port {http_port} plus "
+                f"{self.grpc_port_offset} passes 65535; set {var}"
+            )
+        return port
+
+    def urls_for(self, service: str, kind: Literal["http", "grpc"] = "http") -> list[str] | None:
+        """``MESHKIT_<SERVICE>_URLS`` (or ``_GRPC_URLS``) split on commas; ``None`` if unset."""
+        var = f"MESHKIT_{service.upper()}_{'GRPC_' if kind == 'grpc' else ''}URLS"
+        raw = self._environ.get(var, "")
+        urls = [part.strip() for part in raw.split(",") if part.strip()]
+        return urls or None
 
     def section(self, cls: type[S]) -> S:
         """Load (once) and return a plugin's settings section."""

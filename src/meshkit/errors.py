@@ -177,6 +177,14 @@ class ServiceUnavailable(Problem):
     title = "Service unavailable"
 
 
+class UpstreamError(Problem):
+    """A service this one depends on answered with an error the handler did not handle."""
+
+    status = 502
+    slug = "upstream-error"
+    title = "Upstream service error"
+
+
 class InternalError(Problem):
     """An unexpected failure; details are logged, never sent to the client."""
 

@@ -8,10 +8,13 @@ logs bodies, headers or settings marked secret.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import contextvars
 import logging
 import sys
-from typing import Any, TextIO
+import weakref
+from typing import Any, ClassVar, TextIO
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from pythonjsonlogger.json import JsonFormatter
@@ -105,10 +108,96 @@ class HttpMetrics:
             registry=self.registry,
         )
 
+        self._active = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def begin(self) -> None:
+        """A request started."""
+        self._active += 1
+        self._idle.clear()
+        self.in_flight.labels(self.service).inc()
+
+    def end(self) -> None:
+        """A request finished (answered, failed or cancelled)."""
+        self._active -= 1
+        self.in_flight.labels(self.service).dec()
+        if self._active == 0:
+            self._idle.set()
+
+    async def wait_idle(self) -> None:
+        """Return once no request is in flight (used to drain before stopping gRPC)."""
+        await self._idle.wait()
+
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one finished request."""
         self.requests.labels(self.service, method, route, str(status)).inc()
         self.latency.labels(self.service, method, route).observe(seconds)
+
+
+class RpcMetrics:
+    """gRPC calls served and made by one service, in the service's registry.
+
+    Created once per registry (:meth:`of`), so the server and every client of a
+    service share the same collectors.
+    """
+
+    _by_registry: ClassVar[weakref.WeakKeyDictionary[CollectorRegistry, RpcMetrics]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def __init__(self, service: str, registry: CollectorRegistry) -> None:
+        self.service = service
+        self.registry = registry
+        self.served = Counter(
+            "meshkit_grpc_server_calls",
+            "gRPC calls served, by method and status.",
+            ["service", "method", "status"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "meshkit_grpc_server_call_duration_seconds",
+            "Time spent serving a gRPC call, by method.",
+            ["service", "method"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.calls = Counter(
+            "meshkit_grpc_client_calls",
+            "gRPC calls made to other services, by target, method and final status.",
+            ["service", "target", "method", "status"],
+            registry=registry,
+        )
+        self.attempts = Counter(
+            "meshkit_grpc_client_attempts",
+            "Attempts of outgoing gRPC calls (retries included), by target and outcome.",
+            ["service", "target", "outcome"],
+            registry=registry,
+        )
+        self.circuit = Gauge(
+            "meshkit_circuit_state",
+            "Circuit of each upstream instance: 0 closed, 1 half-open, 2 open.",
+            ["service", "instance"],
+            registry=registry,
+        )
+
+    @classmethod
+    def of(cls, service: str, registry: CollectorRegistry) -> RpcMetrics:
+        """The collectors of ``registry``, created on first use."""
+        found = cls._by_registry.get(registry)
+        if found is None:
+            found = cls._by_registry[registry] = cls(service, registry)
+        return found
+
+    def forget_instance(self, url: str) -> None:
+        """Drop the circuit series of an instance that is gone."""
+        with contextlib.suppress(KeyError):
+            self.circuit.remove(self.service, url)
+
+    def observe(self, method: str, status: str, seconds: float) -> None:
+        """Count one served call."""
+        self.served.labels(self.service, method, status).inc()
+        self.latency.labels(self.service, method).observe(seconds)
 
 
 def log_fields(**fields: Any) -> dict[str, Any]:

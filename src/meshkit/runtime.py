@@ -17,10 +17,13 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from meshkit.app import create_app
+from meshkit.app import GRPC_KEY, create_app
 from meshkit.config import Settings
+from meshkit.discovery import Directory
 from meshkit.plugins import PluginManager
 from meshkit.redis import open_redis
+from meshkit.resilience import BreakerPolicy, BreakerRegistry
+from meshkit.security import keyring_for
 from meshkit.service import Service
 
 log = logging.getLogger("meshkit.runtime")
@@ -34,6 +37,7 @@ class Running:
     runner: web.AppRunner
     host: str
     port: int
+    grpc_port: int | None = None
 
     @property
     def url(self) -> str:
@@ -88,8 +92,21 @@ class Runtime:
             redis = None
             if any("redis" in service.needs for service in services):
                 redis = await self._stack.enter_async_context(open_redis(self.settings))
+            defaults = {name: info.cls.default_port for name, info in self.pm.services().items()}
+            directory = Directory(self.settings, defaults)
+            breakers = BreakerRegistry(BreakerPolicy.from_settings(self.settings))
+            keyring = keyring_for(self.settings)
             for service in services:
-                app = create_app(service, pm=self.pm, redis=redis)
+                port = self.ports[service.name]
+                app = create_app(
+                    service,
+                    pm=self.pm,
+                    redis=redis,
+                    grpc=(self.host, service.grpc_port_for(port)),
+                    directory=directory,
+                    breakers=breakers,
+                    keyring=keyring,
+                )
                 runner = web.AppRunner(
                     app,
                     access_log=None,
@@ -98,17 +115,20 @@ class Runtime:
                 )
                 await runner.setup()
                 self._runners.append(runner)
-                port = self.ports[service.name]
                 site = web.TCPSite(runner, self.host, port, reuse_address=True)
                 await site.start()
                 bound = _bound_port(runner, port)
-                self.running.append(Running(service, runner, self.host, bound))
+                grpc_port = app[GRPC_KEY].port
+                directory.register_local(service.name, "http", self.host, bound)
+                if grpc_port is not None:
+                    directory.register_local(service.name, "grpc", self.host, grpc_port)
+                self.running.append(Running(service, runner, self.host, bound, grpc_port))
                 log.info(
                     "%s listening on http://%s:%d",
                     service.name,
                     self.host,
                     bound,
-                    extra={"service": service.name, "port": bound},
+                    extra={"service": service.name, "port": bound, "grpc_port": grpc_port},
                 )
         except BaseException:
             await self.stop()
@@ -116,10 +136,35 @@ class Runtime:
         return self.running
 
     async def stop(self) -> None:
-        """Stop accepting, drain, tear down every service, close shared resources."""
+        """Stop accepting, drain, tear down every service, close shared resources.
+
+        In phases, across all services of the process at once: stop accepting HTTP;
+        wait for in-flight HTTP requests; then drain the gRPC servers. A request that is
+        draining can still call a service in the same process, whose gRPC server only
+        refuses new calls once no HTTP request of the process is left.
+        """
         for item in self.running:
             item.service.draining = True
         runners, self._runners = self._runners, []
+        timeout = self.settings.shutdown_timeout
+        await asyncio.gather(
+            *(site.stop() for runner in runners for site in list(runner.sites)),
+            return_exceptions=True,
+        )
+        try:
+            await asyncio.wait_for(
+                asyncio.gather(*(item.service.metrics.wait_idle() for item in self.running)),
+                timeout,
+            )
+        except TimeoutError:
+            log.warning("HTTP requests still running after %.1fs; stopping anyway", timeout)
+        servers = [
+            server
+            for runner in runners
+            if isinstance(runner, web.AppRunner)
+            and (server := runner.app[GRPC_KEY].server) is not None
+        ]
+        await asyncio.gather(*(server.stop() for server in servers), return_exceptions=True)
         results = await asyncio.gather(
             *(runner.cleanup() for runner in runners), return_exceptions=True
         )

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, ClassVar, Literal
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from meshkit.config import Settings
 from meshkit.http.routing import ROUTE_ATTR, RouteSpec
@@ -20,7 +20,10 @@ from meshkit.http.routing import ROUTE_ATTR, RouteSpec
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
+    from meshkit.events import EventBus
     from meshkit.observability import HttpMetrics
+    from meshkit.rpc import RpcClients
+    from meshkit.security import KeyRing
     from meshkit.store import Document, Store
 
 Need = Literal["store", "redis"]
@@ -60,6 +63,9 @@ class Service:
         self._store: Store | None = None
         self._redis: Redis | None = None
         self._metrics: HttpMetrics | None = None
+        self._rpc: RpcClients | None = None
+        self._events: EventBus | None = None
+        self._keyring: KeyRing | None = None
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -94,12 +100,36 @@ class Service:
             raise ServiceNotStarted(f"{self.name}: metrics exist once the app is built")
         return self._metrics
 
+    @property
+    def rpc(self) -> RpcClients:
+        """Typed gRPC stubs to other services: ``self.rpc.stub(AuthServiceStub, "auth")``."""
+        if self._rpc is None:
+            raise ServiceNotStarted(f"{self.name}: RPC clients exist once the app is built")
+        return self._rpc
+
+    @property
+    def events(self) -> EventBus:
+        """The event bus: ``await self.events.publish(SomethingHappened(...))``."""
+        if self._events is None:
+            raise ServiceNotStarted(f"{self.name}: the event bus needs Redis (needs: redis?)")
+        return self._events
+
+    @property
+    def keyring(self) -> KeyRing:
+        """The service API keys this service accepts on internal calls."""
+        if self._keyring is None:
+            raise ServiceNotStarted(f"{self.name}: the key ring exists once the app is built")
+        return self._keyring
+
     def inject(
         self,
         *,
         store: Store | None = None,
         redis: Redis | None = None,
         metrics: HttpMetrics | None = None,
+        rpc: RpcClients | None = None,
+        events: EventBus | None = None,
+        keyring: KeyRing | None = None,
     ) -> None:
         """Called by the app factory and runtime; services do not call it."""
         if store is not None:
@@ -108,6 +138,23 @@ class Service:
             self._redis = redis
         if metrics is not None:
             self._metrics = metrics
+        if rpc is not None:
+            self._rpc = rpc
+        if events is not None:
+            self._events = events
+        if keyring is not None:
+            self._keyring = keyring
+
+    def servicers(self) -> Sequence[Any]:
+        """gRPC servicers (generated ``...Base`` subclasses) served on :attr:`grpc_port`.
+
+        The default serves none, and then no gRPC server is started.
+        """
+        return ()
+
+    def grpc_port_for(self, http_port: int) -> int:
+        """``MESHKIT_<NAME>_GRPC_PORT``, else ``http_port`` plus the gRPC port offset."""
+        return self.settings.grpc_port_for(self.name, http_port)
 
     def routes(self) -> list[RouteSpec]:
         """The routes declared on this class and its bases, bound to this instance."""

@@ -16,8 +16,9 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware as Middleware
+from grpclib.exceptions import GRPCError
 
-from meshkit.errors import InternalError, Problem
+from meshkit.errors import InternalError, Problem, UpstreamError
 from meshkit.http.problems import problem_from_http, problem_response
 from meshkit.observability import HttpMetrics, request_id_var, service_var
 
@@ -60,7 +61,7 @@ def edge_middleware(service: str, metrics: HttpMetrics) -> Middleware:
         rid_token = request_id_var.set(request_id)
         svc_token = service_var.set(service)
         started = time.perf_counter()
-        metrics.in_flight.labels(service).inc()
+        metrics.begin()
         status = CLIENT_CLOSED
         response: web.StreamResponse
         try:
@@ -73,6 +74,21 @@ def edge_middleware(service: str, metrics: HttpMetrics) -> Middleware:
                     response = exc
                 else:
                     response = problem_response(problem_from_http(exc, request), request.path)
+            except GRPCError as exc:
+                error_log.warning(
+                    "upstream answered %s to %s %s: %s",
+                    exc.status.name,
+                    request.method,
+                    request.path,
+                    exc.message,
+                )
+                response = problem_response(
+                    UpstreamError(
+                        f"an upstream service answered {exc.status.name}",
+                        extensions={"upstream_status": exc.status.name},
+                    ),
+                    request.path,
+                )
             except (asyncio.CancelledError, ConnectionResetError):
                 raise
             except Exception:
@@ -87,7 +103,7 @@ def edge_middleware(service: str, metrics: HttpMetrics) -> Middleware:
             return response
         finally:
             elapsed = time.perf_counter() - started
-            metrics.in_flight.labels(service).dec()
+            metrics.end()
             route = route_label(request)
             metrics.observe(request.method, route, status, elapsed)
             access_log.info(

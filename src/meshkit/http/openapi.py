@@ -18,9 +18,11 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from meshkit.http.binding import Binding
 from meshkit.http.problems import PROBLEM_JSON, problem_schema
+from meshkit.security import API_KEY_HEADER
 
 REF = "#/components/schemas/{model}"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+SERVICE_KEY_SCHEME = "serviceApiKey"
 
 
 def _problem(description: str) -> dict[str, Any]:
@@ -97,6 +99,9 @@ def _operation(service: str, binding: Binding, schemas: _Schemas) -> dict[str, A
         operation["description"] = spec.description
     if spec.deprecated:
         operation["deprecated"] = True
+    if spec.internal:
+        operation["security"] = [{SERVICE_KEY_SCHEME: []}]
+        operation["x-meshkit-internal"] = True
     parameters = _parameters(binding, schemas)
     if parameters:
         operation["parameters"] = parameters
@@ -114,6 +119,8 @@ def _operation(service: str, binding: Binding, schemas: _Schemas) -> dict[str, A
             "application/json": {"schema": schemas.of(binding.response_type, "serialization")}
         }
     responses: dict[str, Any] = {status: success}
+    if spec.internal:
+        responses["401"] = _problem("No service API key, or one that is not accepted.")
     if binding.params or binding.query_model or binding.body_model:
         responses["422"] = _problem("The request failed validation; `errors` lists each field.")
     for code in spec.errors:
@@ -161,6 +168,15 @@ def build_openapi(
         "components": {"schemas": dict(sorted(schemas.components.items()))},
         "tags": [{"name": service}],
     }
+    if any(b.spec.internal for b in visible):
+        document["components"]["securitySchemes"] = {
+            SERVICE_KEY_SCHEME: {
+                "type": "apiKey",
+                "in": "header",
+                "name": API_KEY_HEADER,
+                "description": "Service API key; internal routes only.",
+            }
+        }
     if servers:
         document["servers"] = [{"url": url} for url in servers]
     return document

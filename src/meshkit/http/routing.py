@@ -31,6 +31,8 @@ class RouteSpec:
     ``handler`` may be unbound (a function declared in a class body); the service binds
     it. ``operation_id`` defaults to ``<service>.<handler name>`` so generated clients
     read well. ``status`` is the success status; a handler returning ``None`` answers 204.
+    ``internal`` routes are for other services only: they require a service API key
+    (header ``X-Meshkit-Api-Key``) and are hidden from the gateway's public API.
     """
 
     method: str
@@ -44,6 +46,7 @@ class RouteSpec:
     deprecated: bool = False
     include_in_schema: bool = True
     errors: tuple[int, ...] = ()
+    internal: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -73,11 +76,13 @@ def route(
     deprecated: bool = False,
     include_in_schema: bool = True,
     errors: Sequence[int] = (),
+    internal: bool = False,
 ) -> Callable[[H], H]:
     """Declare ``handler`` as serving ``method path``.
 
     ``errors`` lists problem statuses worth documenting besides validation (422) and the
-    generic default. ``summary`` defaults to the first line of the docstring and
+    generic default. ``internal=True`` requires a service API key (401 problem without
+    one). ``summary`` defaults to the first line of the docstring and
     ``description`` to the rest.
     """
     verb = method.upper()
@@ -101,6 +106,7 @@ def route(
             deprecated=deprecated,
             include_in_schema=include_in_schema,
             errors=tuple(errors),
+            internal=internal,
         )
         setattr(handler, ROUTE_ATTR, spec)
         return handler

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import random
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from meshkit.store.document import Document
-from meshkit.store.errors import DocumentNotFound
+from meshkit.store.errors import DocumentNotFound, StaleVersion
 from meshkit.store.query import All, Sort, encode_document, make_cursor
 
 D = TypeVar("D", bound=Document)
@@ -91,6 +94,41 @@ class Store(ABC):
         :raises DocumentNotFound: it no longer exists.
         :raises DuplicateKey: the change breaks a unique index.
         """
+
+    async def modify(
+        self,
+        model: type[D],
+        id: str,
+        change: Callable[[D], D | Awaitable[D]],
+        *,
+        attempts: int = 5,
+    ) -> D:
+        """Read, apply ``change``, write back; on a concurrent write, re-read and retry.
+
+        The optimistic-concurrency loop every read-modify-write needs. ``change`` gets
+        the current document and returns the new one (``doc.model_copy(update=...)``);
+        it may be async, and must not have side effects outside the document, since it
+        can run more than once. Between attempts it waits a short jittered pause so
+        that writers racing for a hot document spread out.
+
+        :raises StaleVersion: still conflicting after ``attempts`` tries.
+        :raises DocumentNotFound: the document does not (or no longer) exist(s).
+        """
+        if attempts < 1:
+            raise ValueError("attempts must be at least 1")
+        for attempt in range(1, attempts + 1):
+            current = await self.get_or_raise(model, id)
+            changed = change(current)
+            if inspect.isawaitable(changed):
+                changed = await changed
+            updated = changed.model_copy(update={"version": current.version})
+            try:
+                return await self.update(updated)
+            except StaleVersion:
+                if attempt == attempts:
+                    raise
+                await asyncio.sleep(random.uniform(0, min(0.1, 0.005 * 2**attempt)))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @abstractmethod
     async def delete(self, model: type[Document], id: str, *, version: int | None = None) -> bool:

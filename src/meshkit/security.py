@@ -1,0 +1,181 @@
+"""Service identity: the API keys that internal gRPC and REST calls carry.
+
+A key is a random secret (``mk_`` + 43 url-safe characters, 256 bits). Only SHA-256
+digests are kept at rest and in configuration: a key of that entropy cannot be guessed
+from its digest, so a slow password hash would add nothing but latency to every call.
+Presented keys are compared against every known digest in constant time.
+
+Where the keys come from: ``MESHKIT_SERVICE_API_KEY`` (the key this process sends), or,
+when unset, a key generated once into ``<data dir>/service-api-key`` (mode 0600) that
+every process on that directory shares; ``MESHKIT_SERVICE_API_KEY_HASHES`` adds digests
+of further keys to accept. The auth service issues and revokes keys at run time through
+:meth:`KeyRing.add` and :meth:`KeyRing.revoke`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import stat
+from collections.abc import Iterable
+from pathlib import Path
+
+from meshkit.config import ConfigError, Settings
+from meshkit.errors import Unauthenticated
+
+API_KEY_HEADER = "X-Meshkit-Api-Key"
+"""HTTP header of internal REST calls."""
+API_KEY_METADATA = "x-meshkit-api-key"
+"""gRPC metadata key of internal calls."""
+KEY_PREFIX = "mk_"
+KEY_FILE = "service-api-key"
+DIGEST = re.compile(r"^[0-9a-f]{64}$")
+MIN_KEY_LENGTH = 32
+
+
+class InvalidApiKey(Unauthenticated):
+    """An internal call came without a service API key, or with one that is not accepted."""
+
+    slug = "invalid-api-key"
+    title = "Missing or invalid service API key"
+
+
+def generate_key() -> str:
+    """A new service API key."""
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def digest_of(key: str) -> str:
+    """The SHA-256 hex digest under which ``key`` is stored and configured."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def key_id(digest: str) -> str:
+    """A short, non-secret name of a key for logs and metrics."""
+    return digest[:12]
+
+
+class KeyRing:
+    """The digests of the service API keys a process accepts."""
+
+    def __init__(self, digests: Iterable[str] = ()) -> None:
+        self._digests: set[str] = set()
+        for digest in digests:
+            self.add(digest)
+
+    def add(self, digest: str) -> None:
+        """Accept the key whose SHA-256 hex digest is ``digest``."""
+        normalized = digest.strip().lower()
+        if not DIGEST.match(normalized):
+            raise ValueError("a service API key digest is 64 hexadecimal characters")
+        self._digests.add(normalized)
+
+    def revoke(self, digest: str) -> None:
+        """Stop accepting a key; unknown digests are ignored."""
+        self._digests.discard(digest.strip().lower())
+
+    def __len__(self) -> int:
+        return len(self._digests)
+
+    def verify(self, presented: str | None) -> str | None:
+        """The key id of ``presented`` when it is accepted, else ``None``.
+
+        Every known digest is compared (no early exit), each in constant time.
+        """
+        if not presented:
+            return None
+        candidate = digest_of(presented)
+        matched: str | None = None
+        for digest in self._digests:
+            if hmac.compare_digest(candidate, digest):
+                matched = digest
+        return key_id(matched) if matched is not None else None
+
+    def require(self, presented: str | None) -> str:
+        """Like :meth:`verify`, raising :class:`InvalidApiKey` instead of returning ``None``."""
+        found = self.verify(presented)
+        if found is None:
+            detail = "no service API key given" if not presented else "service API key rejected"
+            raise InvalidApiKey(detail, headers={"WWW-Authenticate": "ApiKey"})
+        return found
+
+
+def local_service_key(settings: Settings) -> str:
+    """This process's key: ``MESHKIT_SERVICE_API_KEY`` or the data directory's key file.
+
+    The key file must be a regular file owned by this user and unreadable by others;
+    anything else (a symlink, loose permissions) is refused rather than trusted, since
+    whoever controls the file chooses the key every service accepts.
+    """
+    if settings.service_api_key is not None:
+        value = settings.service_api_key.get_secret_value().strip()
+        if len(value) < MIN_KEY_LENGTH:
+            raise ConfigError(
+                f"MESHKIT_SERVICE_API_KEY: must be at least {MIN_KEY_LENGTH} random "
+                "characters (meshkit's own keys are `mk_` + 43)"
+            )
+        return value
+    directory = Path(settings.data_dir)
+    if not directory.exists():
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = directory / KEY_FILE
+    if not path.exists():
+        _create_key_file(path)
+    return _read_key_file(path)
+
+
+def _create_key_file(path: Path) -> None:
+    # Written aside, then linked into place: a concurrent process either wins the link
+    # or reads the complete key of the one that did, never a partial file.
+    draft = path.with_name(f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(generate_key())
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    except OSError:
+        # No hard links on this file system: fall back to an exclusive rename-free create.
+        with contextlib.suppress(FileExistsError):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(draft.read_text())
+    finally:
+        draft.unlink()
+
+
+def _read_key_file(path: Path) -> str:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot open the service API key file ({exc})") from None
+    with os.fdopen(fd) as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(f"{path}: the service API key file is not a regular file")
+        if info.st_uid != os.geteuid() or info.st_mode & 0o077:
+            raise ConfigError(
+                f"{path}: the service API key file must be owned by this user with mode "
+                "0600; fix it or delete it and meshkit will create a new key"
+            )
+        key = handle.read().strip()
+    if len(key) < MIN_KEY_LENGTH:
+        raise ConfigError(f"{path} holds no valid key: delete it and meshkit will create one")
+    return key
+
+
+def keyring_for(settings: Settings) -> KeyRing:
+    """The keys a process accepts: its own plus ``MESHKIT_SERVICE_API_KEY_HASHES``."""
+    ring = KeyRing([digest_of(local_service_key(settings))])
+    for entry in (settings.service_api_key_hashes or "").split(","):
+        if entry.strip():
+            try:
+                ring.add(entry)
+            except ValueError as exc:
+                raise ConfigError(f"MESHKIT_SERVICE_API_KEY_HASHES: {exc}") from None
+    return ring
