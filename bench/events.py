@@ -4,8 +4,8 @@ Both sides publish N events one XADD at a time (MAXLEN ~, same fields) while a c
 in the same event loop reads them with XREADGROUP (COUNT 16, the consumer's batch) and
 acknowledges each one; the clock runs from the first publish to the last ack. The client
 process is pinned to one core (where the OS allows it); redis-server runs beside it.
-meshkit adds per event: pydantic encode/decode, the dedupe check (EXISTS) and a
-MULTI/SET/XACK/EXEC instead of a bare XACK, plus metrics and logging hooks.
+meshkit adds per event: pydantic encode/decode, the dedupe check (EXISTS, pipelined per
+batch) and a MULTI/SET/XACK/EXEC instead of a bare XACK, plus metrics and logging hooks.
 
     python bench/events.py [--events 5000] [--rounds 3]
 

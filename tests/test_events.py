@@ -320,6 +320,20 @@ async def test_the_same_event_id_published_twice_is_handled_once(bus, meshkit_re
     assert 86_000 < ttl <= 86_400  # the dedupe window (MESHKIT_EVENTS_DEDUPE_WINDOW)
 
 
+async def test_the_same_id_twice_in_one_batch_is_handled_once(bus, meshkit_redis):
+    calls = []
+
+    async def greet(event: UserRegistered, envelope: Envelope) -> None:
+        calls.append(envelope.id)
+
+    for event_id in ("a", "b", "a", "c", "b"):
+        await bus.publish(registered(), id=event_id)
+    async with Consumer(bus, group="mail", handlers={UserRegistered: greet}):
+        await eventually(lambda: handled(bus, "mail", UserRegistered.type, "duplicate") == 2)
+    assert calls == ["a", "b", "c"]
+    assert await pending_count(meshkit_redis, USERS, "mail") == 0
+
+
 # Crashes and slow handlers
 
 

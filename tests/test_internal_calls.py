@@ -75,6 +75,15 @@ class FrontService(Service):
         found = await stub.GetUser(auth_pb2.GetUserRequest(user_id=user_id))
         return {"id": found.id, "username": found.username}
 
+    @get("/v1/users/{user_id}/twice")
+    async def user_twice(self, user_id: str) -> dict[str, str]:
+        """Ask twice, with a pause between: the second call comes after stopping began."""
+        stub = self.rpc.stub(AuthServiceStub, "users")
+        await stub.GetUser(auth_pb2.GetUserRequest(user_id=user_id))
+        await asyncio.sleep(0.3)
+        found = await stub.GetUser(auth_pb2.GetUserRequest(user_id=user_id))
+        return {"id": found.id, "username": found.username}
+
     @get("/v1/ghost")
     async def ghost(self) -> dict[str, str]:
         """Call a service nobody runs."""
@@ -212,6 +221,18 @@ async def test_internal_rest_deadline_and_unknown_service(running):
     UsersService.servicer.delay = 1.0
     with pytest.raises(DeadlineExceeded):
         await rpc.rest("front").request("GET", "/v1/users/u1", timeout=0.1)
+
+
+async def test_a_draining_request_can_still_call_a_service_in_the_same_process(running):
+    runtime, started = running
+    async with aiohttp.ClientSession() as http:
+        call = asyncio.create_task(http.get(started["front"].url + "/v1/users/u2/twice"))
+        await asyncio.wait_for(UsersService.servicer.started.wait(), 2)
+        await runtime.stop()
+        response = await call
+        assert response.status == 200
+        assert (await response.json())["username"] == "bob"
+    assert UsersService.servicer.finished == 2
 
 
 def test_grpc_port_defaults_to_http_port_plus_offset(meshkit_settings, tmp_path):

@@ -306,14 +306,34 @@ class Consumer:
         in_flight = self._in_flight[batch[0].stream]
         in_flight.update(delivery.entry_id for delivery in batch)
         try:
+            done = await self._done_before(batch)
             for delivery in batch:
                 honour_cancel()
-                await self._process(delivery)
+                await self._process(delivery, done)
                 in_flight.discard(delivery.entry_id)
         finally:  # after an error the rest stays pending, unleased: it will be taken over
             in_flight.difference_update(delivery.entry_id for delivery in batch)
 
-    async def _process(self, delivery: Delivery) -> None:
+    async def _done_before(self, batch: list[Delivery]) -> set[str]:
+        """Event ids of the batch this group already handled, in one round trip.
+
+        The set is extended as the batch is handled, so an id that occurs twice in one
+        batch still runs once.
+        """
+        ids = [
+            raw.decode("utf-8", "replace")
+            for delivery in batch
+            if delivery.fields is not None and (raw := delivery.fields.get(b"id"))
+        ]
+        if not ids:
+            return set()
+        async with self.bus.redis.pipeline(transaction=False) as pipe:
+            for event_id in ids:
+                pipe.exists(done_key(self.group, event_id))
+            found = await pipe.execute()
+        return {event_id for event_id, hit in zip(ids, found, strict=True) if hit}
+
+    async def _process(self, delivery: Delivery, done: set[str]) -> None:
         if delivery.fields is None:
             reason = "trimmed from the stream before it was handled (MAXLEN too small?)"
             await self._reject(delivery, reason, "unknown")
@@ -332,7 +352,7 @@ class Consumer:
                 self._count(envelope.type, "skipped")
             return
         event_cls, handler = route
-        if await self.bus.redis.exists(done_key(self.group, envelope.id)):
+        if envelope.id in done:
             await self.bus.redis.xack(delivery.stream, self.group, delivery.entry_id)
             self._count(envelope.type, "duplicate")
             return
@@ -341,19 +361,21 @@ class Consumer:
         except MalformedEvent as exc:
             await self._reject(delivery, str(exc), envelope.type)
             return
-        await self._attempt(delivery, envelope, event, handler)
+        if await self._attempt(delivery, envelope, event, handler):
+            done.add(envelope.id)
 
     async def _attempt(
         self, delivery: Delivery, envelope: Envelope, event: Event, handler: Handler
-    ) -> None:
-        """Run the handler until it succeeds or the group's delivery budget is spent."""
+    ) -> bool:
+        """Run the handler until it succeeds (``True``) or the group's delivery budget is
+        spent or another consumer took the event over (``False``)."""
         limit = self.bus.settings.events_max_attempts
         deliveries = delivery.deliveries
         while True:
             if deliveries > limit:  # its earlier consumers died while handling it
                 error = f"not completed in {deliveries - 1} deliveries (consumers stopped or died)"
                 await self._give_up(delivery, envelope, error, deliveries - 1)
-                return
+                return False
             started = time.perf_counter()
             try:
                 await handler(event, envelope)
@@ -374,13 +396,13 @@ class Consumer:
                 if deliveries >= limit:
                     error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
                     await self._give_up(delivery, envelope, error, deliveries)
-                    return
+                    return False
                 await asyncio.sleep(self.bus.settings.events_retry_delay * 2 ** (deliveries - 1))
                 honour_cancel()
                 claimed = await self._lease(delivery.stream, [delivery.entry_id], bump=True)
                 if delivery.entry_id not in claimed:
                     log.warning("group %s: event %s was taken over", self.group, envelope.id)
-                    return
+                    return False
                 deliveries = claimed[delivery.entry_id]
                 continue
             self._observe(envelope.type, started)
@@ -389,7 +411,7 @@ class Consumer:
                 pipe.xack(delivery.stream, self.group, delivery.entry_id)
                 await pipe.execute()
             self._count(envelope.type, "ok")
-            return
+            return True
 
     async def _give_up(
         self, delivery: Delivery, envelope: Envelope, error: str, attempts: int
