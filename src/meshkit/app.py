@@ -25,19 +25,27 @@ from redis.asyncio import Redis
 from meshkit.discovery import Directory
 from meshkit.errors import ServiceUnavailable
 from meshkit.events import Consumer, EventBus, handlers_of
-from meshkit.http.binding import Binding, bind, compile_handler
+from meshkit.http.binding import Binding, PerRequest, bind, compile_handler
 from meshkit.http.middleware import Middleware, edge_middleware
 from meshkit.http.openapi import build_openapi
 from meshkit.http.problems import problem_response
 from meshkit.http.routing import RouteSpec, get, route_of
 from meshkit.observability import HttpMetrics, RpcMetrics
-from meshkit.plugins import PluginManager
+from meshkit.plugins import PluginManager, get_plugin_manager
 from meshkit.redis import open_redis
 from meshkit.resilience import BreakerRegistry
 from meshkit.rpc import RpcClients, RpcServer
-from meshkit.security import API_KEY_HEADER, KeyRing, keyring_for
+from meshkit.security import API_KEY_HEADER, SYNC_EVERY, KeyRing, keyring_for
 from meshkit.service import Service
 from meshkit.store import open_store
+from meshkit.tokens import (
+    CallableJwks,
+    HttpJwks,
+    JwksSource,
+    Principal,
+    TokenVerifier,
+    bearer_token,
+)
 
 SERVICE_KEY = web.AppKey("meshkit.service", Service)
 OPENAPI_KEY = web.AppKey("meshkit.openapi", dict)
@@ -120,7 +128,7 @@ def _plugin_routes(service: Service, pm: PluginManager) -> list[RouteSpec]:
 def service_bindings(service: Service, pm: PluginManager | None) -> list[Binding]:
     """Bindings of the service's own and plugin-added routes (not framework routes)."""
     specs = service.routes() + (_plugin_routes(service, pm) if pm is not None else [])
-    return [bind(spec, (Service,)) for spec in specs]
+    return [bind(spec, (Service, Principal)) for spec in specs]
 
 
 def openapi_document(service: Service, pm: PluginManager | None = None) -> dict[str, Any]:
@@ -140,7 +148,7 @@ def _require_service_key(
     """Guard an internal route: the caller must present an accepted service API key."""
 
     async def guarded(request: web.Request) -> web.StreamResponse:
-        service.keyring.require(request.headers.get(API_KEY_HEADER))
+        service.keyring.require(request.headers.get(API_KEY_HEADER), service.name)
         return await handler(request)
 
     guarded.__name__ = getattr(handler, "__name__", "internal")
@@ -166,6 +174,29 @@ def rpc_clients_for(
         directory=directory,
         breakers=breakers,
     )
+
+
+def default_jwks_source(service: Service) -> JwksSource:
+    """``MESHKIT_JWKS_URL``, else the auth service's JWKS through discovery."""
+    if service.settings.jwks_url:
+        return HttpJwks(service.settings.jwks_url)
+
+    async def from_auth() -> dict[str, Any]:
+        answer = await service.rpc.rest("auth").request("GET", "/.well-known/jwks.json")
+        document: dict[str, Any] = answer.raise_for_status().json()
+        return document
+
+    return CallableJwks(from_auth)
+
+
+async def _keep_keyring_synced(service: Service) -> None:
+    """Follow the API keys the auth service issues and revokes (see meshkit.security)."""
+    while True:
+        await asyncio.sleep(SYNC_EVERY)
+        try:
+            await service.keyring.sync(service.redis)
+        except Exception as exc:  # Redis away: keep the last known keys, try again
+            log.warning("could not refresh service API keys: %s", exc)
 
 
 async def _maybe_await(value: Awaitable[None] | None) -> None:
@@ -196,7 +227,12 @@ def create_app(
     settings = service.settings
     metrics = HttpMetrics(service.name)
     clients = rpc_clients_for(service, metrics, pm=pm, directory=directory, breakers=breakers)
-    service.inject(metrics=metrics, keyring=keyring or keyring_for(settings), rpc=clients)
+    service.inject(
+        metrics=metrics,
+        keyring=keyring or keyring_for(settings),
+        rpc=clients,
+        plugins=pm or get_plugin_manager(settings, load_entry_points=False),
+    )
     extra_middlewares: list[Middleware] = []
     if pm is not None:
         for group in pm.hook.meshkit_middlewares(service=service):
@@ -209,7 +245,11 @@ def create_app(
     bindings = service_bindings(service, pm)
     document = openapi_document(service, pm)
     app[OPENAPI_KEY] = document
-    context = {type(service): service}
+
+    async def authenticate(request: web.Request) -> Principal:
+        return await service.tokens.verify(bearer_token(request.headers.get("Authorization")))
+
+    context: dict[type, object] = {type(service): service, Principal: PerRequest(authenticate)}
     framework = [bind(spec) for spec in _framework_routes(service, document)]
     for binding in [*framework, *bindings]:
         handler = compile_handler(binding, settings.max_body_size, context)
@@ -235,6 +275,17 @@ def create_app(
                     ),
                 )
             stack.push_async_callback(clients.close)
+            service.inject(
+                tokens=TokenVerifier.for_settings(
+                    settings,
+                    service.jwks_source() or default_jwks_source(service),
+                    redis=service.redis if "redis" in service.needs else None,
+                )
+            )
+            if "redis" in service.needs:
+                await service.keyring.sync(service.redis)
+                syncing = asyncio.create_task(_keep_keyring_synced(service))
+                stack.callback(syncing.cancel)
             if "store" in service.needs:
                 store = await open_store(settings, service=service.name)
                 stack.push_async_callback(store.close)

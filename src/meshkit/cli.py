@@ -16,8 +16,10 @@ from pydantic_settings import BaseSettings
 
 from meshkit import __version__
 from meshkit.app import openapi_document
+from meshkit.commands import Command
 from meshkit.config import ConfigError, Settings, describe, reference
 from meshkit.observability import configure_logging
+from meshkit.outbox import read_messages
 from meshkit.plugins import PluginLoadError, PluginManager, UnknownService, get_plugin_manager
 from meshkit.redis import RedisUnavailable
 from meshkit.runtime import serve
@@ -36,8 +38,11 @@ def _port_override(text: str) -> tuple[str, int]:
     return name, int(port)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (exposed for the docs and tests)."""
+BUILT_IN = frozenset({"run", "services", "plugins", "config", "openapi", "outbox"})
+
+
+def build_parser(extra: Sequence[Command] = ()) -> argparse.ArgumentParser:
+    """The argument parser, with the plugins' ``extra`` commands (exposed for tests)."""
     parser = argparse.ArgumentParser(
         prog="meshkit",
         description="Run meshkit services and inspect plugins, settings and API documents.",
@@ -73,7 +78,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     openapi = commands.add_parser("openapi", help="print a service's OpenAPI document")
     openapi.add_argument("service", help="service name")
+    outbox = commands.add_parser(
+        "outbox", help="show messages waiting in the development outbox (password resets, …)"
+    )
+    outbox.add_argument("--kind", help="only messages of this kind (e.g. password-reset)")
+    outbox.add_argument("--last", type=int, default=20, help="how many, newest last (20)")
+    for command in extra:
+        if command.name in BUILT_IN:
+            raise CliError(f"a plugin's command {command.name!r} clashes with a built-in one")
+        sub = commands.add_parser(command.name, help=command.help)
+        command.configure(sub)
     return parser
+
+
+def plugin_commands(pm: PluginManager) -> list[Command]:
+    """Commands contributed through ``meshkit_commands`` (names must be unique)."""
+    found: dict[str, Command] = {}
+    for group in pm.hook.meshkit_commands():
+        for command in group or ():
+            if command.name in found:
+                raise CliError(f"two plugins add a command named {command.name!r}")
+            found[command.name] = command
+    return list(found.values())
+
+
+def cmd_outbox(settings: Settings, kind: str | None, last: int) -> None:
+    """Print outbox messages as JSON lines (they can hold secrets: development only)."""
+    for message in read_messages(settings, kind=kind)[-max(last, 0) :]:
+        print(json.dumps(message))
 
 
 def _table(rows: Sequence[Sequence[str]]) -> str:
@@ -148,7 +180,7 @@ def cmd_openapi(pm: PluginManager, settings: Settings, name: str) -> None:
     print(json.dumps(openapi_document(service, pm), indent=2))
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, extra: Sequence[Command] = ()) -> int:
     """Dispatch a parsed command; raise :class:`CliError` for user-facing failures."""
     try:
         settings = Settings.from_env()
@@ -166,6 +198,13 @@ def run(args: argparse.Namespace) -> int:
             cmd_config(pm, settings, args.markdown)
         elif args.command == "openapi":
             cmd_openapi(pm, settings, args.service)
+        elif args.command == "outbox":
+            cmd_outbox(settings, args.kind, args.last)
+        elif (command := next((c for c in extra if c.name == args.command), None)) is not None:
+            try:
+                return asyncio.run(command.run(args, settings))
+            except ValueError as exc:
+                raise CliError(str(exc)) from exc
         elif args.command == "run":
             for name, _ in args.port:
                 pm.service(name)
@@ -186,12 +225,26 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _discover_commands() -> list[Command]:
+    """Plugin commands, if plugins load; otherwise none (``run`` then reports why)."""
+    try:
+        settings = Settings.from_env()
+        return plugin_commands(get_plugin_manager(settings))
+    except (ConfigError, PluginLoadError):
+        return []
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``meshkit`` console script."""
-    parser = build_parser()
+    try:
+        extra = _discover_commands()
+        parser = build_parser(extra)
+    except CliError as exc:
+        print(f"meshkit: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     args = parser.parse_args(argv)
     try:
-        return run(args)
+        return run(args, extra)
     except CliError as exc:
         print(f"meshkit: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -147,6 +147,23 @@ class Settings(PluginSettings):
         description="Comma-separated SHA-256 hex digests of further service API keys to "
         "accept (keys are never configured in clear).",
     )
+    jwt_issuer: str = Field(
+        default="meshkit",
+        description="`iss` of access tokens: the auth service sets it, every service checks it.",
+    )
+    jwt_audience: str = Field(
+        default="meshkit", description="`aud` of access tokens, checked by every service."
+    )
+    jwt_algorithms: str = Field(
+        default="RS256",
+        description="Comma-separated JWS algorithms accepted (allow-list; `none` and HMAC "
+        "algorithms are always refused). The auth service signs with the first.",
+    )
+    jwks_url: str | None = Field(
+        default=None,
+        description="Where services fetch the signing keys. Unset: the auth service's "
+        "/.well-known/jwks.json, found through discovery.",
+    )
     events_maxlen: int = Field(
         default=100_000,
         ge=1,

@@ -9,11 +9,13 @@ documented in ``docs/plugins.md`` (a test keeps the two in step).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 if TYPE_CHECKING:
+    from meshkit.commands import Command
     from meshkit.config import PluginSettings
     from meshkit.http.middleware import Middleware
     from meshkit.http.routing import Handler
@@ -93,6 +95,37 @@ def meshkit_settings_classes() -> Sequence[type[PluginSettings]]:
         ``env_prefix`` (``MESHKIT_<PLUGIN>_``). They are validated at start (a bad
         value stops the process with the variable named), shown by ``meshkit config``
         with secrets masked, and loaded with ``service.settings.section(cls)``.
+    """
+
+
+@hookspec
+def meshkit_commands() -> Sequence[Command]:
+    """Add commands to the ``meshkit`` CLI.
+
+    :return: :class:`~meshkit.commands.Command` objects; each becomes ``meshkit <name>``
+        with its own arguments. A name that is already taken (a built-in command or an
+        earlier plugin's) is refused at start with a clear error.
+    """
+
+
+@hookspec(firstresult=True)
+def meshkit_send_password_reset(
+    service: Service, email: str, username: str, token: str, expires_at: datetime
+) -> Awaitable[None] | None:
+    """Deliver a password-reset token to the account's owner.
+
+    ``firstresult``: the first plugin that returns something other than ``None``
+    delivers, and no other is called. When no plugin delivers, the auth service writes
+    the message to the development outbox (``meshkit outbox``), so installing a delivery
+    plugin (SMTP, an email API) is all it takes to send real mail.
+
+    :param service: the auth service (its settings, for a delivery plugin's own section).
+    :param email: where to send it.
+    :param username: whom to greet.
+    :param token: the single-use secret the user types or follows (never log it).
+    :param expires_at: when the token stops working (UTC).
+    :return: an awaitable that delivers (awaited; a failure is logged, and the user's
+        request still answers the same), or ``None`` to let the next plugin deliver.
     """
 
 

@@ -17,12 +17,16 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import json
 import os
 import re
 import secrets
 import stat
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+
+from redis.asyncio import Redis
 
 from meshkit.config import ConfigError, Settings
 from meshkit.errors import Unauthenticated
@@ -33,6 +37,9 @@ API_KEY_METADATA = "x-meshkit-api-key"
 """gRPC metadata key of internal calls."""
 KEY_PREFIX = "mk_"
 KEY_FILE = "service-api-key"
+ACTIVE_KEYS = "meshkit:auth:api_keys"
+"""Redis hash: digest → JSON ``{"key_id", "name", "scopes"}`` of keys the auth service issued."""
+SYNC_EVERY = 5.0
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
 MIN_KEY_LENGTH = 32
 
@@ -59,30 +66,52 @@ def key_id(digest: str) -> str:
     return digest[:12]
 
 
+@dataclass(frozen=True)
+class KeyIdentity:
+    """Who presented a key: its id and, for issued keys, what it may call."""
+
+    key_id: str
+    scopes: frozenset[str] | None
+    """``None``: unrestricted (this deployment's own keys); else ``service:<name>``,
+    ``service:*`` or ``*`` entries."""
+
+    def allows(self, service: str) -> bool:
+        """Whether the key may call ``service``."""
+        if self.scopes is None:
+            return True
+        return bool({"*", "service:*", f"service:{service}"} & self.scopes)
+
+
 class KeyRing:
-    """The digests of the service API keys a process accepts."""
+    """The digests of the service API keys a process accepts.
+
+    Keys configured for the deployment are unrestricted. Keys the auth service issues
+    carry scopes and arrive through :meth:`sync` from the Redis hash :data:`ACTIVE_KEYS`;
+    revoking one there takes effect everywhere within :data:`SYNC_EVERY` seconds.
+    """
 
     def __init__(self, digests: Iterable[str] = ()) -> None:
-        self._digests: set[str] = set()
+        self._digests: dict[str, frozenset[str] | None] = {}
+        self._issued: set[str] = set()
         for digest in digests:
             self.add(digest)
 
-    def add(self, digest: str) -> None:
-        """Accept the key whose SHA-256 hex digest is ``digest``."""
+    def add(self, digest: str, scopes: Iterable[str] | None = None) -> None:
+        """Accept the key whose SHA-256 hex digest is ``digest`` (limited to ``scopes``)."""
         normalized = digest.strip().lower()
         if not DIGEST.match(normalized):
             raise ValueError("a service API key digest is 64 hexadecimal characters")
-        self._digests.add(normalized)
+        self._digests[normalized] = None if scopes is None else frozenset(scopes)
 
     def revoke(self, digest: str) -> None:
         """Stop accepting a key; unknown digests are ignored."""
-        self._digests.discard(digest.strip().lower())
+        self._digests.pop(digest.strip().lower(), None)
 
     def __len__(self) -> int:
         return len(self._digests)
 
-    def verify(self, presented: str | None) -> str | None:
-        """The key id of ``presented`` when it is accepted, else ``None``.
+    def identify(self, presented: str | None) -> KeyIdentity | None:
+        """Who ``presented`` belongs to, or ``None`` when it is not accepted.
 
         Every known digest is compared (no early exit), each in constant time.
         """
@@ -90,18 +119,51 @@ class KeyRing:
             return None
         candidate = digest_of(presented)
         matched: str | None = None
-        for digest in self._digests:
+        for digest in list(self._digests):
             if hmac.compare_digest(candidate, digest):
                 matched = digest
-        return key_id(matched) if matched is not None else None
+        if matched is None:
+            return None
+        return KeyIdentity(key_id(matched), self._digests.get(matched))
 
-    def require(self, presented: str | None) -> str:
-        """Like :meth:`verify`, raising :class:`InvalidApiKey` instead of returning ``None``."""
-        found = self.verify(presented)
-        if found is None:
+    def verify(self, presented: str | None) -> str | None:
+        """The key id of ``presented`` when it is accepted, else ``None``."""
+        identity = self.identify(presented)
+        return identity.key_id if identity is not None else None
+
+    def require(self, presented: str | None, service: str | None = None) -> KeyIdentity:
+        """Like :meth:`identify`, raising :class:`InvalidApiKey` when not accepted (or
+        when its scopes do not include ``service``)."""
+        identity = self.identify(presented)
+        if identity is None:
             detail = "no service API key given" if not presented else "service API key rejected"
             raise InvalidApiKey(detail, headers={"WWW-Authenticate": "ApiKey"})
-        return found
+        if service is not None and not identity.allows(service):
+            raise InvalidApiKey(
+                f"this service API key may not call {service}",
+                headers={"WWW-Authenticate": "ApiKey"},
+            )
+        return identity
+
+    async def sync(self, redis: Redis) -> None:
+        """Replace the issued keys by the auth service's current set in Redis."""
+        entries = await redis.hgetall(ACTIVE_KEYS)
+        current: dict[str, frozenset[str]] = {}
+        for raw_digest, raw_entry in entries.items():
+            digest = raw_digest.decode() if isinstance(raw_digest, bytes) else str(raw_digest)
+            try:
+                scopes = json.loads(raw_entry).get("scopes", [])
+            except (ValueError, AttributeError):
+                continue
+            if DIGEST.match(digest) and isinstance(scopes, list):
+                current[digest] = frozenset(str(s) for s in scopes)
+        local = {d for d, scopes in self._digests.items() if scopes is None}
+        for gone in self._issued - set(current) - local:
+            self._digests.pop(gone, None)
+        for digest, scopes in current.items():
+            if digest not in local:  # a key also configured locally stays unrestricted
+                self._digests[digest] = scopes
+        self._issued = set(current)
 
 
 def local_service_key(settings: Settings) -> str:

@@ -22,9 +22,11 @@ if TYPE_CHECKING:
 
     from meshkit.events import EventBus
     from meshkit.observability import HttpMetrics
+    from meshkit.plugins import PluginManager
     from meshkit.rpc import RpcClients
     from meshkit.security import KeyRing
     from meshkit.store import Document, Store
+    from meshkit.tokens import JwksSource, TokenVerifier
 
 Need = Literal["store", "redis"]
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
@@ -66,6 +68,8 @@ class Service:
         self._rpc: RpcClients | None = None
         self._events: EventBus | None = None
         self._keyring: KeyRing | None = None
+        self._plugins: PluginManager | None = None
+        self._tokens: TokenVerifier | None = None
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -121,6 +125,28 @@ class Service:
             raise ServiceNotStarted(f"{self.name}: the key ring exists once the app is built")
         return self._keyring
 
+    @property
+    def plugins(self) -> PluginManager:
+        """The plugin manager, for a service's own domain hooks."""
+        if self._plugins is None:
+            raise ServiceNotStarted(f"{self.name}: plugins are known once the app is built")
+        return self._plugins
+
+    @property
+    def tokens(self) -> TokenVerifier:
+        """Verifies access tokens (what a ``Principal`` handler parameter uses)."""
+        if self._tokens is None:
+            raise ServiceNotStarted(f"{self.name}: the token verifier exists once started")
+        return self._tokens
+
+    def jwks_source(self) -> JwksSource | None:
+        """Where this service gets the keys that verify access tokens.
+
+        ``None`` (the default) means: ``MESHKIT_JWKS_URL``, or the auth service's JWKS
+        found through discovery. The auth service answers with its own key set.
+        """
+        return None
+
     def inject(
         self,
         *,
@@ -130,8 +156,14 @@ class Service:
         rpc: RpcClients | None = None,
         events: EventBus | None = None,
         keyring: KeyRing | None = None,
+        plugins: PluginManager | None = None,
+        tokens: TokenVerifier | None = None,
     ) -> None:
         """Called by the app factory and runtime; services do not call it."""
+        if plugins is not None:
+            self._plugins = plugins
+        if tokens is not None:
+            self._tokens = tokens
         if store is not None:
             self._store = store
         if redis is not None:

@@ -32,6 +32,18 @@ NO_CONTENT = 204
 
 
 @dataclass(frozen=True)
+class PerRequest:
+    """A context value computed for each request, before anything else is validated.
+
+    The app supplies, say, the authenticated principal this way: a handler that takes a
+    ``Principal`` parameter is only called for an authenticated request, and an
+    unauthenticated one is refused before its body is even read.
+    """
+
+    resolve: Callable[[web.Request], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
 class Param:
     """A single path or query parameter the handler takes by name."""
 
@@ -189,6 +201,9 @@ async def arguments(
 ) -> dict[str, Any]:
     """Validated keyword arguments for the handler, or one ``ValidationFailed``."""
     kwargs: dict[str, Any] = {}
+    for name, wanted in binding.context_args.items():
+        value = next(value for kind, value in context.items() if issubclass(kind, wanted))
+        kwargs[name] = await value.resolve(request) if isinstance(value, PerRequest) else value
     errors: list[FieldError] = []
     for param in binding.params:
         source: Mapping[str, str] = (
@@ -229,8 +244,6 @@ async def arguments(
         raise ValidationFailed(errors)
     if binding.request_arg is not None:
         kwargs[binding.request_arg] = request
-    for name, wanted in binding.context_args.items():
-        kwargs[name] = next(value for kind, value in context.items() if issubclass(kind, wanted))
     return kwargs
 
 

@@ -102,6 +102,9 @@ def _operation(service: str, binding: Binding, schemas: _Schemas) -> dict[str, A
     if spec.internal:
         operation["security"] = [{SERVICE_KEY_SCHEME: []}]
         operation["x-meshkit-internal"] = True
+    schemes = _security_schemes(binding)
+    if schemes:
+        operation["security"] = [{name: []} for name in schemes]
     parameters = _parameters(binding, schemas)
     if parameters:
         operation["parameters"] = parameters
@@ -121,6 +124,8 @@ def _operation(service: str, binding: Binding, schemas: _Schemas) -> dict[str, A
     responses: dict[str, Any] = {status: success}
     if spec.internal:
         responses["401"] = _problem("No service API key, or one that is not accepted.")
+    if schemes:
+        responses.setdefault("401", _problem("No valid access token."))
     if binding.params or binding.query_model or binding.body_model:
         responses["422"] = _problem("The request failed validation; `errors` lists each field.")
     for code in spec.errors:
@@ -128,6 +133,17 @@ def _operation(service: str, binding: Binding, schemas: _Schemas) -> dict[str, A
     responses["default"] = _problem("Any other error, as an RFC 9457 problem document.")
     operation["responses"] = responses
     return operation
+
+
+def _security_schemes(binding: Binding) -> dict[str, dict[str, Any]]:
+    """Schemes of the context parameters that authenticate (``__openapi_security__``)."""
+    found: dict[str, dict[str, Any]] = {}
+    for kind in binding.context_args.values():
+        declared = getattr(kind, "__openapi_security__", None)
+        if declared is not None:
+            name, scheme = declared
+            found[name] = scheme
+    return found
 
 
 def _reason(code: int) -> str:
@@ -168,15 +184,18 @@ def build_openapi(
         "components": {"schemas": dict(sorted(schemas.components.items()))},
         "tags": [{"name": service}],
     }
+    security: dict[str, Any] = {}
+    for binding in visible:
+        security.update(_security_schemes(binding))
     if any(b.spec.internal for b in visible):
-        document["components"]["securitySchemes"] = {
-            SERVICE_KEY_SCHEME: {
-                "type": "apiKey",
-                "in": "header",
-                "name": API_KEY_HEADER,
-                "description": "Service API key; internal routes only.",
-            }
+        security[SERVICE_KEY_SCHEME] = {
+            "type": "apiKey",
+            "in": "header",
+            "name": API_KEY_HEADER,
+            "description": "Service API key; internal routes only.",
         }
+    if security:
+        document["components"]["securitySchemes"] = dict(sorted(security.items()))
     if servers:
         document["servers"] = [{"url": url} for url in servers]
     return document

@@ -104,7 +104,8 @@ class RpcServer:
         if method.startswith(UNAUTHENTICATED_PREFIXES):
             return
         presented = event.metadata.get(API_KEY_METADATA)
-        key = self.keyring.verify(presented if isinstance(presented, str) else None)
+        identity = self.keyring.identify(presented if isinstance(presented, str) else None)
+        key = identity.key_id if identity is not None and identity.allows(self.service) else None
         inner = event.method_func
 
         async def handle(stream: Stream[Any, Any]) -> None:
@@ -121,7 +122,10 @@ class RpcServer:
         self._idle.clear()
         try:
             if key is None:
-                raise GRPCError(Status.UNAUTHENTICATED, "missing or invalid service API key")
+                raise GRPCError(
+                    Status.UNAUTHENTICATED,
+                    f"missing or invalid service API key, or not scoped for {self.service}",
+                )
             if self._draining:
                 raise GRPCError(
                     Status.UNAVAILABLE, f"{DRAINING}: {self.service} is shutting down; not run"

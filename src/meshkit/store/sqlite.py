@@ -10,6 +10,7 @@ together.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sqlite3
 from collections.abc import Mapping, Sequence
@@ -32,6 +33,10 @@ from meshkit.store.query import (
     sort_keys,
     where_predicate,
 )
+
+# aiosqlite logs every statement with its parameters at DEBUG: documents (password
+# hashes, token digests) would reach the logs whenever MESHKIT_LOG_LEVEL=DEBUG.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 COLUMNS = {"id": "id", "version": "version"}
