@@ -435,3 +435,24 @@ async def test_no_secret_reaches_the_logs(auth, caplog):
     assert caplog.records, "the flow logged nothing at all: the check would be empty"
     for secret in secrets:
         assert secret not in text
+
+
+async def test_account_changes_are_published_as_events(auth, meshkit_redis):
+    tokens = await tokens_of(auth)
+    await auth.patch("/v1/users/me", headers=bearer(tokens), json={"display_name": "Ada"})
+    await auth.post("/v1/auth/logout", headers=bearer(tokens))
+    tokens = await (await login(auth)).json()
+    await auth.delete("/v1/users/me", headers=bearer(tokens), json={"password": PASSWORD})
+
+    async def types(topic):
+        entries = await meshkit_redis.xrange(f"meshkit:events:{topic}")
+        return [fields[b"type"].decode() for _, fields in entries]
+
+    assert await types("auth.users") == [
+        "meshkit.auth.user.registered.v1",
+        "meshkit.auth.user.updated.v1",
+        "meshkit.auth.user.deleted.v1",
+    ]
+    assert await types("auth.sessions") == ["meshkit.auth.sessions.revoked.v1"] * 2
+    entries = await meshkit_redis.xrange("meshkit:events:auth.users")
+    assert all(b"ada@example.test" not in value for _, f in entries for value in f.values())
