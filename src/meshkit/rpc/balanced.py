@@ -12,13 +12,40 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import NamedTuple, TypeVar
 
 from meshkit.discovery import Balancer, Instance
+from meshkit.observability import RpcMetrics
 from meshkit.resilience import CircuitBreaker, Deadline, RetryPolicy
 
 T = TypeVar("T")
 log = logging.getLogger("meshkit.rpc.client")
+
+
+@dataclass(frozen=True)
+class CallPolicy:
+    """How every call of a client stack behaves (``MESHKIT_RPC_*``, the API key)."""
+
+    retry: RetryPolicy
+    timeout: float
+    attempt_timeout: float
+    api_key: str
+    metrics: RpcMetrics | None = None
+
+
+class BalancedClient:
+    """Base of the gRPC and REST channels: one target service, its balancer, a policy."""
+
+    def __init__(self, target: str, balancer: Balancer, policy: CallPolicy) -> None:
+        self.target = target
+        self.balancer = balancer
+        self.policy = policy
+        self.retry = policy.retry
+        self.timeout = policy.timeout
+        self.attempt_timeout = policy.attempt_timeout
+        self._api_key = policy.api_key
+        self._metrics = policy.metrics
 
 
 class Verdict(NamedTuple):

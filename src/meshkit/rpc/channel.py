@@ -47,7 +47,7 @@ from meshkit.resilience import (
     DeadlineExceeded,
     RetryPolicy,
 )
-from meshkit.rpc.balanced import Verdict, balanced_call
+from meshkit.rpc.balanced import BalancedClient, CallPolicy, Verdict, balanced_call
 from meshkit.rpc.errors import (
     INSTANCE_FAILURES,
     TRANSPORT_ERRORS,
@@ -91,27 +91,11 @@ ATTEMPT_FAILURES: tuple[type[Exception], ...] = (_NotSent, *TRANSPORT_ERRORS)
 """Errors that count against an instance (TimeoutError is an OSError)."""
 
 
-class ServiceChannel:
+class ServiceChannel(BalancedClient):
     """A grpclib-compatible channel to every instance of one service."""
 
-    def __init__(
-        self,
-        target: str,
-        balancer: Balancer,
-        *,
-        retry: RetryPolicy,
-        timeout: float,
-        attempt_timeout: float,
-        api_key: str,
-        metrics: RpcMetrics | None = None,
-    ) -> None:
-        self.target = target
-        self.balancer = balancer
-        self.retry = retry
-        self.timeout = timeout
-        self.attempt_timeout = attempt_timeout
-        self._api_key = api_key
-        self._metrics = metrics
+    def __init__(self, target: str, balancer: Balancer, policy: CallPolicy) -> None:
+        super().__init__(target, balancer, policy)
         self._channels: dict[Instance, Channel] = {}
         self._generation = -1
 
@@ -436,6 +420,7 @@ class RpcClients:
         self.retry = retry
         self.timeout = timeout
         self.attempt_timeout = attempt_timeout or timeout
+        self._policy = CallPolicy(retry, timeout, self.attempt_timeout, api_key, metrics)
         self._api_key = api_key
         self._metrics = metrics
         self._channels: dict[str, ServiceChannel] = {}
@@ -471,15 +456,7 @@ class RpcClients:
         found = self._channels.get(service)
         if found is None:
             balancer = Balancer(self.directory, service, "grpc", self.breakers)
-            found = self._channels[service] = ServiceChannel(
-                service,
-                balancer,
-                retry=self.retry,
-                timeout=self.timeout,
-                attempt_timeout=self.attempt_timeout,
-                api_key=self._api_key,
-                metrics=self._metrics,
-            )
+            found = self._channels[service] = ServiceChannel(service, balancer, self._policy)
         return found
 
     def stub(self, stub_class: Callable[[Channel], S], service: str) -> S:
@@ -491,15 +468,7 @@ class RpcClients:
         found = self._rest.get(service)
         if found is None:
             balancer = Balancer(self.directory, service, "http", self.breakers)
-            found = self._rest[service] = RestChannel(
-                service,
-                balancer,
-                retry=self.retry,
-                timeout=self.timeout,
-                attempt_timeout=self.attempt_timeout,
-                metrics=self._metrics,
-                api_key=self._api_key,
-            )
+            found = self._rest[service] = RestChannel(service, balancer, self._policy)
         return found
 
     async def close(self) -> None:

@@ -23,9 +23,9 @@ from multidict import CIMultiDictProxy
 
 from meshkit.discovery import Balancer, Instance
 from meshkit.errors import UpstreamError
-from meshkit.observability import RpcMetrics, request_id_var
-from meshkit.resilience import CircuitBreaker, Deadline, DeadlineExceeded, RetryPolicy
-from meshkit.rpc.balanced import Verdict, balanced_call
+from meshkit.observability import request_id_var
+from meshkit.resilience import CircuitBreaker, Deadline, DeadlineExceeded
+from meshkit.rpc.balanced import BalancedClient, CallPolicy, Verdict, balanced_call
 from meshkit.rpc.errors import PROPAGATED, UpstreamUnavailable
 from meshkit.security import API_KEY_HEADER
 
@@ -69,27 +69,11 @@ class _AttemptTimedOut(Exception):
     """One attempt hit ``MESHKIT_RPC_ATTEMPT_TIMEOUT`` while the call had time left."""
 
 
-class RestChannel:
+class RestChannel(BalancedClient):
     """HTTP requests to every instance of one service."""
 
-    def __init__(
-        self,
-        target: str,
-        balancer: Balancer,
-        *,
-        retry: RetryPolicy,
-        timeout: float,
-        attempt_timeout: float,
-        api_key: str,
-        metrics: RpcMetrics | None = None,
-    ) -> None:
-        self.target = target
-        self.balancer = balancer
-        self.retry = retry
-        self.timeout = timeout
-        self.attempt_timeout = attempt_timeout
-        self._api_key = api_key
-        self._metrics = metrics
+    def __init__(self, target: str, balancer: Balancer, policy: CallPolicy) -> None:
+        super().__init__(target, balancer, policy)
         self._session: aiohttp.ClientSession | None = None
 
     def _client(self) -> aiohttp.ClientSession:
