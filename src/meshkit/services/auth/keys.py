@@ -13,13 +13,16 @@ import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from joserfc import jwt
-from joserfc.jwk import ECKey, KeyParameters, OKPKey, RSAKey
+from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from meshkit.services.auth.models import SigningKey
 from meshkit.store import Asc, Store
+
+if TYPE_CHECKING:
+    from joserfc.jwk import KeyParameters
 
 RELOAD_EVERY = 30.0
 KeyObject = RSAKey | ECKey | OKPKey
