@@ -456,3 +456,42 @@ async def test_account_changes_are_published_as_events(auth, meshkit_redis):
     assert await types("auth.sessions") == ["meshkit.auth.sessions.revoked.v1"] * 2
     entries = await meshkit_redis.xrange("meshkit:events:auth.users")
     assert all(b"ada@example.test" not in value for _, f in entries for value in f.values())
+
+
+BAD_BODIES = [
+    b"{",
+    b"[]",
+    b"null",
+    b'{"login": 5, "password": []}',
+    b'{"email": "\\u0000@x.y", "username": "\\ud800", "password": "x"}',
+    ("{" * 5000 + "}" * 5000).encode(),
+    b'{"refresh_token": "' + b"A" * 600 + b'"}',
+    b'{"token": "mkp_", "new_password": "' + "é".encode() * 3000 + b'"}',
+]
+
+
+async def test_no_endpoint_answers_500_to_bad_input(auth):
+    tokens = await tokens_of(auth)
+    routes = [
+        ("POST", "/v1/auth/register"),
+        ("POST", "/v1/auth/login"),
+        ("POST", "/v1/auth/refresh"),
+        ("POST", "/v1/auth/password-reset"),
+        ("POST", "/v1/auth/password-reset/confirm"),
+        ("POST", "/v1/auth/password"),
+        ("PATCH", "/v1/users/me"),
+        ("DELETE", "/v1/users/me"),
+        ("POST", "/v1/roles"),
+        ("POST", "/v1/api-keys"),
+    ]
+    for method, path in routes:
+        for body in BAD_BODIES:
+            for headers in ({}, bearer(tokens)):
+                response = await auth.request(
+                    method, path, data=body, headers={"Content-Type": "application/json", **headers}
+                )
+                assert response.status < 500, (method, path, body[:40], response.status)
+                if response.status >= 400:
+                    assert response.content_type == "application/problem+json"
+    weird = await auth.get("/v1/users/me", headers={"Authorization": "Bearer \u00e9\u00e9.x.y"})
+    assert weird.status == 401
