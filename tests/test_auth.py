@@ -495,3 +495,23 @@ async def test_no_endpoint_answers_500_to_bad_input(auth):
                     assert response.content_type == "application/problem+json"
     weird = await auth.get("/v1/users/me", headers={"Authorization": "Bearer \u00e9\u00e9.x.y"})
     assert weird.status == 401
+
+
+async def test_forwarded_addresses_count_only_from_a_service(
+    service_client, auth_settings, meshkit_redis
+):
+    from meshkit.security import local_service_key
+
+    settings = auth_settings(MESHKIT_AUTH_LOCKOUT_IP_THRESHOLD="2")
+    client = await service_client(AuthService, settings=settings)
+    key = local_service_key(settings)
+    spoofed = {"X-Forwarded-For": "203.0.113.7"}
+    for _ in range(2):
+        await client.post("/v1/auth/login", json={"login": "x", "password": "y"}, headers=spoofed)
+    locked = await client.post("/v1/auth/login", json={"login": "z", "password": "y"})
+    assert locked.status == 429, "a client's own X-Forwarded-For is ignored: 127.0.0.1 counted"
+    gateway = {"X-Forwarded-For": "198.51.100.9, 10.0.0.1", "X-Meshkit-Api-Key": key}
+    answer = await client.post(
+        "/v1/auth/login", json={"login": "z", "password": "y"}, headers=gateway
+    )
+    assert answer.status == 401, "through a service, the forwarded client address counts"

@@ -28,6 +28,7 @@ from meshkit.contracts.auth import (
 )
 from meshkit.errors import NotFound
 from meshkit.outbox import write_message
+from meshkit.security import API_KEY_HEADER, KeyRing
 from meshkit.services.auth.accounts import Accounts, InvalidCredentials
 from meshkit.services.auth.apikeys import ApiKeys
 from meshkit.services.auth.keys import SigningKeys
@@ -62,8 +63,17 @@ log = logging.getLogger("meshkit.auth")
 RESET_ACCEPTED = "if an account uses this email, a reset link is on its way"
 
 
-def client_ip(request: web.Request) -> str | None:
-    """The client's address as this service sees it (the gateway forwards the original)."""
+def client_ip(request: web.Request, keyring: KeyRing) -> str | None:
+    """The client's address, for lockout and the session list.
+
+    ``X-Forwarded-For`` is believed only from a caller holding a service API key (the
+    gateway): anyone else could put any address there and dodge the per-address lockout.
+    """
+    forwarded = request.headers.get("X-Forwarded-For")
+    if forwarded and keyring.identify(request.headers.get(API_KEY_HEADER)) is not None:
+        first = forwarded.split(",")[0].strip()
+        if first:
+            return first[:64]
     return request.remote
 
 
@@ -155,10 +165,12 @@ class AuthApi(Service):
         (and the client address) out for exponentially longer: 429 with Retry-After.
         """
         user = await self.accounts.authenticate(
-            body.login, body.password.get_secret_value(), ip=client_ip(request)
+            body.login, body.password.get_secret_value(), ip=client_ip(request, self.keyring)
         )
         return await self.sessions.open(
-            user, user_agent=request.headers.get("User-Agent"), ip=client_ip(request)
+            user,
+            user_agent=request.headers.get("User-Agent"),
+            ip=client_ip(request, self.keyring),
         )
 
     @post("/v1/auth/refresh", errors=(401,), tags=("auth",))
