@@ -1,12 +1,19 @@
-"""Password policy (NIST SP 800-63B), bcrypt with a keyed pre-hash, and the lockout."""
+"""Password policy (NIST SP 800-63B), the bundled blocklist, and bcrypt with a keyed pre-hash."""
 
 import asyncio
+import importlib.util
+import json
+import statistics
+import threading
 import time
+import unicodedata
+import zipfile
+from pathlib import Path
 
+import bcrypt
 import pytest
 
-from meshkit.errors import TooManyRequests
-from meshkit.services.auth.lockout import LoginThrottle
+from meshkit.errors import ValidationFailed
 from meshkit.services.auth.passwords import (
     PREFIX,
     PasswordPolicy,
@@ -19,68 +26,343 @@ from meshkit.services.auth.passwords import (
 )
 from meshkit.services.auth.settings import AuthSettings
 
+ROOT = Path(__file__).parent.parent
 POLICY = PasswordPolicy()
+PASSPHRASE = "correct horse battery staple"
+
+
+def fullwidth(text):
+    """The full-width forms of ASCII letters and digits (NFKC maps them back)."""
+    return "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in text)
+
+
+def reasons(password, policy=POLICY, context=()):
+    found = policy.problems(password, context=context)
+    for message in found:
+        assert password not in message, "a message quotes the password"
+    return " | ".join(found)
+
+
+# Length
+
+
+def test_length_limits_and_their_configuration():
+    assert "at least 8" in reasons("Tr0ub4d")
+    assert reasons("Tr0ub4d&") == ""
+    assert "at most 256" in reasons("x" + "-long passphrase" * 16)
+    assert reasons("long passphrases are welcome " * 2 + "to sixty-four") == ""
+    strict = PasswordPolicy(min_length=12, max_length=64)
+    assert "at least 12" in reasons("eleven chrs", strict)
+    sixty_four = "a walk in the park at dawn with coffee and a very good old dog!!"
+    assert len(sixty_four) == 64
+    assert reasons(sixty_four, strict) == ""
+    assert "at most 64" in reasons(sixty_four + "?", strict)
+    settings = AuthSettings(password_min_length=10, password_max_length=100)
+    policy = PasswordPolicy.from_settings(settings)
+    assert (policy.min_length, policy.max_length) == (10, 100)
+
+
+@pytest.mark.parametrize(("low", "high"), [(7, 256), (8, 63), (100, 80)])
+def test_the_policy_refuses_limits_below_nist(low, high):
+    with pytest.raises(ValueError, match="length"):
+        PasswordPolicy(low, high)
+
+
+def test_length_is_code_points_after_nfkc():
+    decomposed = "a\u0300e\u0301i\u0302o\u0303u\u0308n\u0303c\u0327"  # 14 code points
+    assert unicodedata.normalize("NFKC", decomposed) == "àéîõüñç"  # 7 code points
+    assert "at least 8" in reasons(decomposed)
+    assert "at least 8" not in reasons("ﷺ"), "one code point whose NFKC form has 18"
+    assert reasons("日本語のパスワードです") == "", "11 code points, 33 UTF-8 bytes"
+    assert reasons("🔥🐉🌈🚀 🎸🍕🦄🎲") == "", "emoji count one each"
+
+
+def test_a_64_and_a_200_character_passphrase_are_accepted():
+    words = ["ocean", "maple", "turbine", "velvet", "quiet", "harbor", "lantern", "cobalt"]
+    words += ["summit", "violin"]
+    sixty_four = " ".join(words)[:64]
+    assert len(sixty_four) == 64
+    assert reasons(sixty_four) == ""
+    two_hundred = (" ".join(words * 4) + " and then some")[:200]
+    assert len(two_hundred) == 200
+    assert reasons(two_hundred) == ""
+
+
+def test_no_composition_rules():
+    for password in ("alllowercaseletters", "98142 60317 5", "ÉTÉ À MONTRÉAL 1998"):
+        assert reasons(password) == "", password
+
+
+# The blocklist
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "password1",
+        "qwerty123",
+        "iloveyou",
+        "ILoveYou",
+        "PASSWORD1",
+        fullwidth("password1"),
+        "jennifer",  # a name: zxcvbn's "passwords" list lacks it, the data README says why
+        "Christopher",
+        "trustno1",
+    ],
+)
+def test_common_passwords_are_refused_case_insensitively(password):
+    assert "most commonly used passwords" in reasons(password)
+
+
+def test_the_blocklist_is_bundled_normalised_and_loaded_once():
+    words = common_passwords()
+    assert common_passwords() is words
+    assert isinstance(words, frozenset)
+    assert 5_000 <= len(words) <= 10_000
+    assert all(len(word) >= 8 for word in words), "shorter ones can never matter"
+    assert all(word == unicodedata.normalize("NFKC", word).casefold() for word in words)
+    assert {"password", "12345678", "iloveyou", "jennifer"} <= words
+    data = ROOT / "src/meshkit/services/auth/data"
+    assert "MIT" in (data / "README.md").read_text()
+    assert "zxcvbn" in (data / "README.md").read_text()
+
+
+def load_tool():
+    path = ROOT / "tools" / "build_common_passwords.py"
+    spec = importlib.util.spec_from_file_location("build_common_passwords", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_build_tool_reads_the_wheel_as_data(tmp_path, monkeypatch):
+    tool = load_tool()
+    monkeypatch.setattr(tool, "PASSWORDS_TOP", 3)
+    monkeypatch.setattr(tool, "OTHERS_RANK", 2)
+    source = (
+        "# generated by build_frequency_lists\n"
+        "raise SystemExit('never executed')\n"
+        "FREQUENCY_LISTS = {\n"
+        '    "passwords": "123456,password,12345678,PassWord,qwertyuiop,sunshine".split(","),\n'
+        '    "female_names": "mary,patricia,elizabeth".split(","),\n'
+        '    "english_wikipedia": ["the", "national", "password"],\n'
+        "}\n"
+    )
+    wheel = tmp_path / "zxcvbn-0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("zxcvbn/frequency_lists.py", source)
+    assert tool.select(tool.read_lists(wheel)) == [
+        "password",
+        "12345678",
+        "qwertyuiop",  # the third kept: "PassWord" folds into "password"
+        "patricia",  # only the first OTHERS_RANK of the other lists
+        "national",
+    ]
+    out = tmp_path / "list.txt"
+    assert tool.main([str(wheel), "--output", str(out)]) == 2, "not the pinned wheel"
+    assert tool.main([str(wheel), "--output", str(out), "--any-version"]) == 0
+    assert out.read_text().splitlines()[0] == "password"
+    assert tool.main([str(wheel), "--output", str(out), "--any-version", "--check"]) == 0
+    out.write_text("stale\n")
+    assert tool.main([str(wheel), "--output", str(out), "--any-version", "--check"]) == 1
+
+
+# Context, repetition, sequences, characters
+
+
+@pytest.mark.parametrize(
+    ("password", "context"),
+    [
+        ("graceful-hopper", ("grace", "grace@example.test")),  # contains the username
+        ("GRACE-HOPPER-1", ("grace",)),
+        ("hopper2024!!", ("grace.hopper@example.test",)),  # a piece of the local part
+        ("gracehopper99", ("grace.hopper",)),  # the pieces joined
+        ("ada.lovelace", ("ada.lovelace@example.test",)),  # equal to the local part
+        (fullwidth("grace") + " and friends", ("Grace",)),  # NFKC and case-folded on both sides
+    ],
+)
+def test_context_values_are_refused(password, context):
+    assert "username or email" in reasons(password, context=context)
+
+
+def test_short_context_values_only_refuse_equality():
+    assert reasons("bobcat-lover-22", context=("bob", "bob@example.test")) == ""
+    assert reasons("grace-hopper-1", context=("other", "someone@example.test")) == ""
 
 
 @pytest.mark.parametrize(
     ("password", "why"),
     [
-        ("short", "at least 8"),
-        ("password1", "most common"),
-        ("qwerty123", "most common"),
-        ("ILoveYou", "most common"),
-        ("aaaaaaaaaa", "repeated"),
-        ("98765432", "sequential"),
-        ("abcdefghij", "sequential"),
-        ("x" * 300, "at most"),
+        ("aaaaaaaa", "repeat a single character"),
+        ("ZZZZZZZZZZZZ", "repeat a single character"),
+        ("        ", "repeat a single character"),
+        ("abababab", "short group"),
+        ("xyz!xyz!xyz!", "short group"),
+        ("12345678", "consecutive"),
+        ("abcdefgh", "consecutive"),
+        ("ABCDEFGHIJ", "consecutive"),
+        ("zyxwvuts", "consecutive"),
+        ("98765432", "consecutive"),
+        ("αβγδεζηθ", "consecutive"),
     ],
 )
-def test_weak_passwords(password, why):
-    problems = POLICY.problems(password)
-    assert any(why in p for p in problems), problems
-    assert all(password not in p for p in problems)
+def test_repeated_and_sequential_passwords_are_refused(password, why):
+    assert why in reasons(password)
 
 
-def test_context_and_good_passphrases():
-    assert POLICY.problems("graceful-hopper-99", context=("grace.h", "graceful"))
-    assert not POLICY.problems("correct horse battery staple")
-    assert not POLICY.problems("a" + "-long passphrase" * 4)
-    assert not POLICY.problems("日本語のパスワードです")
-    full_width = "".join(chr(0xFF00 + ord(c) - 0x20) for c in "password")
-    assert POLICY.problems(full_width), "NFKC makes full-width 'password' common"
+def test_near_misses_of_the_patterns_are_fine():
+    for password in ("aaaaaaab", "abcdefgz", "13579bdf", "hellohello world"):
+        assert "repeat" not in reasons(password)
+        assert "consecutive" not in reasons(password)
+
+
+@pytest.mark.parametrize(
+    "password", ["correct\x00horse battery", "tab\tseparated words", "lone \ud800 surrogate!"]
+)
+def test_control_characters_and_lone_surrogates_are_refused(password):
+    assert "printable characters" in reasons(password)
+
+
+def test_check_raises_a_weak_password_problem_shaped_like_validation_errors():
     with pytest.raises(WeakPassword) as caught:
-        POLICY.check("password")
-    assert caught.value.status == 422
-    assert caught.value.extensions["errors"][0]["loc"] == ["body", "password"]
+        POLICY.check("iloveyou", context=("ada",))
+    problem = caught.value
+    assert isinstance(problem, ValidationFailed)
+    assert problem.status == 422
+    document = problem.to_dict("/v1/auth/register")
+    assert document["type"] == "urn:meshkit:problem:weak-password"
+    assert document["title"] == "Password does not meet the policy"
+    assert "most commonly used" in document["detail"]
+    [error] = document["errors"]
+    assert error["loc"] == ["body", "password"]
+    assert error["field"] == "password"
+    assert error["code"] == "password_common"
+    assert error["message"] == reasons("iloveyou")
+    with pytest.raises(WeakPassword) as several:
+        POLICY.check("grace", context=("grace",), loc=("body", "new_password"))
+    codes = [e["code"] for e in several.value.errors]
+    assert codes == ["password_min_length", "password_contains_username"]
+    assert {tuple(e["loc"]) for e in several.value.errors} == {("body", "new_password")}
+    POLICY.check(PASSPHRASE, context=("ada", "ada@example.test"))
 
 
-def test_the_common_list_is_bundled_and_large():
-    words = common_passwords()
-    assert 5_000 <= len(words) <= 20_000
-    assert all(len(w) >= 8 for w in words)
+def test_no_problem_document_echoes_the_password():
+    for password in ("hunter", "Password1", "aaaaaaaaaa", "abcdefghij", "ada-lovelace-1"):
+        with pytest.raises(WeakPassword) as caught:
+            POLICY.check(password, context=("ada-lovelace",))
+        text = json.dumps(caught.value.to_dict(), ensure_ascii=False).casefold()
+        assert password.casefold() not in text, password
 
 
-async def test_hashing_round_trip_and_format():
-    stored = await hash_password("correct horse battery staple", 4)
+# Hashing
+
+
+async def test_hash_round_trip_and_stored_format():
+    stored = await hash_password(PASSPHRASE, 4)
     assert stored.startswith(PREFIX + "$2b$04$")
-    assert await verify_password("correct horse battery staple", stored)
-    assert not await verify_password("correct horse battery stapler", stored)
-    assert needs_rehash(stored, 5)
-    assert not needs_rehash(stored, 4)
-    for broken in ("", "$2b$04$nope", PREFIX + "garbage", "plaintext"):
-        assert not await verify_password("x", broken)
-        assert needs_rehash(broken, 4)
+    assert len(stored) == len(PREFIX) + 60
+    assert await verify_password(PASSPHRASE, stored)
+    assert not await verify_password(PASSPHRASE + "!", stored)
+    assert not await verify_password("", stored)
+    assert await hash_password(PASSPHRASE, 4) != stored, "salted"
+    raw = stored.removeprefix(PREFIX).encode()
+    assert not bcrypt.checkpw(PASSPHRASE.encode(), raw), "bcrypt sees the pre-hash only"
 
 
-async def test_long_passwords_are_not_truncated_at_72_bytes():
-    base = "é" * 40  # 80 bytes in UTF-8
-    stored = await hash_password(base + "one", 4)
-    assert await verify_password(base + "one", stored)
-    assert not await verify_password(base + "two", stored)
-    assert not await verify_password(base, stored)
+async def test_equivalent_spellings_verify():
+    stored = await hash_password("café crème brûlée", 4)
+    assert await verify_password("cafe\u0301 cre\u0300me bru\u0302le\u0301e", stored)
+    assert not await verify_password("Café crème brûlée", stored)
 
 
-async def test_hashing_runs_off_the_event_loop():
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("a" * 72 + "one", "a" * 72 + "two"),
+        ("é" * 36 + "one", "é" * 36 + "two"),  # 72 bytes of UTF-8, then a difference
+        ("密码" * 12 + "一", "密码" * 12 + "二"),  # 72 bytes, 24 code points
+        ("🔑" * 18 + "🚪", "🔑" * 18 + "🪟"),  # 72 bytes, 18 code points
+    ],
+)
+async def test_passwords_equal_in_their_first_72_bytes_do_not_verify(first, second):
+    assert first.encode()[:72] == second.encode()[:72]
+    stored = await hash_password(first, 4)
+    assert await verify_password(first, stored)
+    assert not await verify_password(second, stored)
+    assert not await verify_password(first[:-1], stored)
+
+
+async def test_long_passphrases_hash_in_full():
+    passphrase = "ocean maple turbine velvet quiet harbor lantern cobalt summit violin " * 3
+    stored = await hash_password(passphrase, 4)
+    assert await verify_password(passphrase, stored)
+    assert not await verify_password(passphrase[:-1] + "?", stored)
+
+
+async def test_malformed_stored_hashes_never_verify_nor_raise():
+    good = await hash_password(PASSPHRASE, 4)
+    bare = bcrypt.hashpw(PASSPHRASE.encode(), bcrypt.gensalt(4)).decode()
+    broken = [
+        "",
+        "plaintext",
+        PASSPHRASE,
+        bare,  # a bcrypt hash without the scheme prefix is not ours
+        PREFIX,
+        PREFIX + "garbage",
+        PREFIX + "$2b$04$nope",
+        good[:-1],
+        good + "x",
+        good.replace("$2b$04$", "$2b$99$"),
+        good.replace("$2b$", "$2x$"),
+        good[:-5] + "ééééé",
+        "$mk2$" + good.removeprefix(PREFIX),
+        PREFIX + "$2b$04$" + "*" * 53,
+    ]
+    for stored in broken:
+        assert not await verify_password(PASSPHRASE, stored), stored
+        assert needs_rehash(stored, 4), stored
+    assert not await verify_password("lone \ud800 surrogate", good)
+    assert await verify_password(
+        "lone \ud800 surrogate", await hash_password("lone \ud800 surrogate", 4)
+    )
+
+
+async def test_needs_rehash_follows_the_cost():
+    stored = await hash_password(PASSPHRASE, 5)
+    assert not needs_rehash(stored, 5)
+    assert needs_rehash(stored, 4)
+    assert needs_rehash(stored, 12)
+
+
+@pytest.mark.parametrize("cost", [3, 32])
+async def test_hash_password_refuses_impossible_costs(cost):
+    with pytest.raises(ValueError, match="cost"):
+        await hash_password(PASSPHRASE, cost)
+
+
+async def test_bcrypt_runs_on_a_pool_thread(monkeypatch):
+    threads = []
+    original_hash, original_check = bcrypt.hashpw, bcrypt.checkpw
+
+    def hashpw(password, salt):
+        threads.append(threading.current_thread())
+        return original_hash(password, salt)
+
+    def checkpw(password, hashed):
+        threads.append(threading.current_thread())
+        return original_check(password, hashed)
+
+    monkeypatch.setattr(bcrypt, "hashpw", hashpw)
+    monkeypatch.setattr(bcrypt, "checkpw", checkpw)
+    await verify_password(PASSPHRASE, await hash_password(PASSPHRASE, 4))
+    await burn_verify_time(4)
+    assert threads
+    assert all(t is not threading.main_thread() for t in threads)
+    assert all(t.name.startswith("bcrypt") for t in threads)
+
+
+async def test_hashing_does_not_block_the_event_loop():
+    """8 hashes at cost 12 (~0.25 s of CPU each) while a 10 ms ticker keeps time."""
     gaps = []
 
     async def ticker():
@@ -92,77 +374,34 @@ async def test_hashing_runs_off_the_event_loop():
             last = now
 
     ticking = asyncio.create_task(ticker())
-    await asyncio.gather(*(hash_password(f"password number {i}", 12) for i in range(6)))
+    await asyncio.sleep(0.02)
+    started = time.perf_counter()
+    hashes = await asyncio.gather(*(hash_password(f"{PASSPHRASE} {i}", 12) for i in range(8)))
+    elapsed = time.perf_counter() - started
     ticking.cancel()
-    gaps.sort()
-    assert len(gaps) > 10
-    assert gaps[int(len(gaps) * 0.95)] < 0.1
+    assert all(h.startswith(PREFIX + "$2b$12$") for h in hashes)
+    assert len(gaps) >= 20, f"the loop barely ran in {elapsed:.2f} s"
+    # p99, not max, so that one scheduler hiccup on a loaded CI machine does not fail it;
+    # running bcrypt on the loop would make most gaps ~0.25 s.
+    p99 = statistics.quantiles(gaps, n=100)[98]
+    assert p99 < 0.1, f"p99 gap {p99 * 1000:.0f} ms while hashing (max {max(gaps) * 1000:.0f})"
 
 
-async def test_unknown_accounts_cost_as_much_as_known_ones():
-    stored = await hash_password("correct horse battery staple", 10)
-    await burn_verify_time(10)
-    started = time.perf_counter()
-    await verify_password("wrong", stored)
-    real = time.perf_counter() - started
-    started = time.perf_counter()
-    await burn_verify_time(10)
-    burned = time.perf_counter() - started
-    assert 0.5 < burned / real < 2.0
+async def test_burn_verify_time_costs_what_a_verification_costs():
+    cost = 10  # ~60 ms: long enough to measure, short enough for the suite
+    stored = await hash_password(PASSPHRASE, cost)
+    await burn_verify_time(cost)  # makes and caches the dummy hash of this cost
 
+    async def timed(make):
+        samples = []
+        for _ in range(3):
+            started = time.perf_counter()
+            await make()
+            samples.append(time.perf_counter() - started)
+        return statistics.median(samples)
 
-@pytest.fixture
-def throttle(meshkit_redis):
-    settings = AuthSettings(
-        lockout_threshold=3, lockout_ip_threshold=5, lockout_base=0.2, lockout_max=0.8
-    )
-    return LoginThrottle(meshkit_redis, settings)
-
-
-async def test_an_account_locks_after_the_threshold_and_doubles(throttle, meshkit_redis):
-    for _ in range(2):
-        await throttle.failure("ada", None)
-    await throttle.check("ada", None)
-    await throttle.failure("ada", None)
-    with pytest.raises(TooManyRequests) as caught:
-        await throttle.check("ada", None)
-    assert caught.value.headers["Retry-After"] == "1"
-    first = await meshkit_redis.pttl(next(k for k in await meshkit_redis.keys("*:lock")))
-    for _ in range(4):
-        await throttle.failure("ada", None)
-    capped = await meshkit_redis.pttl(next(k for k in await meshkit_redis.keys("*:lock")))
-    assert first <= 200 < capped <= 800, "doubling, capped at lockout_max"
-    keys = b" ".join(await meshkit_redis.keys("*"))
-    assert b"ada" not in keys, "identifiers are hashed"
-
-
-async def test_success_resets_the_account_and_locks_expire(throttle):
-    for _ in range(3):
-        await throttle.failure("ada", None)
-    with pytest.raises(TooManyRequests):
-        await throttle.check("ada", None)
-    await throttle.success("ada")
-    await throttle.check("ada", None)
-    for _ in range(3):
-        await throttle.failure("bob", None)
-    for _ in range(50):
-        try:
-            await throttle.check("bob", None)
-            break
-        except TooManyRequests:
-            await asyncio.sleep(0.05)
-    else:
-        pytest.fail("the lock never expired")
-
-
-async def test_an_address_locks_across_accounts_and_answers_alike(throttle):
-    for number in range(5):
-        await throttle.failure(f"user-{number}", "10.0.0.9")
-    with pytest.raises(TooManyRequests) as by_address:
-        await throttle.check("someone-new", "10.0.0.9")
-    await throttle.check("someone-new", "10.0.0.10")
-    for _ in range(3):
-        await throttle.failure("ghost", None)
-    with pytest.raises(TooManyRequests) as ghost:
-        await throttle.check("ghost", None)
-    assert by_address.value.detail == ghost.value.detail
+    real = await timed(lambda: verify_password("not the passphrase", stored))
+    burned = await timed(lambda: burn_verify_time(cost))
+    assert 0.5 < burned / real < 2.0, (burned, real)
+    cheap = await timed(lambda: burn_verify_time(4))
+    assert cheap < burned / 4, "the work follows the cost"
