@@ -32,6 +32,7 @@ from meshkit.errors import Forbidden, ServiceUnavailable
 from meshkit.testing import make_settings
 from meshkit.tokens import (
     DENYLIST_PREFIX,
+    SESSION_DENYLIST_PREFIX,
     CallableJwks,
     HttpJwks,
     KeysUnavailable,
@@ -43,6 +44,7 @@ from meshkit.tokens import (
     TokenVerifier,
     bearer_token,
     deny,
+    deny_session,
     jws_registry,
     require_permission,
 )
@@ -159,6 +161,7 @@ class Clock:
 
 
 def verifier(source=None, **options):
+    options.setdefault("algorithms", ["EdDSA"])  # the default is RS256, like the settings'
     return TokenVerifier(
         source or StaticJwks(jwks(ED)), issuer=ISSUER, audience=AUDIENCE, **options
     )
@@ -568,6 +571,48 @@ async def test_deny_covers_the_leeway_and_skips_long_expired_tokens(meshkit_redi
     assert 350 < await meshkit_redis.ttl(DENYLIST_PREFIX + "naive") <= 361
     with pytest.raises(ValueError, match="jti"):
         await deny(meshkit_redis, "", recently)
+
+
+async def test_a_denylisted_session_refuses_every_token_of_it(meshkit_redis):
+    first = sign(jti="one", sid="session-9")
+    second = sign(jti="two", sid="session-9")
+    other = sign(jti="three", sid="session-10")
+    check = verifier(redis=meshkit_redis)
+    assert await check.verify(first)
+    await deny_session(meshkit_redis, "session-9", datetime.now(UTC) + timedelta(minutes=15))
+    await refused(first, "token revoked", check)
+    await refused(second, "token revoked", check)
+    assert await check.verify(other), "other sessions are not affected"
+    assert await check.verify(sign(jti="four", sid=None)), "no sid: only the jti is checked"
+    assert SESSION_DENYLIST_PREFIX == "meshkit:auth:denylist-sid:"
+    assert not SESSION_DENYLIST_PREFIX.startswith(DENYLIST_PREFIX), "a jti cannot collide"
+    ttl = await meshkit_redis.ttl(SESSION_DENYLIST_PREFIX + "session-9")
+    assert 1190 < ttl <= 1201, "kept until the last token's exp plus the largest leeway"
+    await deny_session(meshkit_redis, "gone", datetime.now(UTC) - timedelta(hours=1))
+    assert not await meshkit_redis.exists(SESSION_DENYLIST_PREFIX + "gone")
+    with pytest.raises(ValueError, match="session"):
+        await deny_session(meshkit_redis, "", datetime.now(UTC))
+
+
+async def test_jti_and_session_are_checked_in_one_round_trip(meshkit_redis):
+    calls = []
+
+    class Spy:
+        async def exists(self, *keys):
+            calls.append(keys)
+            return await meshkit_redis.exists(*keys)
+
+    check = verifier(redis=Spy())
+    assert await check.verify(sign(jti="j-1", sid="s-1"))
+    assert calls == [(DENYLIST_PREFIX + "j-1", SESSION_DENYLIST_PREFIX + "s-1")]
+
+
+def test_the_default_algorithm_is_the_settings_default(tmp_path):
+    default = TokenVerifier(StaticJwks(jwks(RSA)), issuer=ISSUER, audience=AUDIENCE)
+    assert default.algorithms == ("RS256",)
+    settings = make_settings(tmp_path)
+    assert settings.jwt_algorithms == "RS256"
+    assert TokenVerifier.for_settings(settings, StaticJwks(jwks(RSA))).algorithms == ("RS256",)
 
 
 async def test_an_unreachable_denylist_is_a_503_not_a_pass(tmp_path):

@@ -83,7 +83,7 @@ def allowed_algorithms(
         if canonical[name.lower()] not in chosen:
             chosen.append(canonical[name.lower()])
     if not chosen:
-        raise ConfigError(f"{setting}: no algorithm configured (default: EdDSA)")
+        raise ConfigError(f"{setting}: no algorithm configured (default: RS256)")
     return tuple(chosen)
 
 

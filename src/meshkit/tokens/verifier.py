@@ -33,6 +33,9 @@ log = logging.getLogger("meshkit.tokens")
 
 DENYLIST_PREFIX = "meshkit:auth:denylist:"
 """Redis key prefix of revoked token ids: ``<prefix><jti>`` exists until the token expires."""
+SESSION_DENYLIST_PREFIX = "meshkit:auth:denylist-sid:"
+"""Redis key prefix of revoked sessions: ``<prefix><sid>`` exists until every access token
+issued for the session has expired; it refuses all of them, whatever their ``jti``."""
 ACCESS_TYP = "at+jwt"
 ACCESS_TYPE_CLAIM = "access"
 KEY_HEADERS = ("jwk", "jku", "x5u", "x5c")
@@ -98,6 +101,13 @@ def _strings(claims: dict[str, Any], name: str) -> frozenset[str]:
     return frozenset(value)
 
 
+def _seconds_left(expires_at: datetime) -> int:
+    """Seconds until ``expires_at`` plus :data:`MAX_LEEWAY` (naive means UTC)."""
+    if expires_at.tzinfo is None:
+        expires_at = expires_at.replace(tzinfo=UTC)
+    return math.ceil(expires_at.timestamp() + MAX_LEEWAY - time.time())
+
+
 async def deny(redis: Redis, jti: str, expires_at: datetime) -> None:
     """Revoke the access token ``jti`` (logout): every verifier with Redis refuses it.
 
@@ -107,11 +117,23 @@ async def deny(redis: Redis, jti: str, expires_at: datetime) -> None:
     """
     if not jti:
         raise ValueError("deny() needs the token's jti")
-    if expires_at.tzinfo is None:
-        expires_at = expires_at.replace(tzinfo=UTC)
-    seconds = math.ceil(expires_at.timestamp() + MAX_LEEWAY - time.time())
+    seconds = _seconds_left(expires_at)
     if seconds > 0:
         await redis.set(DENYLIST_PREFIX + jti, "1", ex=seconds)
+
+
+async def deny_session(redis: Redis, sid: str, expires_at: datetime) -> None:
+    """Revoke every access token of session ``sid`` (whatever its ``jti``).
+
+    ``expires_at`` is the latest expiry any token of the session can have (when the
+    session is revoked: now plus the access-token lifetime). The entry lives until then
+    plus :data:`MAX_LEEWAY`; a naive ``expires_at`` is taken as UTC.
+    """
+    if not sid:
+        raise ValueError("deny_session() needs the session id")
+    seconds = _seconds_left(expires_at)
+    if seconds > 0:
+        await redis.set(SESSION_DENYLIST_PREFIX + sid, "1", ex=seconds)
 
 
 class TokenVerifier:
@@ -133,7 +155,7 @@ class TokenVerifier:
         *,
         issuer: str,
         audience: str,
-        algorithms: Sequence[str] = ("EdDSA",),
+        algorithms: Sequence[str] = ("RS256",),
         redis: Redis | None = None,
         leeway: float = 30.0,
         refetch_interval: float = 30.0,
@@ -193,7 +215,7 @@ class TokenVerifier:
         if signed.protected != header:  # the library must have read the header we checked
             _refuse("malformed token")
         principal = self._principal(_json_object(signed.payload, "claims"))
-        await self._check_not_revoked(principal.token_id)
+        await self._check_not_revoked(principal.token_id, principal.session_id)
         return principal
 
     def _header(self, token: str) -> tuple[dict[str, Any], str, str]:
@@ -265,11 +287,15 @@ class TokenVerifier:
             claims=MappingProxyType(claims),
         )
 
-    async def _check_not_revoked(self, jti: str) -> None:
+    async def _check_not_revoked(self, jti: str, sid: str | None) -> None:
+        """The token and its session are not denylisted: one ``EXISTS`` for both keys."""
         if self.redis is None:
             return
+        keys = [DENYLIST_PREFIX + jti]
+        if sid:
+            keys.append(SESSION_DENYLIST_PREFIX + sid)
         try:
-            revoked = await self.redis.exists(DENYLIST_PREFIX + jti)
+            revoked = await self.redis.exists(*keys)
         except (RedisError, OSError) as exc:
             log.warning("cannot read the token denylist: %r", exc)
             raise RevocationUnavailable("cannot check whether the token was revoked") from None
