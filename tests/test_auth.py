@@ -15,6 +15,7 @@ from meshkit.outbox import read_messages
 from meshkit.services.auth import AuthService
 from meshkit.services.auth.models import ResetToken
 from meshkit.testing import make_settings
+from meshkit.tokens import CallableJwks, TokenVerifier
 
 PASSWORD = "correct horse battery staple"
 ADMIN_PASSWORD = "trusty operator passphrase 42"
@@ -58,6 +59,17 @@ async def tokens_of(client, name="ada"):
     response = await login(client, name)
     assert response.status == 200, await response.text()
     return await response.json()
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = time.time()
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        self.now += seconds
 
 
 def bearer(tokens):
@@ -376,18 +388,48 @@ async def test_api_keys_are_shown_once_scoped_and_revocable(auth):
     assert service.keyring.identify(key) is None
 
 
-async def test_key_rotation_keeps_old_tokens_valid(auth):
+async def test_key_rotation_publishes_before_it_signs(auth):
+    service = auth.server.app[SERVICE_KEY]
     admin = await admin_tokens(auth)
     old_kid = pyjwt.get_unverified_header(admin["access_token"])["kid"]
+    clock = FakeClock()
+    verifier = TokenVerifier(
+        CallableJwks(service.keys.jwks), issuer="meshkit", audience="meshkit", clock=clock
+    )
+    assert await verifier.verify(admin["access_token"])  # the verifier cached the old set
     rotated = await auth.post("/v1/auth/keys/rotate", headers=bearer(admin))
     assert rotated.status == 201
-    new_kid = (await rotated.json())["kid"]
+    answer = await rotated.json()
+    new_kid = answer["kid"]
     assert new_kid != old_kid
+    activates = datetime.fromisoformat(answer["activates_at"])
+    assert 55 <= (activates - datetime.now(UTC)).total_seconds() <= 60, "the default is 60 s"
     jwks = await (await auth.get("/.well-known/jwks.json")).json()
-    assert {k["kid"] for k in jwks["keys"]} == {old_kid, new_kid}
+    assert {k["kid"] for k in jwks["keys"]} == {old_kid, new_kid}, "published at once"
     assert (await auth.get("/v1/users/me", headers=bearer(admin))).status == 200
+    during = await admin_tokens(auth)
+    assert pyjwt.get_unverified_header(during["access_token"])["kid"] == old_kid
+    assert await verifier.verify(during["access_token"]), "no refetch needed meanwhile"
+    # The publish delay passes: the new key signs, and a verifier has had time to refetch.
+    service.keys._clock = lambda: datetime.now(UTC) + timedelta(seconds=61)
+    clock.advance(61)
     fresh = await admin_tokens(auth)
     assert pyjwt.get_unverified_header(fresh["access_token"])["kid"] == new_kid
+    assert await verifier.verify(fresh["access_token"])
+    assert await verifier.verify(during["access_token"]), "the old key still verifies"
+
+
+async def test_key_rotation_without_delay_signs_at_once(
+    service_client, auth_settings, meshkit_redis
+):
+    client = await service_client(
+        AuthService, settings=auth_settings(MESHKIT_AUTH_KEY_PUBLISH_DELAY="0")
+    )
+    admin = await admin_tokens(client)
+    rotated = await (await client.post("/v1/auth/keys/rotate", headers=bearer(admin))).json()
+    fresh = await admin_tokens(client)
+    assert pyjwt.get_unverified_header(fresh["access_token"])["kid"] == rotated["kid"]
+    assert (await client.get("/v1/users/me", headers=bearer(admin))).status == 200
 
 
 async def test_bcrypt_does_not_stall_the_loop(service_client, auth_settings, meshkit_redis):
@@ -467,6 +509,8 @@ BAD_BODIES = [
     ("{" * 5000 + "}" * 5000).encode(),
     b'{"refresh_token": "' + b"A" * 600 + b'"}',
     b'{"token": "mkp_", "new_password": "' + "é".encode() * 3000 + b'"}',
+    b'{"refresh_token": "mkr_\\ud800.abc", "token": "mkp_\\ud800", "password": "\\ud800"}',
+    b'{"refresh_token": "mkr_01HZZZZZZZZZZZZZZZZZZZZZZZ.\\ud800", "scopes": ["\\ud800"]}',
 ]
 
 

@@ -39,12 +39,15 @@ def test_cli_mistakes_are_one_line_errors(env, capsys):
     assert main(["auth", "api-keys", "create", "x"]) == 2
     assert "--scope" in capsys.readouterr().err
     assert main(["auth", "api-keys", "revoke", "nope"]) == 2
-    assert "no API key" in capsys.readouterr().err
+    assert "no such API key" in capsys.readouterr().err
 
 
 def test_rotate_keys(env, capsys):
     assert main(["auth", "rotate-keys"]) == 0
-    first = lines(capsys)[0]["kid"]
+    (rotated,) = lines(capsys)
+    first = rotated["kid"]
+    assert rotated["algorithm"] == "RS256"
+    assert rotated["activates_at"], "it signs once verifiers have had time to fetch it"
     assert main(["auth", "rotate-keys"]) == 0
     assert lines(capsys)[0]["kid"] != first
 

@@ -68,8 +68,9 @@ class SessionsRevoked(Event):
     """Sessions ended early (logout, password change/reset, reuse detected, deletion).
 
     ``session_ids`` empty with ``all_sessions`` true means every session of the user.
-    Access tokens of these sessions stay valid until they expire unless denylisted;
-    services that must cut them sooner can drop cached principals on this event.
+    Every access token of these sessions is already refused by verifiers that check
+    the Redis denylist (the session id is denylisted); services that keep principals
+    elsewhere (an open socket) should drop them on this event.
     """
 
     topic: ClassVar[str] = "auth.sessions"

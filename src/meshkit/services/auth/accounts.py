@@ -1,15 +1,17 @@
 """Accounts: registration, credential checks, profile, password change, deletion.
 
 Credential checks take the same time and give the same answer whether or not the
-account exists (an unknown login still costs one bcrypt verification), and every
-failure counts towards the account's and the client address's lockout.
+account exists or is disabled (an unknown login still costs one bcrypt verification),
+and every failure counts towards the lockout of the identifier typed, the account (by
+id) and the client address. Asking a logged-in user's password again counts towards the
+account's lockout too.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from meshkit.errors import Conflict, Forbidden, Unauthenticated
+from meshkit.errors import Conflict, Unauthenticated
 from meshkit.services.auth.lockout import LoginThrottle
 from meshkit.services.auth.models import (
     RoleAssignment,
@@ -36,13 +38,6 @@ class InvalidCredentials(Unauthenticated):
 
     slug = "invalid-credentials"
     title = "Invalid credentials"
-
-
-class AccountDisabled(Forbidden):
-    """The credentials are right but the account is disabled."""
-
-    slug = "account-disabled"
-    title = "Account disabled"
 
 
 class Accounts:
@@ -123,18 +118,19 @@ class Accounts:
     async def authenticate(self, login: str, password: str, *, ip: str | None) -> User:
         """The account these credentials open, or :class:`InvalidCredentials`."""
         account = normalize_email(login) if "@" in login else normalize_username(login)
-        await self.throttle.check(account, ip)
         user = await self.find_by_login(login)
+        user_id = user.id if user is not None else None
+        await self.throttle.check(account, ip, user=user_id)
         if user is None:
             await burn_verify_time(self.cost)
             await self.throttle.failure(account, ip)
             raise InvalidCredentials("login or password is wrong")
-        if not await verify_password(password, user.password_hash):
-            await self.throttle.failure(account, ip)
+        # A disabled account answers exactly like a wrong password, and counts as one:
+        # neither the answer nor the lockout tells that the password was right.
+        if not await verify_password(password, user.password_hash) or user.disabled:
+            await self.throttle.failure(account, ip, user=user.id)
             raise InvalidCredentials("login or password is wrong")
-        await self.throttle.success(account)
-        if user.disabled:
-            raise AccountDisabled("this account is disabled")
+        await self.throttle.success(account, user=user.id)
         if needs_rehash(user.password_hash, self.cost):
             rehashed = await hash_password(password, self.cost)
             user = await self.store.modify(
@@ -142,10 +138,21 @@ class Accounts:
             )
         return user
 
+    async def reauthenticate(self, user: User, password: str) -> None:
+        """Check a logged-in user's password again (:class:`InvalidCredentials` if wrong).
+
+        Throttled by the account's id like a login (429 once locked), so an access token
+        in the wrong hands cannot be used to guess the password.
+        """
+        await self.throttle.check(None, None, user=user.id)
+        if not await verify_password(password, user.password_hash):
+            await self.throttle.failure(None, None, user=user.id)
+            raise InvalidCredentials("the password is wrong")
+        await self.throttle.success(None, user=user.id)
+
     async def change_password(self, user: User, current: str, new: str) -> User:
-        """Set a new password after checking the current one."""
-        if not await verify_password(current, user.password_hash):
-            raise InvalidCredentials("the current password is wrong")
+        """Set a new password after checking the current one (throttled)."""
+        await self.reauthenticate(user, current)
         return await self.set_password(user, new)
 
     async def set_password(self, user: User, new: str) -> User:

@@ -29,7 +29,7 @@ from meshkit.contracts.auth import (
 from meshkit.errors import NotFound
 from meshkit.outbox import write_message
 from meshkit.security import API_KEY_HEADER, KeyRing
-from meshkit.services.auth.accounts import Accounts, InvalidCredentials
+from meshkit.services.auth.accounts import Accounts
 from meshkit.services.auth.apikeys import ApiKeys
 from meshkit.services.auth.keys import SigningKeys
 from meshkit.services.auth.models import (
@@ -53,9 +53,14 @@ from meshkit.services.auth.models import (
     User,
     UserOut,
 )
-from meshkit.services.auth.passwords import verify_password
 from meshkit.services.auth.resets import Resets
-from meshkit.services.auth.roles import MANAGE_KEYS, MANAGE_ROLES, MANAGE_SIGNING_KEYS, Roles
+from meshkit.services.auth.roles import (
+    ADMIN,
+    MANAGE_KEYS,
+    MANAGE_ROLES,
+    MANAGE_SIGNING_KEYS,
+    Roles,
+)
 from meshkit.services.auth.sessions import Sessions, roles_of
 from meshkit.tokens import Principal, require_permission
 
@@ -157,12 +162,13 @@ class AuthApi(Service):
         )
         return _user_out(user, roles)
 
-    @post("/v1/auth/login", errors=(401, 403, 429), tags=("auth",))
+    @post("/v1/auth/login", errors=(401, 429), tags=("auth",))
     async def login(self, request: web.Request, body: LoginIn) -> TokenOut:
         """Log in with email or username; returns an access and a refresh token.
 
-        Wrong login and wrong password answer the same. Repeated failures lock the account
-        (and the client address) out for exponentially longer: 429 with Retry-After.
+        Wrong login, wrong password and a disabled account answer the same. Repeated
+        failures lock the account (and the client address) out for exponentially longer:
+        429 with Retry-After.
         """
         user = await self.accounts.authenticate(
             body.login, body.password.get_secret_value(), ip=client_ip(request, self.keyring)
@@ -184,7 +190,8 @@ class AuthApi(Service):
 
     @post("/v1/auth/logout", tags=("auth",))
     async def logout(self, principal: Principal) -> None:
-        """End the current session; its access token stops working at once."""
+        """End the current session; its access tokens stop working at once."""
+        await self.sessions.deny_token(principal.token_id, principal.expires_at)
         if principal.session_id is not None:
             session = await self.sessions.owned(principal.subject, principal.session_id)
             await self.sessions.revoke(session, reason="logout")
@@ -243,18 +250,21 @@ class AuthApi(Service):
 
         user = await self.resets.redeem(body.token.get_secret_value(), check)
         await self.accounts.set_password(user, password)
+        await self.resets.spend_all(user.id)  # older links must not set it again
         ended = await self.sessions.revoke_all(user.id, reason="password reset")
         await self._sessions_revoked(user.id, ended, "password reset", all_sessions=True)
 
-    @post("/v1/auth/password", errors=(401, 422), tags=("auth",))
+    @post("/v1/auth/password", errors=(401, 422, 429), tags=("auth",))
     async def change_password(self, principal: Principal, body: PasswordChangeIn) -> None:
-        """Change the caller's password; their other sessions end."""
+        """Change the caller's password; their other sessions end, pending reset links
+        stop working. Wrong current passwords count towards the account's lockout."""
         user = await self._me(principal)
         await self.accounts.change_password(
             user,
             body.current_password.get_secret_value(),
             body.new_password.get_secret_value(),
         )
+        await self.resets.spend_all(user.id)
         ended = await self.sessions.revoke_all(
             user.id, reason="password changed", keep=principal.session_id
         )
@@ -289,17 +299,24 @@ class AuthApi(Service):
         )
         return _user_out(user, await roles_of(self.store, user.id))
 
-    @delete("/v1/users/me", errors=(401,), tags=("users",))
+    @delete("/v1/users/me", errors=(401, 409, 429), tags=("users",))
     async def delete_me(self, principal: Principal, body: DeleteAccountIn) -> None:
-        """Delete the caller's account (the password is asked again). Irreversible."""
+        """Delete the caller's account (the password is asked again). Irreversible.
+
+        The last administrator cannot delete their account (409): give somebody else
+        the admin role first. Wrong passwords count towards the account's lockout.
+        """
         user = await self._me(principal)
-        if not await verify_password(body.password.get_secret_value(), user.password_hash):
-            raise InvalidCredentials("the password is wrong")
+        await self.accounts.reauthenticate(user, body.password.get_secret_value())
+        version = user.version
+        if ADMIN in await roles_of(self.store, user.id):
+            # Taken first, with the last-admin check (409 if nobody else is admin).
+            version = await self.roles.revoke(user, ADMIN) or version
         ended = await self.sessions.revoke_all(user.id, reason="account deleted")
         await self.accounts.delete(user)
         await self._sessions_revoked(user.id, ended, "account deleted", all_sessions=True)
         await self.events.publish(
-            UserDeleted(user_id=user.id, version=user.version + 1), subject=f"user/{user.id}"
+            UserDeleted(user_id=user.id, version=version + 1), subject=f"user/{user.id}"
         )
 
     async def _me(self, principal: Principal) -> User:
@@ -322,11 +339,12 @@ class AuthApi(Service):
         require_permission(principal, MANAGE_ROLES)
         return _role_out(await self.roles.create(body.name, body.description, body.permissions))
 
-    @patch("/v1/roles/{name}", errors=(403, 404), tags=("roles",))
+    @patch("/v1/roles/{name}", errors=(403, 404, 409), tags=("roles",))
     async def update_role(self, principal: Principal, name: str, body: RolePatch) -> RoleOut:
         """Change a role's description or permissions (needs auth:roles.manage).
 
-        Holders get the new permissions in their next access token.
+        Holders get the new permissions in their next access token. The built-in admin
+        role's permissions (``*``) cannot change (409).
         """
         require_permission(principal, MANAGE_ROLES)
         return _role_out(await self.roles.update(name, body.description, body.permissions))
@@ -344,30 +362,33 @@ class AuthApi(Service):
         """Give a user a role (needs auth:roles.manage)."""
         require_permission(principal, MANAGE_ROLES)
         user = await self._user(user_id)
-        if await self.roles.assign(user, name, by=principal.subject):
-            roles = await roles_of(self.store, user.id)
+        version = await self.roles.assign(user, name, by=principal.subject)
+        if version is not None:
+            roles = await roles_of(self.store, user.id)  # read after the version bump
             await self.events.publish(
-                RoleAssigned(user_id=user.id, role=name, roles=roles, version=user.version),
+                RoleAssigned(user_id=user.id, role=name, roles=roles, version=version),
                 subject=f"user/{user.id}",
             )
         return {"roles": await roles_of(self.store, user.id)}
 
     @delete("/v1/roles/{name}/members/{user_id}", errors=(403, 404, 409), tags=("roles",))
     async def revoke_role(self, principal: Principal, name: str, user_id: str) -> None:
-        """Take a role from a user (needs auth:roles.manage)."""
+        """Take a role from a user (needs auth:roles.manage); never the last admin's
+        admin role (409)."""
         require_permission(principal, MANAGE_ROLES)
         user = await self._user(user_id)
-        if await self.roles.revoke(user, name):
-            roles = await roles_of(self.store, user.id)
+        version = await self.roles.revoke(user, name)
+        if version is not None:
+            roles = await roles_of(self.store, user.id)  # read after the version bump
             await self.events.publish(
-                RoleRevoked(user_id=user.id, role=name, roles=roles, version=user.version),
+                RoleRevoked(user_id=user.id, role=name, roles=roles, version=version),
                 subject=f"user/{user.id}",
             )
 
     async def _user(self, user_id: str) -> User:
-        user = await self.store.get(User, user_id)
+        user = await self.store.get(User, user_id) if 0 < len(user_id) <= 128 else None
         if user is None:
-            raise NotFound(f"no user {user_id!r}")
+            raise NotFound("no such user")
         return user
 
     # Service API keys and signing keys
@@ -378,7 +399,7 @@ class AuthApi(Service):
         require_permission(principal, MANAGE_KEYS)
         return [_key_out(k) for k in await self.api_keys.list()]
 
-    @post("/v1/api-keys", status=201, errors=(403,), tags=("api-keys",))
+    @post("/v1/api-keys", status=201, errors=(403, 422), tags=("api-keys",))
     async def create_api_key(self, principal: Principal, body: ApiKeyIn) -> ApiKeyCreated:
         """Create a service API key; the answer is the only time the key is shown.
 
@@ -407,11 +428,14 @@ class AuthApi(Service):
         return web.json_response(document, headers={"Cache-Control": "public, max-age=60"})
 
     @post("/v1/auth/keys/rotate", status=201, errors=(403,), tags=("auth",))
-    async def rotate_keys(self, principal: Principal) -> dict[str, str]:
-        """Start signing with a new key (needs auth:keys.rotate); old tokens stay valid."""
+    async def rotate_keys(self, principal: Principal) -> dict[str, str | None]:
+        """Publish a new signing key at once; it signs from ``activates_at`` on (after
+        MESHKIT_AUTH_KEY_PUBLISH_DELAY, so verifiers have fetched it). Needs
+        auth:keys.rotate; tokens signed with the old key stay valid until they expire."""
         require_permission(principal, MANAGE_SIGNING_KEYS)
         fresh = await self.keys.rotate()
-        return {"kid": fresh.kid}
+        activates = fresh.activates_at.isoformat() if fresh.activates_at else None
+        return {"kid": fresh.kid, "activates_at": activates}
 
     async def _sessions_revoked(
         self,

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 
 from meshkit.errors import NotFound
 from meshkit.security import ACTIVE_KEYS, digest_of, generate_key
-from meshkit.services.auth.models import ApiKey
+from meshkit.services.auth.models import ApiKey, check_scopes
 from meshkit.services.auth.sessions import utcnow
 from meshkit.store import Desc, Store
 
@@ -27,7 +27,12 @@ class ApiKeys:
         self.redis = redis
 
     async def create(self, name: str, scopes: list[str], *, by: str | None) -> tuple[ApiKey, str]:
-        """A new key: the stored record and the key itself (to show once)."""
+        """A new key: the stored record and the key itself (to show once).
+
+        ``ValueError`` without a scope or with a malformed one (the HTTP API refuses
+        those with a 422 before they get here).
+        """
+        check_scopes(scopes)
         key = generate_key()
         record = await self.store.insert(
             ApiKey(
@@ -51,7 +56,7 @@ class ApiKeys:
         """Stop accepting a key (idempotent)."""
         record = await self.store.get(ApiKey, key_id)
         if record is None:
-            raise NotFound(f"no API key {key_id!r}")
+            raise NotFound("no such API key")
         if record.revoked_at is None:
             record = await self.store.modify(
                 ApiKey, key_id, lambda k: k.model_copy(update={"revoked_at": utcnow()})

@@ -16,7 +16,7 @@ from meshkit.config import Settings
 from meshkit.errors import NotFound
 from meshkit.redis import open_redis
 from meshkit.services.auth.apikeys import ApiKeys
-from meshkit.services.auth.keys import SigningKeys
+from meshkit.services.auth.keys import SigningKeys, signing_algorithm
 from meshkit.services.auth.models import ApiKey, SigningKey
 from meshkit.services.auth.settings import AuthSettings
 from meshkit.store import Store, open_store
@@ -55,10 +55,19 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     """Carry out one ``meshkit auth`` action."""
     async with _auth_store(settings) as store:
         if args.auth_action == "rotate-keys":
-            ttl = settings.section(AuthSettings).access_token_ttl
-            algorithm = settings.jwt_algorithms.split(",")[0].strip()
-            fresh = await SigningKeys(store, algorithm=algorithm, token_ttl=ttl).rotate()
-            print(json.dumps({"kid": fresh.kid, "algorithm": fresh.algorithm}))
+            config = settings.section(AuthSettings)
+            fresh = await SigningKeys(
+                store,
+                algorithm=signing_algorithm(settings.jwt_algorithms),
+                token_ttl=config.access_token_ttl,
+                publish_delay=config.key_publish_delay,
+            ).rotate()
+            activates = fresh.activates_at.isoformat() if fresh.activates_at else None
+            print(
+                json.dumps(
+                    {"kid": fresh.kid, "algorithm": fresh.algorithm, "activates_at": activates}
+                )
+            )
             return 0
         async with open_redis(settings) as redis:
             keys = ApiKeys(store, redis)

@@ -17,6 +17,11 @@ subscriber usually gets, or changing address would reset the count for free. A s
 clears the account's count, not the address's, so a legitimate login cannot launder an
 address's spraying.
 
+Per user id as well, when the identifier names an account: an account reachable by its
+email and its username would otherwise get twice the attempts. The same per-user count
+guards the password asked again of a logged-in user (password change, account
+deletion), so a stolen access token cannot be used to guess the password either.
+
 *Concurrent guesses.* Checking first and counting after the password was verified
 would let a burst of parallel requests all pass the check before the first failure is
 counted: a thousand guesses at once instead of ``lockout_threshold``. So a check that
@@ -46,7 +51,7 @@ from redis.asyncio import Redis
 from meshkit.errors import TooManyRequests
 from meshkit.services.auth.settings import AuthSettings
 
-__all__ = ["LOCKED", "PREFIX", "LoginThrottle", "address_key", "identifier_key"]
+__all__ = ["LOCKED", "PREFIX", "LoginThrottle", "address_key", "identifier_key", "user_key"]
 
 PREFIX = "meshkit:auth:lockout:"
 LOCKED = "too many failed login attempts; try again later"
@@ -54,10 +59,11 @@ PENDING_TTL = 30.0
 QUEUE_TIMEOUT = 10.0
 POLL_FIRST, POLL_MAX = 0.01, 0.1
 
-# KEYS: the lock keys to look at, then (with an account) its failures and pending keys.
-# ARGV: number of lock keys, the account's threshold, pending ttl in ms.
-# Returns the milliseconds to wait: 0 = go ahead (an attempt of the account is reserved),
-# -1 = as many attempts of the account are in flight as it may have.
+# KEYS: the lock keys to look at, then (failures, pending) of each subject that reserves
+# an attempt (the typed account, the user id). ARGV: number of lock keys, pending ttl in
+# ms, then one threshold per reserving subject.
+# Returns the milliseconds to wait: 0 = go ahead (an attempt of each reserving subject is
+# reserved), -1 = one of them has as many attempts in flight as it may have.
 CHECK = """
 local locks = tonumber(ARGV[1])
 local wait = 0
@@ -66,27 +72,25 @@ for i = 1, locks do
   if ttl > wait then wait = ttl end
 end
 if wait > 0 then return wait end
-if #KEYS > locks then
-  local failures = tonumber(redis.call('GET', KEYS[locks + 1]) or '0')
-  local pending = tonumber(redis.call('GET', KEYS[locks + 2]) or '0')
-  if pending >= math.max(1, tonumber(ARGV[2]) - failures) then return -1 end
-  redis.call('INCR', KEYS[locks + 2])
-  redis.call('PEXPIRE', KEYS[locks + 2], ARGV[3])
+local subjects = (#KEYS - locks) / 2
+for s = 1, subjects do
+  local failures = tonumber(redis.call('GET', KEYS[locks + 2 * s - 1]) or '0')
+  local pending = tonumber(redis.call('GET', KEYS[locks + 2 * s]) or '0')
+  if pending >= math.max(1, tonumber(ARGV[2 + s]) - failures) then return -1 end
+end
+for s = 1, subjects do
+  redis.call('INCR', KEYS[locks + 2 * s])
+  redis.call('PEXPIRE', KEYS[locks + 2 * s], ARGV[2])
 end
 return 0
 """
 
-# KEYS: (failures, lock) of each subject, then the account's pending key if it has one.
-# ARGV: base ms, cap ms, window s, '1' when the last key is a pending key, then one
-# threshold per subject. A failure past the threshold locks for base * 2^(n - threshold).
+# KEYS: (failures, lock) of each subject, then the pending keys of the reserving ones.
+# ARGV: base ms, cap ms, window s, number of pending keys, then one threshold per
+# subject. A failure past the threshold locks for base * 2^(n - threshold).
 FAIL = """
 local base, cap, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local pending = nil
-local count = #KEYS
-if ARGV[4] == '1' then
-  pending = KEYS[count]
-  count = count - 1
-end
+local count = #KEYS - tonumber(ARGV[4])
 for s = 1, count / 2 do
   local n = redis.call('INCR', KEYS[2 * s - 1])
   redis.call('EXPIRE', KEYS[2 * s - 1], window)
@@ -96,16 +100,18 @@ for s = 1, count / 2 do
     redis.call('SET', KEYS[2 * s], n, 'PX', string.format('%d', ms))
   end
 end
-if pending and tonumber(redis.call('GET', pending) or '0') > 0 then
-  redis.call('DECR', pending)
+for i = count + 1, #KEYS do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') > 0 then redis.call('DECR', KEYS[i]) end
 end
 return 0
 """
 
-# KEYS: the account's failures, lock and pending keys.
+# KEYS: (failures, lock, pending) of each reserving subject.
 SUCCESS = """
-redis.call('DEL', KEYS[1], KEYS[2])
-if tonumber(redis.call('GET', KEYS[3]) or '0') > 0 then redis.call('DECR', KEYS[3]) end
+for i = 1, #KEYS, 3 do
+  redis.call('DEL', KEYS[i], KEYS[i + 1])
+  if tonumber(redis.call('GET', KEYS[i + 2]) or '0') > 0 then redis.call('DECR', KEYS[i + 2]) end
+end
 return 0
 """
 
@@ -118,6 +124,12 @@ def identifier_key(identifier: str, prefix: str = PREFIX) -> str:
     """Base of the keys of a typed login (NFKC, trimmed, case-folded, then hashed)."""
     normalised = unicodedata.normalize("NFKC", identifier).strip().casefold()
     return f"{prefix}account:{_digest('account', normalised)}"
+
+
+def user_key(user_id: str, prefix: str = PREFIX) -> str:
+    """Base of the keys of an account by its id: however it was named when logging in,
+    and when its password is asked again (a password change or deletion)."""
+    return f"{prefix}user:{_digest('user', user_id)}"
 
 
 def address_key(ip: str, prefix: str = PREFIX) -> str:
@@ -167,26 +179,39 @@ class LoginThrottle:
         self._fail = redis.register_script(FAIL)
         self._success = redis.register_script(SUCCESS)
 
-    async def check(self, account: str | None, ip: str | None) -> None:
-        """Raise :class:`~meshkit.errors.TooManyRequests` while the account or the address
-        is locked, else reserve one attempt of the account (waiting for a free one).
+    def _reserving(self, account: str | None, user: str | None) -> list[str]:
+        """Key bases of the subjects that reserve attempts: the typed account, the user."""
+        bases = []
+        if account:
+            bases.append(identifier_key(account, self.prefix))
+        if user:
+            bases.append(user_key(user, self.prefix))
+        return bases
+
+    async def check(self, account: str | None, ip: str | None, *, user: str | None = None) -> None:
+        """Raise :class:`~meshkit.errors.TooManyRequests` while the account, the user or
+        the address is locked, else reserve one attempt of the account and of the user
+        (waiting for a free one).
+
+        ``account`` is the identifier typed at login (whether or not an account has it),
+        ``user`` the id of the account when one is known (at login when the identifier
+        names one; always when a logged-in user's password is asked again).
 
         The 429 carries ``Retry-After`` (whole seconds, at least 1) and the same in the
         ``retry_after`` member; its detail is the same whatever the cause, and whether
         or not an account is called ``account``.
         """
-        keys: list[str] = []
-        if account:
-            keys.append(identifier_key(account, self.prefix) + ":lock")
+        reserving = self._reserving(account, user)
+        keys = [base + ":lock" for base in reserving]
         if ip:
             keys.append(address_key(ip, self.prefix) + ":lock")
         if not keys:
             return
         locks = len(keys)
-        if account:
-            base = identifier_key(account, self.prefix)
+        for base in reserving:
             keys += [base + ":failures", base + ":pending"]
-        args = [locks, self.settings.lockout_threshold, _ms(self.pending_ttl)]
+        threshold = self.settings.lockout_threshold
+        args = [locks, _ms(self.pending_ttl), *[threshold] * len(reserving)]
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.queue_timeout
         delay = POLL_FIRST
@@ -204,13 +229,16 @@ class LoginThrottle:
             await asyncio.sleep(delay)  # attempts of this account are in flight
             delay = min(2 * delay, POLL_MAX)
 
-    async def failure(self, account: str | None, ip: str | None) -> None:
-        """Count a failed login against the account and the address (one atomic step)."""
+    async def failure(
+        self, account: str | None, ip: str | None, *, user: str | None = None
+    ) -> None:
+        """Count a failed attempt against the account, the user and the address (one
+        atomic step), and end the reservations :meth:`check` made."""
         config = self.settings
+        reserving = self._reserving(account, user)
         keys: list[str] = []
         thresholds: list[int] = []
-        if account:
-            base = identifier_key(account, self.prefix)
+        for base in reserving:
             keys += [base + ":failures", base + ":lock"]
             thresholds.append(config.lockout_threshold)
         if ip:
@@ -219,23 +247,26 @@ class LoginThrottle:
             thresholds.append(config.lockout_ip_threshold)
         if not keys:
             return
-        if account:
-            keys.append(identifier_key(account, self.prefix) + ":pending")
+        keys += [base + ":pending" for base in reserving]
         await self._fail(
             keys=keys,
             args=[
                 _ms(config.lockout_base),
                 _ms(config.lockout_max),
                 config.lockout_window,
-                "1" if account else "0",
+                len(reserving),
                 *thresholds,
             ],
         )
 
-    async def success(self, account: str) -> None:
-        """A correct password: clear the account's failures and lock (not the address's)."""
-        base = identifier_key(account, self.prefix)
-        await self._success(keys=[base + ":failures", base + ":lock", base + ":pending"])
+    async def success(self, account: str | None, *, user: str | None = None) -> None:
+        """A correct password: clear the failures and lock of the account and the user
+        (not the address's), and end their reservations."""
+        keys = []
+        for base in self._reserving(account, user):
+            keys += [base + ":failures", base + ":lock", base + ":pending"]
+        if keys:
+            await self._success(keys=keys)
 
 
 def _ms(seconds: float) -> int:

@@ -15,6 +15,12 @@ USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,31}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 PERMISSION = re.compile(r"^(\*|[a-z][a-z0-9_-]*:(\*|[a-z0-9_.-]+(\.\*)?))$")
 ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{1,31}$")
+SCOPE = re.compile(r"\*|service:(\*|[a-z][a-z0-9_]{0,31})")
+"""An API key scope: ``service:<name>``, ``service:*`` or ``*`` (matched whole)."""
+SCOPE_RULE = "a scope is 'service:<name>' (name: a-z, 0-9, _; up to 32), 'service:*' or '*'"
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 
 
 def normalize_email(value: str) -> str:
@@ -49,10 +55,35 @@ def _permission(value: str) -> str:
     return value
 
 
+def _scope(value: str) -> str:
+    if not SCOPE.fullmatch(value):
+        raise ValueError(SCOPE_RULE)
+    return value
+
+
+def check_scopes(scopes: list[str]) -> list[str]:
+    """The scopes if there is at least one and each is well-formed; ``ValueError`` else."""
+    if not scopes:
+        raise ValueError("an API key needs at least one scope")
+    for scope in scopes:
+        _scope(scope)
+    return scopes
+
+
+def _display_name(value: str | None) -> str | None:
+    if value is not None and any(
+        unicodedata.category(c) in ("Cc", "Cs") or c in BIDI_CONTROLS for c in value
+    ):
+        raise ValueError("must not contain control characters")
+    return value
+
+
 Email = Annotated[str, AfterValidator(_email)]
 Username = Annotated[str, AfterValidator(_username)]
 Permission = Annotated[str, AfterValidator(_permission)]
 RoleName = Annotated[str, Field(pattern=ROLE_NAME.pattern)]
+Scope = Annotated[str, Field(max_length=40), AfterValidator(_scope)]
+DisplayName = Annotated[str | None, Field(max_length=64), AfterValidator(_display_name)]
 
 
 # Stored documents
@@ -169,6 +200,9 @@ class SigningKey(Document):
     public_jwk: dict[str, Any]
     created_at: datetime
     retired_at: datetime | None = None
+    activates_at: datetime | None = None
+    """When it starts signing (``None``: from its creation). A rotated key is published
+    in the JWKS at once but signs only from then on, so verifiers have fetched it."""
 
 
 # API shapes
@@ -180,7 +214,7 @@ class RegisterIn(BaseModel):
     email: Email
     username: Username
     password: SecretStr = Field(description="At least 8 characters; common passwords are refused.")
-    display_name: str | None = Field(default=None, max_length=64)
+    display_name: DisplayName = None
 
 
 class LoginIn(BaseModel):
@@ -221,7 +255,7 @@ class UserOut(BaseModel):
 class ProfilePatch(BaseModel):
     """Profile changes; omitted fields stay as they are, ``null`` clears them."""
 
-    display_name: str | None = Field(default=None, max_length=64)
+    display_name: DisplayName = None
     avatar_url: HttpUrl | None = None
 
 
@@ -298,7 +332,11 @@ class ApiKeyIn(BaseModel):
     """A service API key to create."""
 
     name: str = Field(min_length=1, max_length=64)
-    scopes: list[Permission] = Field(default_factory=list, max_length=50)
+    scopes: list[Scope] = Field(
+        min_length=1,
+        max_length=50,
+        description="At least one: 'service:<name>', 'service:*' or '*'.",
+    )
 
 
 class ApiKeyOut(BaseModel):

@@ -4,23 +4,29 @@ Asking for a reset answers at once and the same way for every email: the lookup,
 creation and delivery happen afterwards, in the background, so neither the answer nor
 its timing says whether the account exists. Tokens (``mkp_`` + 256 random bits) are
 stored hashed, expire, and work once; using one sets the password and ends every
-session of the account.
+session of the account, and setting a password by any means spends every other reset
+token of the account (:meth:`Resets.spend_all`). A presented token is checked for its
+exact shape before it is hashed or looked up.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from meshkit.errors import BadRequest
 from meshkit.services.auth.models import ResetToken, User, normalize_email
-from meshkit.services.auth.sessions import digest, utcnow
+from meshkit.services.auth.sessions import SECRET_ALPHABET, digest, utcnow
 from meshkit.store import Store
-from meshkit.store.errors import StaleVersion
+from meshkit.store.errors import DocumentNotFound, StaleVersion
 
 TOKEN_PREFIX = "mkp_"
+RESET_TOKEN = re.compile(rf"mkp_[{SECRET_ALPHABET}]{{32,128}}")
+"""``mkp_`` and the secret (43 characters of ``secrets.token_urlsafe`` today)."""
 Deliver = Callable[[User, str, datetime], Awaitable[None]]
 
 
@@ -59,7 +65,7 @@ class Resets:
         """Mark the token used and return its account; :class:`InvalidResetToken` if not
         usable. ``check`` runs first (the password policy): a refused new password
         leaves the token usable. Concurrent redemptions of one token: exactly one wins."""
-        if not token.startswith(TOKEN_PREFIX):
+        if not isinstance(token, str) or not RESET_TOKEN.fullmatch(token):
             raise InvalidResetToken("not a reset token")
         wanted = digest(token)
         page = await self.store.find(ResetToken, {"token_hash": wanted}, limit=1)
@@ -81,3 +87,27 @@ class Resets:
         except StaleVersion:
             raise InvalidResetToken("this reset token is unknown, used or expired") from None
         return user
+
+    async def spend_all(self, user_id: str) -> int:
+        """Mark every unused, unexpired reset token of the account used (its password was
+        just set: an older link must not set it again); how many were spent."""
+        now = utcnow()
+        spent = 0
+        after = None
+        while True:
+            page = await self.store.find(ResetToken, {"user_id": user_id}, limit=500, after=after)
+            for record in page.items:
+                if record.used_at is None and record.expires_at > now:
+                    with contextlib.suppress(DocumentNotFound):
+                        await self.store.modify(ResetToken, record.id, _spend(now))
+                        spent += 1
+            if page.next_cursor is None:
+                return spent
+            after = page.next_cursor
+
+
+def _spend(now: datetime) -> Callable[[ResetToken], ResetToken]:
+    def change(record: ResetToken) -> ResetToken:
+        return record if record.used_at is not None else record.model_copy(update={"used_at": now})
+
+    return change

@@ -7,11 +7,12 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, ClassVar
 
+from meshkit.errors import Conflict
 from meshkit.service import Need
 from meshkit.services.auth.accounts import Accounts
 from meshkit.services.auth.api import AuthApi
 from meshkit.services.auth.apikeys import ApiKeys
-from meshkit.services.auth.keys import SigningKeys
+from meshkit.services.auth.keys import SigningKeys, signing_algorithm
 from meshkit.services.auth.lockout import LoginThrottle
 from meshkit.services.auth.models import (
     ApiKey,
@@ -69,9 +70,14 @@ class AuthService(AuthApi):
     async def lifespan(self) -> AsyncIterator[None]:
         """Build the domain objects, ensure built-in roles, keys and the bootstrap admin."""
         config = self.auth_settings
-        algorithm = self.settings.jwt_algorithms.split(",")[0].strip()
+        algorithm = signing_algorithm(self.settings.jwt_algorithms)  # ConfigError: stop here
         self._tasks = set()
-        self.keys = SigningKeys(self.store, algorithm=algorithm, token_ttl=config.access_token_ttl)
+        self.keys = SigningKeys(
+            self.store,
+            algorithm=algorithm,
+            token_ttl=config.access_token_ttl,
+            publish_delay=config.key_publish_delay,
+        )
         self.accounts = Accounts(
             self.store,
             PasswordPolicy.from_settings(config),
@@ -100,7 +106,7 @@ class AuthService(AuthApi):
             await asyncio.wait(set(self._tasks), timeout=self.settings.shutdown_timeout)
 
     async def _bootstrap_admin(self, config: AuthSettings) -> None:
-        if config.bootstrap_admin_email is None or await self.roles.has_admin():
+        if not config.bootstrap_admin_email or await self.roles.has_admin():
             return
         if config.bootstrap_admin_password is None:
             log.warning(
@@ -108,12 +114,26 @@ class AuthService(AuthApi):
                 "MESHKIT_AUTH_BOOTSTRAP_ADMIN_PASSWORD: no administrator was created"
             )
             return
-        existing = await self.accounts.find_by_login(config.bootstrap_admin_email)
-        user = existing or await self.accounts.register(
-            email=config.bootstrap_admin_email,
-            username=config.bootstrap_admin_username,
-            password=config.bootstrap_admin_password.get_secret_value(),
-            display_name="Administrator",
+        # Only an account this start creates is promoted. An existing one with the email
+        # may belong to anybody (registration is open): promoting it would hand the
+        # system to whoever registered the address first.
+        refused = (
+            "MESHKIT_AUTH_BOOTSTRAP_ADMIN_EMAIL names an existing account (or its "
+            "username is taken): it was not made administrator; give the admin role "
+            "another way, or choose an unused email and username"
         )
+        if await self.accounts.find_by_login(config.bootstrap_admin_email) is not None:
+            log.warning(refused)
+            return
+        try:
+            user = await self.accounts.register(
+                email=config.bootstrap_admin_email,
+                username=config.bootstrap_admin_username,
+                password=config.bootstrap_admin_password.get_secret_value(),
+                display_name="Administrator",
+            )
+        except Conflict:  # taken meanwhile (another instance, or a registration)
+            log.warning(refused)
+            return
         await self.roles.assign(user, ADMIN, by=None)
         log.info("bootstrap administrator %s has the admin role", user.id)

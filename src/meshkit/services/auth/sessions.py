@@ -4,13 +4,19 @@ A login opens a session. Its refresh token (``mkr_<session id>.<secret>``) is ex
 for a new pair on every use, and only hashes are stored: the current one and those
 already used. Presenting a used one means two parties hold the session's tokens (one of
 them stole it), so the whole session is revoked (RFC 6819 §5.2.2.3, OAuth 2.0 Security
-BCP §4.14). Revoking a session also denylists its latest access token until it expires.
+BCP §4.14). Revoking a session denylists the session itself, so every access token issued
+for it (not only the latest) is refused until the last of them has expired.
+
+A presented refresh token is checked for its exact shape before anything else (no
+hashing, no lookup): odd characters, lone surrogates or wrong lengths are simply "not a
+refresh token".
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from collections.abc import Sequence
@@ -22,12 +28,19 @@ from meshkit.errors import NotFound, Unauthenticated
 from meshkit.services.auth.keys import SigningKeys
 from meshkit.services.auth.models import Role, RoleAssignment, Session, TokenOut, User
 from meshkit.store import Store, new_id
+from meshkit.store.document import CROCKFORD
 from meshkit.store.errors import StaleVersion
-from meshkit.tokens import deny
+from meshkit.tokens import deny, deny_session
 
 REFRESH_PREFIX = "mkr_"
 ACCESS_TYP = "at+jwt"
 MAX_USED_HASHES = 200
+SECRET_ALPHABET = "A-Za-z0-9_-"
+"""``secrets.token_urlsafe`` characters: the only ones a refresh or reset secret has."""
+REFRESH_TOKEN = re.compile(
+    rf"mkr_(?P<session>[{CROCKFORD}]{{26}})\.(?P<secret>[{SECRET_ALPHABET}]{{32,128}})"
+)
+"""``mkr_<session id (a ULID, as the store makes them)>.<secret (43 characters today)>``."""
 
 
 class InvalidRefreshToken(Unauthenticated):
@@ -82,6 +95,10 @@ class Sessions:
         self.audience = audience
         self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
+
+    async def deny_token(self, jti: str, expires_at: datetime) -> None:
+        """Denylist one access token (the one presented at logout)."""
+        await deny(self.redis, jti, expires_at)
 
     async def _access_token(self, user: User, session_id: str) -> tuple[str, str, datetime]:
         roles = await roles_of(self.store, user.id)
@@ -180,7 +197,8 @@ class Sessions:
         return self._tokens(access, session.id, fresh), user
 
     async def revoke(self, session: Session, *, reason: str) -> bool:
-        """End a session and denylist its latest access token; ``False`` if already ended."""
+        """End a session and denylist it, so that every access token issued for it is
+        refused (and its latest one by ``jti`` too); ``False`` if it had already ended."""
         current = session
         for _ in range(5):
             if current.revoked_at is not None:
@@ -192,6 +210,9 @@ class Sessions:
                 break
             except StaleVersion:
                 current = await self.store.get_or_raise(Session, session.id)
+        # A token issued for the session a moment ago expires at most access_ttl from now.
+        horizon = max(utcnow() + timedelta(seconds=self.access_ttl), current.access_expires_at)
+        await deny_session(self.redis, current.id, horizon)
         await deny(self.redis, current.access_jti, current.access_expires_at)
         return True
 
@@ -218,16 +239,20 @@ class Sessions:
 
     async def owned(self, user_id: str, session_id: str) -> Session:
         """One open session of ``user_id`` (404 for anyone else's)."""
-        session = await self.store.get(Session, session_id)
+        session = None
+        if SESSION_ID.fullmatch(session_id):  # anything else cannot be one of ours
+            session = await self.store.get(Session, session_id)
         if session is None or session.user_id != user_id or session.revoked_at is not None:
-            raise NotFound(f"no open session {session_id!r}")
+            raise NotFound("no such open session")
         return session
 
 
+SESSION_ID = re.compile(f"[{CROCKFORD}]{{26}}")
+
+
 def _parse(presented: str) -> tuple[str, str]:
-    if not presented.startswith(REFRESH_PREFIX) or "." not in presented:
+    """Session id and secret of a well-formed refresh token; nothing else gets further."""
+    match = REFRESH_TOKEN.fullmatch(presented) if isinstance(presented, str) else None
+    if match is None:
         raise InvalidRefreshToken("not a refresh token")
-    session_id, _, secret = presented[len(REFRESH_PREFIX) :].partition(".")
-    if not session_id or len(session_id) > 64 or not secret:
-        raise InvalidRefreshToken("not a refresh token")
-    return session_id, secret
+    return match["session"], match["secret"]

@@ -52,10 +52,18 @@ class AuthSettings(PluginSettings):
         ge=1,
         description="Seconds after the last failure when an account's or IP's count resets.",
     )
+    key_publish_delay: float = Field(
+        default=60.0,
+        ge=0,
+        le=3600,
+        description="Seconds a rotated signing key is in the JWKS before it signs (more than "
+        "the verifiers' 30 s JWKS refetch interval); the old key signs until then.",
+    )
     bootstrap_admin_email: str | None = Field(
         default=None,
-        description="On first start, create this administrator (with the username and "
-        "password below) unless an admin exists.",
+        description="On a start where nobody is admin, create this administrator (with the "
+        "username and password below); an existing account with this email is never "
+        "promoted.",
     )
     bootstrap_admin_username: str = Field(
         default="admin", description="Username of the bootstrap administrator."
