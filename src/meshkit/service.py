@@ -18,6 +18,7 @@ from meshkit.config import Settings
 from meshkit.http.routing import ROUTE_ATTR, RouteSpec
 
 if TYPE_CHECKING:
+    from aiohttp import web
     from redis.asyncio import Redis
 
     from meshkit.events import EventBus
@@ -58,6 +59,9 @@ class Service:
     """Dependencies the runtime must provide; readiness checks exactly these."""
     documents: ClassVar[tuple[type[Document], ...]] = ()
     """Document classes whose collections and indexes are ensured at start."""
+    gateway_prefixes: ClassVar[tuple[str, ...]] = ()
+    """Path prefixes the gateway routes here besides the paths of the OpenAPI document
+    (endpoints outside OpenAPI, such as ``/socket.io``)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -187,6 +191,14 @@ class Service:
     def grpc_port_for(self, http_port: int) -> int:
         """``MESHKIT_<NAME>_GRPC_PORT``, else ``http_port`` plus the gRPC port offset."""
         return self.settings.grpc_port_for(self.name, http_port)
+
+    def setup_app(self, app: web.Application) -> None:
+        """Last step of building the service's app: add what routes cannot express.
+
+        Called once, after every route, middleware and ``cleanup_ctx`` entry is in place
+        and before the app starts (a Socket.IO server attaching itself, CORS, catch-all
+        routes). The default does nothing.
+        """
 
     def routes(self) -> list[RouteSpec]:
         """The routes declared on this class and its bases, bound to this instance."""
