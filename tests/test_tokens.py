@@ -48,6 +48,7 @@ from meshkit.tokens import (
     jws_registry,
     require_permission,
 )
+from meshkit.tokens.verifier import VERIFIED_CACHE
 
 ISSUER = "https://auth.meshkit.test"
 AUDIENCE = "meshkit"
@@ -836,3 +837,47 @@ def test_verifier_options_are_validated():
         verifier(leeway=3600)
     with pytest.raises(ValueError, match="issuer"):
         TokenVerifier(StaticJwks(jwks(ED)), issuer="", audience=AUDIENCE)
+
+
+# --- the verified-token cache --------------------------------------------------------
+
+
+async def test_a_remembered_token_still_expires():
+    clock = Clock()
+    check = verifier(clock=clock)
+    token = sign(now=clock.now)
+    assert (await check.verify(token)).subject
+    assert token in check._verified
+    clock.advance(3600)
+    await refused(token, "expired", check)
+    assert token not in check._verified
+
+
+async def test_a_remembered_token_is_refused_once_its_key_leaves_the_jwks():
+    clock = Clock()
+    source = CountingJwks(ED)
+    check = verifier(source, clock=clock, refetch_interval=0, max_age=1)
+    token = sign(now=clock.now)
+    await check.verify(token)
+    source.keys = [RSA]  # ed-1 withdrawn (compromised): the next refresh drops it
+    clock.advance(2)
+    await check.keys.get("rsa-1")  # the refresh that a new kid triggers
+    await refused(token, "unknown signing key", check)
+
+
+async def test_the_cache_is_bounded():
+    check = verifier()
+    tokens = [sign(jti=f"j{n}") for n in range(VERIFIED_CACHE + 5)]
+    for token in tokens:
+        await check.verify(token)
+    assert len(check._verified) == VERIFIED_CACHE
+    assert tokens[0] not in check._verified
+    assert tokens[-1] in check._verified
+
+
+async def test_a_remembered_token_is_still_checked_against_the_denylist(meshkit_redis):
+    check = verifier(redis=meshkit_redis)
+    token = sign(jti="to-revoke")
+    principal = await check.verify(token)
+    await deny(meshkit_redis, principal.token_id, principal.expires_at)
+    await refused(token, "revoked", check)

@@ -14,7 +14,9 @@ import logging
 import math
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, NoReturn
@@ -44,6 +46,18 @@ MAX_LEEWAY = 300.0
 """Largest clock-skew allowance; the denylist keeps entries this much past ``exp``."""
 LATEST_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z
 SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
+
+
+VERIFIED_CACHE = 4096
+"""Tokens whose signature and claims checked out, remembered (least recently used go)."""
+
+
+@dataclass(frozen=True)
+class _Verified:
+    principal: Principal
+    kid: str
+    key: object
+    expires: float
 
 
 def _refuse(detail: str) -> NoReturn:
@@ -178,6 +192,7 @@ class TokenVerifier:
         )
         self._clock = clock
         self._registries = {alg: jws_registry([alg]) for alg in self.algorithms}
+        self._verified: OrderedDict[str, _Verified] = OrderedDict()
 
     @classmethod
     def for_settings(
@@ -199,6 +214,27 @@ class TokenVerifier:
         :class:`RevocationUnavailable` (Redis down): 503s, the token was not judged.
         The order of the checks is in ``docs/tokens.md``.
         """
+        principal = await self.authenticate(token)
+        await self.check_not_revoked(principal)
+        return principal
+
+    async def authenticate(self, token: str) -> Principal:
+        """Every check of :meth:`verify` but the denylist (for callers that batch it).
+
+        A token that passed is remembered (at most :data:`VERIFIED_CACHE` of them) and
+        answered from memory while the key that verified it is still the one the JWKS
+        gives for its ``kid``; expiry is checked again on every use. Signature checks
+        are most of a verification's cost, and a client sends the same token many times.
+        """
+        cached = self._verified.get(token)
+        if cached is not None:
+            if await self.keys.get(cached.kid) is cached.key:
+                if self._clock() >= cached.expires + self.leeway:
+                    del self._verified[token]
+                    _refuse("token expired")
+                self._verified.move_to_end(token)
+                return cached.principal
+            del self._verified[token]
         header, algorithm, kid = self._header(token)
         key = await self.keys.get(kid)
         if key is None:
@@ -215,8 +251,33 @@ class TokenVerifier:
         if signed.protected != header:  # the library must have read the header we checked
             _refuse("malformed token")
         principal = self._principal(_json_object(signed.payload, "claims"))
-        await self._check_not_revoked(principal.token_id, principal.session_id)
+        self._verified[token] = _Verified(principal, kid, key, principal.expires_at.timestamp())
+        if len(self._verified) > VERIFIED_CACHE:
+            self._verified.popitem(last=False)
         return principal
+
+    def revocation_keys(self, principal: Principal) -> list[str]:
+        """The denylist keys whose existence means ``principal``'s token is revoked."""
+        keys = [DENYLIST_PREFIX + principal.token_id]
+        if principal.session_id:
+            keys.append(SESSION_DENYLIST_PREFIX + principal.session_id)
+        return keys
+
+    async def check_not_revoked(self, principal: Principal) -> None:
+        """Refuse a token whose id or session is denylisted (one ``EXISTS``).
+
+        Without Redis this checks nothing; with Redis down it raises
+        :class:`RevocationUnavailable`.
+        """
+        if self.redis is None:
+            return
+        try:
+            revoked = await self.redis.exists(*self.revocation_keys(principal))
+        except (RedisError, OSError) as exc:
+            log.warning("cannot read the token denylist: %r", exc)
+            raise RevocationUnavailable("cannot check whether the token was revoked") from None
+        if revoked:
+            _refuse("token revoked")
 
     def _header(self, token: str) -> tuple[dict[str, Any], str, str]:
         """Shape and header checks, before any key is looked up."""
@@ -286,18 +347,3 @@ class TokenVerifier:
             expires_at=datetime.fromtimestamp(expires, UTC),
             claims=MappingProxyType(claims),
         )
-
-    async def _check_not_revoked(self, jti: str, sid: str | None) -> None:
-        """The token and its session are not denylisted: one ``EXISTS`` for both keys."""
-        if self.redis is None:
-            return
-        keys = [DENYLIST_PREFIX + jti]
-        if sid:
-            keys.append(SESSION_DENYLIST_PREFIX + sid)
-        try:
-            revoked = await self.redis.exists(*keys)
-        except (RedisError, OSError) as exc:
-            log.warning("cannot read the token denylist: %r", exc)
-            raise RevocationUnavailable("cannot check whether the token was revoked") from None
-        if revoked:
-            _refuse("token revoked")
