@@ -2,13 +2,20 @@
 
 from collections.abc import Sequence
 
-from meshkit import Service, hookimpl
+from meshkit import PluginSettings, Service, hookimpl
 from meshkit.services.gateway.service import GatewayService
+from meshkit.services.gateway.settings import GatewaySettings
 
-__all__ = ["GatewayService", "meshkit_services"]
+__all__ = ["GatewayService", "meshkit_services", "meshkit_settings_classes"]
 
 
 @hookimpl(trylast=True)
 def meshkit_services() -> Sequence[type[Service]]:
     """Register the gateway service."""
     return [GatewayService]
+
+
+@hookimpl
+def meshkit_settings_classes() -> Sequence[type[PluginSettings]]:
+    """The ``MESHKIT_GATEWAY_*`` section."""
+    return [GatewaySettings]

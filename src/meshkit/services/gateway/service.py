@@ -1,17 +1,46 @@
-"""The gateway service (see the class docstring)."""
+"""The gateway service: the one address clients talk to (see ``docs/gateway.md``)."""
 
-from typing import ClassVar
+from __future__ import annotations
 
-from meshkit import Service
-from meshkit.service import Need
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any, ClassVar
+
+import aiohttp
+import aiohttp_cors
+from aiohttp import web
+
+from meshkit import Service, get
+from meshkit.app import openapi_document
+from meshkit.errors import NotFound
+from meshkit.security import local_service_key
+from meshkit.service import Need, ServiceNotStarted
+from meshkit.services.gateway.access import AccessControl
+from meshkit.services.gateway.docs import TITLE, ApiDocs
+from meshkit.services.gateway.proxy import Proxy, ProxyPolicy, client_address
+from meshkit.services.gateway.ratelimit import RateLimiter, parse_policies
+from meshkit.services.gateway.routes import RouteTable, parse_classes, parse_patterns
+from meshkit.services.gateway.settings import GatewaySettings
+from meshkit.services.gateway.swagger import swagger_routes
+from meshkit.services.gateway.upstreams import Upstreams
+from meshkit.services.gateway.websocket import is_websocket, proxy_websocket
+
+log = logging.getLogger("meshkit.gateway")
+PROXY_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+STICKY_SEGMENT = "socket.io"
 
 
 class GatewayService(Service):
-    """Single entry point: routing, load balancing, JWT validation, rate limiting, OpenAPI docs.
-
-    Its domain API is built on this base in the service's own issue; the framework already
-    gives it health, readiness, metrics and its OpenAPI document.
-    """
+    """Single entry point: routing, load balancing, JWT validation, rate limiting, OpenAPI docs."""
 
     name = "gateway"
     default_port = 3000
@@ -20,3 +49,148 @@ class GatewayService(Service):
         "Single entry point: routing, load balancing, JWT validation, rate limiting, OpenAPI docs."
     )
     needs: ClassVar[frozenset[Need]] = frozenset({"redis"})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.config = self.settings.section(GatewaySettings)
+        self.table = RouteTable()
+        self._upstreams: Upstreams | None = None
+        self._proxy: Proxy | None = None
+        self._access: AccessControl | None = None
+        self._docs: ApiDocs | None = None
+
+    def installed_documents(self) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[str, ...]]]:
+        """OpenAPI documents and extra prefixes of every installed service but this one."""
+        documents: dict[str, dict[str, Any]] = {}
+        prefixes: dict[str, tuple[str, ...]] = {}
+        for name, info in sorted(self.plugins.services().items()):
+            if name == self.name:
+                continue
+            documents[name] = openapi_document(info.cls(self.settings), self.plugins)
+            prefixes[name] = info.cls.gateway_prefixes
+        return documents, prefixes
+
+    @property
+    def upstreams(self) -> Upstreams:
+        """Instances and health of every routed service."""
+        if self._upstreams is None:
+            raise ServiceNotStarted("the gateway's upstreams exist once it started")
+        return self._upstreams
+
+    async def lifespan(self) -> AsyncIterator[None]:
+        """Build the route table, open the upstream session, start checks and doc refresh."""
+
+        config = self.config
+        documents, prefixes = self.installed_documents()
+        self.table = RouteTable.build(documents, prefixes, config.routes)
+        policies = parse_policies(config.rate_limits)
+        self._access = AccessControl(
+            verifier=self.tokens,
+            public=parse_patterns(config.public_routes, setting="MESHKIT_GATEWAY_PUBLIC_ROUTES"),
+            classes=parse_classes(
+                config.rate_limit_routes, setting="MESHKIT_GATEWAY_RATE_LIMIT_ROUTES"
+            ),
+            policies=policies,
+            limiter=RateLimiter(
+                self.redis,
+                fail_open=config.rate_limit_fail_open,
+                registry=self.metrics.registry,
+            )
+            if policies
+            else None,
+        )
+        connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, keepalive_timeout=30)
+        async with aiohttp.ClientSession(
+            connector=connector, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar()
+        ) as session:
+            self._proxy = Proxy(
+                session,
+                ProxyPolicy(
+                    connect_timeout=config.connect_timeout,
+                    read_timeout=config.read_timeout,
+                    max_body_size=config.max_body_size,
+                    retry_body_limit=config.retry_body_limit,
+                    api_key=local_service_key(self.settings),
+                    trust_forwarded=config.trust_forwarded,
+                ),
+            )
+            self._upstreams = Upstreams(
+                self.rpc.directory,
+                self.rpc.breakers,
+                strategy=config.balancing,
+                health_interval=config.health_interval,
+                health_timeout=config.health_timeout,
+                unhealthy_threshold=config.unhealthy_threshold,
+            )
+            routed = self.table.services()
+            self._upstreams.start_health_checks(session, routed)
+            self._docs = ApiDocs(
+                self.upstreams,
+                session,
+                fallback=documents,
+                routed=routed,
+                interval=config.docs_refresh_interval,
+                version=self.version,
+            )
+            refresher = asyncio.create_task(
+                self._docs.refresh_forever() if self._docs else asyncio.sleep(0)
+            )
+            try:
+                yield
+            finally:
+                refresher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await refresher
+                await self._upstreams.stop()
+
+    @get("/openapi.json", include_in_schema=False)
+    async def openapi(self) -> web.Response:
+        """The merged OpenAPI 3.1 document of every routed service."""
+        if self._docs is None:
+            raise ServiceNotStarted("the gateway's documents exist once it started")
+        return web.json_response(await self._docs.document())
+
+    async def proxy(self, request: web.Request) -> web.StreamResponse:
+        """Everything not served by the gateway itself: check, limit, forward."""
+        if self._proxy is None or self._access is None:
+            raise ServiceNotStarted("the gateway is not started")
+        service = self.table.match(request.path)
+        if service is None:
+            raise NotFound(f"no service serves {request.path}")
+        client = client_address(request, self.config.trust_forwarded)
+        headers = await self._access.admit(request, client)
+        pool = self.upstreams.pool(service)
+        sticky = STICKY_SEGMENT in request.path.split("/")
+        if is_websocket(request):
+            return await proxy_websocket(request, pool, self._proxy, sticky=sticky)
+        return await self._proxy.forward(request, pool, sticky=sticky, extra_headers=headers)
+
+    def setup_app(self, app: web.Application) -> None:
+        """Swagger UI, the catch-all proxy routes, CORS and security headers."""
+        app.router.add_routes(swagger_routes(title=TITLE))
+        for method in PROXY_METHODS:
+            app.router.add_route(method, "/{path:.*}", self.proxy)
+        origins = [o.strip() for o in self.config.cors_origins.split(",") if o.strip()]
+        if origins:
+            cors = aiohttp_cors.setup(
+                app,
+                defaults={
+                    origin: aiohttp_cors.ResourceOptions(  # type: ignore[no-untyped-call]
+                        allow_credentials=origin != "*",
+                        expose_headers="*",
+                        allow_headers="*",
+                        max_age=600,
+                    )
+                    for origin in origins
+                },
+            )
+            for route in list(app.router.routes()):
+                cors.add(route)
+        app.on_response_prepare.append(_security_headers)
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.headers.get("X-Forwarded-Proto", request.scheme) == "https":
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")

@@ -1,0 +1,112 @@
+"""The gateway's merged OpenAPI document, kept fresh from the running services.
+
+Merging is :mod:`meshkit.services.gateway.openapi_merge`; this module fetches.
+
+Each routed service's ``/openapi.json`` is fetched from one of its instances every
+``MESHKIT_GATEWAY_DOCS_REFRESH_INTERVAL`` seconds, so a redeployed service's new
+operations appear without restarting the gateway. A service that cannot be reached
+keeps its last fetched document, or the one its installed class describes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import aiohttp
+
+from meshkit.services.gateway.openapi_merge import merge_documents
+from meshkit.services.gateway.upstreams import Upstreams
+
+log = logging.getLogger("meshkit.gateway")
+MAX_DOCUMENT = 8 * 1024 * 1024
+TITLE = "meshkit API"
+DESCRIPTION = "Every service of this meshkit deployment, through its gateway."
+
+
+class ApiDocs:
+    """Fetches, merges and caches the documents of the routed services."""
+
+    def __init__(
+        self,
+        upstreams: Upstreams,
+        session: aiohttp.ClientSession,
+        *,
+        fallback: Mapping[str, dict[str, Any]],
+        routed: Iterable[str],
+        interval: float,
+        version: str,
+    ) -> None:
+        self.upstreams = upstreams
+        self.session = session
+        self.routed = sorted(set(routed))
+        self.interval = interval
+        self.version = version
+        self._documents = {n: d for n, d in fallback.items() if n in self.routed}
+        self._merged: dict[str, Any] | None = None
+        self._warned: set[str] = set()
+        self._lock = asyncio.Lock()
+
+    async def document(self) -> dict[str, Any]:
+        """The merged document (fetched on first use, then refreshed in the background)."""
+        if self._merged is None:
+            async with self._lock:
+                if self._merged is None:
+                    await self.refresh()
+        assert self._merged is not None
+        return self._merged
+
+    async def refresh_forever(self) -> None:
+        """Refresh every interval until cancelled."""
+        while True:
+            try:
+                await self.refresh()
+            except Exception:
+                log.exception("refreshing the merged OpenAPI document failed")
+            await asyncio.sleep(self.interval)
+
+    async def refresh(self) -> None:
+        """Fetch every routed service's document now and merge them."""
+        fetched = await asyncio.gather(*(self._fetch(name) for name in self.routed))
+        for name, document in zip(self.routed, fetched, strict=True):
+            if document is not None:
+                self._documents[name] = document
+        result = merge_documents(
+            self._documents, title=TITLE, version=self.version, description=DESCRIPTION
+        )
+        for warning in sorted(set(result.warnings) - self._warned):
+            log.warning("merging the OpenAPI documents: %s", warning)
+        self._warned = set(result.warnings)
+        self._merged = result.document
+
+    async def _fetch(self, service: str) -> dict[str, Any] | None:
+        pool = self.upstreams.pool(service)
+        try:
+            lease = await pool.acquire()
+        except Exception:
+            return None
+        try:
+            async with self.session.get(
+                f"{lease.instance.url}/openapi.json",
+                timeout=aiohttp.ClientTimeout(total=self.upstreams.health_timeout),
+            ) as response:
+                if response.status != 200:
+                    return None
+                raw = await response.content.read(MAX_DOCUMENT + 1)
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            log.info("could not fetch the OpenAPI document of %s: %r", service, exc)
+            return None
+        finally:
+            lease.release()  # a documentation fetch is no verdict on the instance's health
+        if len(raw) > MAX_DOCUMENT:
+            log.warning("the OpenAPI document of %s is too large; ignored", service)
+            return None
+        try:
+            document = json.loads(raw)
+        except ValueError:
+            log.warning("the OpenAPI document of %s is not JSON; ignored", service)
+            return None
+        return document if isinstance(document, dict) and "paths" in document else None

@@ -1,0 +1,187 @@
+"""Which service serves a path, and which configured pattern a request matches.
+
+The route table maps path prefixes to services. It is built from what the installed
+services declare — ``/v1/<service>``, the literal head of every public path template in
+their OpenAPI documents (``/v1/roles/{name}`` gives ``/v1/roles``) and their ``gateway_prefixes``
+(paths outside OpenAPI, like ``/socket.io``) — plus overrides from
+``MESHKIT_GATEWAY_ROUTES``. A request goes to the longest prefix that matches on a
+segment boundary, so ``/v1/roles`` never captures ``/v1/rolesx``.
+
+Operations a service marks internal (``x-meshkit-internal``) and anything under
+``/internal/`` are never routed: the gateway calls upstreams with its own service API
+key, which such routes accept.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from meshkit.config import ConfigError
+
+log = logging.getLogger("meshkit.gateway")
+INTERNAL_PREFIX = "/internal"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def literal_head(template: str) -> str:
+    """The segments of ``template`` before its first ``{parameter}``."""
+    segments = []
+    for segment in template.strip("/").split("/"):
+        if "{" in segment:
+            break
+        segments.append(segment)
+    return "/" + "/".join(segments) if segments else "/"
+
+
+def _normalise(prefix: str) -> str:
+    prefix = "/" + prefix.strip().strip("/")
+    return prefix
+
+
+def _template_regex(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}]+\})", template)
+    body = "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts)
+    return re.compile(f"^{body}/?$")
+
+
+def under(path: str, prefix: str) -> bool:
+    """Whether ``path`` is ``prefix`` or below it, on a segment boundary."""
+    if prefix == "/":
+        return True
+    return path == prefix or path.startswith(prefix + "/")
+
+
+@dataclass
+class RouteTable:
+    """Longest-prefix routing of paths to service names."""
+
+    prefixes: dict[str, str] = field(default_factory=dict)
+    internal: list[re.Pattern[str]] = field(default_factory=list)
+
+    @classmethod
+    def build(
+        cls,
+        documents: Mapping[str, Mapping[str, Any]],
+        extra_prefixes: Mapping[str, Iterable[str]],
+        overrides: str | None,
+    ) -> RouteTable:
+        """The table for these services' documents, extra prefixes and overrides.
+
+        Two services claiming the same prefix is a configuration error unless an
+        override settles it.
+        """
+        claims: dict[str, set[str]] = {}
+        table = cls()
+        for service, document in sorted(documents.items()):
+            claims.setdefault(f"/v1/{service}", set()).add(service)
+            for template, operations in (document.get("paths") or {}).items():
+                internal = isinstance(operations, Mapping) and any(
+                    isinstance(op, Mapping) and op.get("x-meshkit-internal")
+                    for op in operations.values()
+                )
+                if internal:
+                    table.internal.append(_template_regex(template))
+                    continue
+                claims.setdefault(literal_head(template), set()).add(service)
+        for service, prefixes in sorted(extra_prefixes.items()):
+            for prefix in prefixes:
+                claims.setdefault(_normalise(prefix), set()).add(service)
+        overridden = parse_overrides(overrides)
+        for prefix, services in sorted(claims.items()):
+            if prefix in overridden:
+                continue
+            if len(services) > 1:
+                raise ConfigError(
+                    f"services {sorted(services)} all serve {prefix!r}: settle it with "
+                    f"MESHKIT_GATEWAY_ROUTES={prefix}=<service>"
+                )
+            table.prefixes[prefix] = next(iter(services))
+        table.prefixes.update(overridden)
+        return table
+
+    def match(self, path: str) -> str | None:
+        """The service for ``path``, or ``None`` (not routed, internal or unknown)."""
+        if under(path, INTERNAL_PREFIX) or any(p.match(path) for p in self.internal):
+            return None
+        best: tuple[int, str] | None = None
+        for prefix, service in self.prefixes.items():
+            if under(path, prefix) and (best is None or len(prefix) > best[0]):
+                best = (len(prefix), service)
+        return best[1] if best else None
+
+    def services(self) -> set[str]:
+        """Every service some prefix routes to."""
+        return set(self.prefixes.values())
+
+
+def parse_overrides(text: str | None) -> dict[str, str]:
+    """``/a=svc,/b=svc2`` as a mapping; :class:`ConfigError` on a malformed entry."""
+    found: dict[str, str] = {}
+    for raw in (text or "").split(","):
+        entry = raw.strip()
+        if not entry:
+            continue
+        prefix, sep, service = entry.partition("=")
+        if not sep or not prefix.strip().startswith("/") or not service.strip():
+            raise ConfigError(
+                f"MESHKIT_GATEWAY_ROUTES: {entry!r} must look like /path/prefix=service"
+            )
+        found[_normalise(prefix)] = service.strip()
+    return found
+
+
+@dataclass(frozen=True)
+class RoutePattern:
+    """``METHOD path`` from configuration; ``*`` is any method, a trailing ``*`` a prefix."""
+
+    method: str
+    path: str
+    prefix: bool
+
+    def matches(self, method: str, path: str) -> bool:
+        """Whether a request is covered by this pattern."""
+        if self.method != "*" and self.method != method:
+            return False
+        if self.prefix:
+            return path.startswith(self.path)
+        return path.rstrip("/") == self.path.rstrip("/") or path == self.path
+
+
+def parse_pattern(text: str, *, setting: str) -> RoutePattern:
+    """One ``METHOD path`` entry (the method may be omitted: any)."""
+    parts = text.split()
+    if len(parts) == 1:
+        method, path = "*", parts[0]
+    elif len(parts) == 2:
+        method, path = parts[0].upper(), parts[1]
+    else:
+        raise ConfigError(f"{setting}: {text!r} must look like 'METHOD /path' or '/path*'")
+    if method != "*" and method not in METHODS:
+        raise ConfigError(f"{setting}: unknown method {method!r} in {text!r}")
+    if not path.startswith("/"):
+        raise ConfigError(f"{setting}: path {path!r} must start with '/'")
+    prefix = path.endswith("*")
+    return RoutePattern(method, path.rstrip("*") if prefix else path, prefix)
+
+
+def parse_patterns(text: str, *, setting: str) -> list[RoutePattern]:
+    """Comma-separated patterns."""
+    return [parse_pattern(e.strip(), setting=setting) for e in text.split(",") if e.strip()]
+
+
+def parse_classes(text: str, *, setting: str) -> list[tuple[RoutePattern, str]]:
+    """``METHOD path=class`` entries, in order (the first match wins)."""
+    found = []
+    for raw in text.split(","):
+        entry = raw.strip()
+        if not entry:
+            continue
+        pattern, sep, name = entry.rpartition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"{setting}: {entry!r} must look like 'METHOD /path=policy'")
+        found.append((parse_pattern(pattern.strip(), setting=setting), name.strip()))
+    return found

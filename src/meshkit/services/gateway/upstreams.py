@@ -1,0 +1,224 @@
+"""The instances behind each routed service, and which one takes the next request.
+
+Instances come from discovery (:class:`meshkit.discovery.Directory`: ``MESHKIT_<SVC>_URLS``,
+DNS, or the process's own services). An instance is skipped while
+
+* its active health check fails (``/readyz`` answered non-2xx or not at all,
+  ``MESHKIT_GATEWAY_UNHEALTHY_THRESHOLD`` times in a row; one success brings it back), or
+* its circuit breaker is open (passive ejection: proxied requests that failed to
+  connect, timed out or got a 5xx count against it).
+
+If every instance is out, unhealthy ones are still tried before giving up: a health
+checker that cannot reach anything should not turn a working service off.
+
+Balancing is ``round_robin`` or ``least_outstanding`` (fewest requests in flight through
+this gateway; ties go round-robin so load spreads when idle).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import itertools
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import aiohttp
+
+from meshkit.discovery import Directory, Instance
+from meshkit.resilience import BreakerRegistry, CircuitBreaker, CircuitOpen, NoInstances
+
+Strategy = Literal["round_robin", "least_outstanding"]
+log = logging.getLogger("meshkit.gateway")
+
+
+@dataclass
+class Lease:
+    """One request's hold on an instance: report how it went exactly once."""
+
+    pool: ServicePool
+    instance: Instance
+    breaker: CircuitBreaker
+    _done: bool = False
+
+    def success(self) -> None:
+        """The instance answered (any status below 500)."""
+        self._finish()
+        self.breaker.record_success()
+
+    def failure(self) -> None:
+        """The instance failed: refused, timed out, reset, or answered 5xx."""
+        self._finish()
+        self.breaker.record_failure()
+
+    def release(self) -> None:
+        """No verdict (the client went away first)."""
+        self._finish()
+        self.breaker.release()
+
+    def _finish(self) -> None:
+        if self._done:
+            raise RuntimeError("lease already reported")
+        self._done = True
+        self.pool.outstanding[self.instance] -= 1
+
+
+@dataclass
+class ServicePool:
+    """Instances of one service as the gateway sees them."""
+
+    service: str
+    directory: Directory
+    breakers: BreakerRegistry
+    strategy: Strategy
+    outstanding: dict[Instance, int] = field(default_factory=dict)
+    unhealthy: set[Instance] = field(default_factory=set)
+    _turn: itertools.count[int] = field(default_factory=itertools.count)
+
+    async def instances(self) -> list[Instance]:
+        """The instances discovery knows now."""
+        return await self.directory.instances(self.service, "http").current()
+
+    async def acquire(
+        self, *, exclude: Iterable[Instance] = (), affinity: str | None = None
+    ) -> Lease:
+        """An instance for one request; :class:`NoInstances` or :class:`CircuitOpen`.
+
+        ``exclude``: instances this request already failed on (used only as a last
+        resort). ``affinity``: a key that should keep landing on the same instance
+        while that instance is usable (Socket.IO long-polling sessions).
+        """
+        found = await self.instances()
+        if not found:
+            raise NoInstances(
+                f"no instance of {self.service} is known: set MESHKIT_{self.service.upper()}_URLS"
+            )
+        tried = set(exclude)
+        for candidates in (
+            [i for i in found if i not in self.unhealthy and i not in tried],
+            [i for i in found if i not in tried],
+            list(found),
+        ):
+            for instance in self._order(candidates, affinity):
+                breaker = self.breakers.get(instance.url)
+                if breaker.acquire():
+                    self.outstanding[instance] = self.outstanding.get(instance, 0) + 1
+                    return Lease(self, instance, breaker)
+        wait = min(self.breakers.get(i.url).retry_after for i in found)
+        raise CircuitOpen(
+            f"every instance of {self.service} has an open circuit",
+            extensions={"retry_after": round(wait, 3)},
+            headers={"Retry-After": str(max(1, round(wait)))},
+        )
+
+    def _order(self, candidates: list[Instance], affinity: str | None) -> list[Instance]:
+        if not candidates:
+            return []
+        if affinity is not None:
+            return sorted(candidates, key=lambda i: _rendezvous(affinity, i))
+        start = next(self._turn)
+        ordered = [candidates[(start + i) % len(candidates)] for i in range(len(candidates))]
+        if self.strategy == "least_outstanding":
+            ordered.sort(key=lambda i: self.outstanding.get(i, 0))  # stable: ties keep turn
+        return ordered
+
+
+def _rendezvous(key: str, instance: Instance) -> bytes:
+    """Highest-random-weight order: the same key prefers the same instance, and removing
+    an instance moves only the keys that were on it."""
+    return hashlib.blake2b(f"{key}|{instance.url}".encode(), digest_size=8).digest()
+
+
+class Upstreams:
+    """Every routed service's pool, and the active health checker over all of them."""
+
+    def __init__(
+        self,
+        directory: Directory,
+        breakers: BreakerRegistry,
+        *,
+        strategy: Strategy,
+        health_interval: float,
+        health_timeout: float,
+        unhealthy_threshold: int,
+    ) -> None:
+        self.directory = directory
+        self.breakers = breakers
+        self.strategy = strategy
+        self.health_interval = health_interval
+        self.health_timeout = health_timeout
+        self.unhealthy_threshold = unhealthy_threshold
+        self._pools: dict[str, ServicePool] = {}
+        self._failed_checks: dict[Instance, int] = {}
+        self._checker: asyncio.Task[None] | None = None
+
+    def pool(self, service: str) -> ServicePool:
+        """The pool of ``service`` (created on first use)."""
+        found = self._pools.get(service)
+        if found is None:
+            found = self._pools[service] = ServicePool(
+                service, self.directory, self.breakers, self.strategy
+            )
+        return found
+
+    def start_health_checks(self, session: aiohttp.ClientSession, services: Iterable[str]) -> None:
+        """Check every instance of ``services`` every ``health_interval`` seconds."""
+        names = sorted(set(services))
+        self._checker = asyncio.create_task(self._check_forever(session, names))
+
+    async def stop(self) -> None:
+        """Stop the health checker."""
+        if self._checker is not None:
+            self._checker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checker
+            self._checker = None
+
+    async def _check_forever(self, session: aiohttp.ClientSession, names: list[str]) -> None:
+        while True:
+            try:
+                await self.check_all(session, names)
+            except Exception:
+                log.exception("gateway health check round failed")
+            await asyncio.sleep(self.health_interval)
+
+    async def check_all(self, session: aiohttp.ClientSession, names: Iterable[str]) -> None:
+        """One round of ``/readyz`` checks over every instance of ``names``, concurrently."""
+        checks = []
+        for name in names:
+            pool = self.pool(name)
+            for instance in await pool.instances():
+                checks.append(self._check(session, pool, instance))
+        await asyncio.gather(*checks)
+
+    async def _check(
+        self, session: aiohttp.ClientSession, pool: ServicePool, instance: Instance
+    ) -> None:
+        try:
+            async with session.get(
+                f"{instance.url}/readyz",
+                timeout=aiohttp.ClientTimeout(total=self.health_timeout),
+                allow_redirects=False,
+            ) as response:
+                healthy = 200 <= response.status < 300
+        except (aiohttp.ClientError, OSError, TimeoutError):
+            healthy = False
+        if healthy:
+            self._failed_checks.pop(instance, None)
+            if instance in pool.unhealthy:
+                pool.unhealthy.discard(instance)
+                log.info("%s is healthy again", instance.url, extra={"upstream": instance.url})
+            return
+        count = self._failed_checks[instance] = self._failed_checks.get(instance, 0) + 1
+        if count >= self.unhealthy_threshold and instance not in pool.unhealthy:
+            pool.unhealthy.add(instance)
+            log.warning(
+                "%s failed %d health checks: taken out of %s",
+                instance.url,
+                count,
+                pool.service,
+                extra={"upstream": instance.url},
+            )

@@ -1,0 +1,210 @@
+"""Instance selection of the gateway: health checks, breakers, balancing, affinity, and
+the route table — against real HTTP servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from meshkit.config import ConfigError
+from meshkit.discovery import Directory
+from meshkit.resilience import BreakerPolicy, BreakerRegistry, CircuitOpen
+from meshkit.services.gateway.routes import (
+    RouteTable,
+    literal_head,
+    parse_classes,
+    parse_patterns,
+)
+from meshkit.services.gateway.upstreams import Upstreams
+from meshkit.testing import make_settings
+
+
+async def serve(ready: int) -> tuple[web.AppRunner, int]:
+    """A server whose /readyz answers ``ready``."""
+
+    async def readyz(request: web.Request) -> web.Response:
+        return web.Response(status=ready)
+
+    app = web.Application()
+    app.router.add_get("/readyz", readyz)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, runner.addresses[0][1]
+
+
+@pytest.fixture
+async def two_instances(tmp_path: Path) -> AsyncIterator[tuple[Upstreams, int, int]]:
+    healthy, healthy_port = await serve(200)
+    sick, sick_port = await serve(503)
+    settings = make_settings(
+        tmp_path,
+        MESHKIT_ECHO_URLS=f"http://127.0.0.1:{healthy_port},http://127.0.0.1:{sick_port}",
+    )
+    upstreams = Upstreams(
+        Directory(settings),
+        BreakerRegistry(BreakerPolicy(failure_threshold=2, cooldown=60)),
+        strategy="round_robin",
+        health_interval=60,
+        health_timeout=1,
+        unhealthy_threshold=2,
+    )
+    yield upstreams, healthy_port, sick_port
+    await healthy.cleanup()
+    await sick.cleanup()
+
+
+async def test_failing_readiness_takes_an_instance_out_and_back(two_instances):
+    upstreams, healthy_port, sick_port = two_instances
+    pool = upstreams.pool("echo")
+    async with aiohttp.ClientSession() as session:
+        await upstreams.check_all(session, ["echo"])
+        assert not pool.unhealthy  # one failure is not enough
+        await upstreams.check_all(session, ["echo"])
+    assert {i.port for i in pool.unhealthy} == {sick_port}
+    picked = set()
+    for _ in range(6):
+        lease = await pool.acquire()
+        picked.add(lease.instance.port)
+        lease.success()
+    assert picked == {healthy_port}
+
+
+async def test_when_every_instance_is_out_unhealthy_ones_are_still_tried(two_instances):
+    upstreams, _, _ = two_instances
+    pool = upstreams.pool("echo")
+    instances = await pool.instances()
+    pool.unhealthy.update(instances)
+    lease = await pool.acquire()
+    assert lease.instance in instances
+    lease.release()
+
+
+async def test_open_breakers_eject_instances_then_fail_fast(two_instances):
+    upstreams, _, _ = two_instances
+    pool = upstreams.pool("echo")
+    for _ in range(4):
+        lease = await pool.acquire()
+        lease.failure()
+    with pytest.raises(CircuitOpen) as caught:
+        await pool.acquire()
+    assert caught.value.status == 503
+    assert int(caught.value.headers["Retry-After"]) >= 1
+
+
+async def test_least_outstanding_prefers_the_idle_instance(two_instances):
+    upstreams, _, _ = two_instances
+    pool = upstreams.pool("echo")
+    pool.strategy = "least_outstanding"
+    busy = await pool.acquire()
+    others = [await pool.acquire() for _ in range(3)]
+    # busy holds one request; the next picks go where fewer are in flight.
+    ports = [lease.instance.port for lease in others]
+    assert ports.count(busy.instance.port) == 1
+    for lease in [busy, *others]:
+        lease.success()
+    assert set(pool.outstanding.values()) == {0}
+
+
+async def test_affinity_keeps_a_key_on_one_instance(two_instances):
+    upstreams, _, _ = two_instances
+    pool = upstreams.pool("echo")
+    chosen = set()
+    for _ in range(5):
+        lease = await pool.acquire(affinity="client-1")
+        chosen.add(lease.instance)
+        lease.success()
+    assert len(chosen) == 1
+    spread = set()
+    for n in range(20):
+        lease = await pool.acquire(affinity=f"client-{n}")
+        spread.add(lease.instance)
+        lease.success()
+    assert len(spread) == 2
+
+
+def test_a_lease_reports_once():
+    from meshkit.discovery import Instance
+    from meshkit.resilience import CircuitBreaker
+    from meshkit.services.gateway.upstreams import Lease, ServicePool
+
+    pool = ServicePool("x", None, None, "round_robin")  # type: ignore[arg-type]
+    instance = Instance("127.0.0.1", 1)
+    pool.outstanding[instance] = 1
+    lease = Lease(pool, instance, CircuitBreaker("x", BreakerPolicy()))
+    lease.success()
+    with pytest.raises(RuntimeError):
+        lease.failure()
+
+
+DOCUMENTS = {
+    "auth": {
+        "paths": {
+            "/v1/auth/login": {"post": {}},
+            "/v1/roles/{name}": {"get": {}},
+            "/.well-known/jwks.json": {"get": {}},
+        }
+    },
+    "echo": {
+        "paths": {
+            "/v1/echo/whoami": {"get": {}},
+            "/v1/echo/secret": {"get": {"x-meshkit-internal": True}},
+        }
+    },
+}
+
+
+def test_the_route_table_uses_paths_prefixes_and_overrides():
+    table = RouteTable.build(DOCUMENTS, {"echo": ("/socket.io",)}, "/v1/legacy=echo")
+    assert table.match("/v1/auth/login") == "auth"
+    assert table.match("/v1/roles/admin") == "auth"
+    assert table.match("/v1/rolesx") is None
+    assert table.match("/.well-known/jwks.json") == "auth"
+    assert table.match("/socket.io/") == "echo"
+    assert table.match("/v1/legacy/thing") == "echo"
+    assert table.match("/v1/echo/anything") == "echo"  # /v1/<service> is always routed
+    assert table.match("/v1/echo/secret") is None  # internal operations never are
+    assert table.match("/internal/v1/x") is None
+    assert table.match("/nothing") is None
+    assert literal_head("/v1/a/{b}/c") == "/v1/a"
+
+
+def test_two_services_claiming_one_prefix_must_be_settled():
+    clash = {**DOCUMENTS, "other": {"paths": {"/v1/roles": {"get": {}}}}}
+    with pytest.raises(ConfigError, match="MESHKIT_GATEWAY_ROUTES=/v1/roles"):
+        RouteTable.build(clash, {}, None)
+    table = RouteTable.build(clash, {}, "/v1/roles=other")
+    assert table.match("/v1/roles/x") == "other"
+
+
+@pytest.mark.parametrize(
+    ("text", "setting"),
+    [
+        ("GET", "MESHKIT_GATEWAY_PUBLIC_ROUTES"),
+        ("FETCH /x", "MESHKIT_GATEWAY_PUBLIC_ROUTES"),
+        ("GET x", "MESHKIT_GATEWAY_PUBLIC_ROUTES"),
+        ("GET /a /b", "MESHKIT_GATEWAY_PUBLIC_ROUTES"),
+    ],
+)
+def test_bad_patterns_are_config_errors(text, setting):
+    with pytest.raises(ConfigError, match=setting):
+        parse_patterns(text, setting=setting)
+
+
+def test_patterns_and_classes():
+    public = parse_patterns("POST /v1/auth/login, * /socket.io/*, /open", setting="X")
+    assert public[0].matches("POST", "/v1/auth/login")
+    assert not public[0].matches("GET", "/v1/auth/login")
+    assert public[1].matches("GET", "/socket.io/?EIO=4")
+    assert public[2].matches("DELETE", "/open/")
+    classes = parse_classes("POST /v1/auth/login=auth", setting="X")
+    assert classes[0][1] == "auth"
+    with pytest.raises(ConfigError):
+        parse_classes("POST /v1/auth/login", setting="X")
+    with pytest.raises(ConfigError):
+        RouteTable.build({}, {}, "nonsense")
