@@ -14,31 +14,11 @@ from meshkit.app import SERVICE_KEY
 from meshkit.outbox import read_messages
 from meshkit.services.auth import AuthService
 from meshkit.services.auth.models import ResetToken
-from meshkit.testing import make_settings
 from meshkit.tokens import CallableJwks, TokenVerifier
+from tests.test_tokens import Clock
 
 PASSWORD = "correct horse battery staple"
 ADMIN_PASSWORD = "trusty operator passphrase 42"
-
-
-@pytest.fixture
-def auth_settings(tmp_path, meshkit_redis_url):
-    def make(**env):
-        values = {
-            "MESHKIT_REDIS_URL": meshkit_redis_url,
-            "MESHKIT_AUTH_BCRYPT_COST": "4",
-            "MESHKIT_AUTH_BOOTSTRAP_ADMIN_EMAIL": "root@example.test",
-            "MESHKIT_AUTH_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            **env,
-        }
-        return make_settings(tmp_path, **values)
-
-    return make
-
-
-@pytest.fixture
-async def auth(service_client, auth_settings, meshkit_redis):
-    return await service_client(AuthService, settings=auth_settings())
 
 
 async def register(client, name="ada", password=PASSWORD, email=None):
@@ -59,17 +39,6 @@ async def tokens_of(client, name="ada"):
     response = await login(client, name)
     assert response.status == 200, await response.text()
     return await response.json()
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = time.time()
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds):
-        self.now += seconds
 
 
 def bearer(tokens):
@@ -392,7 +361,7 @@ async def test_key_rotation_publishes_before_it_signs(auth):
     service = auth.server.app[SERVICE_KEY]
     admin = await admin_tokens(auth)
     old_kid = pyjwt.get_unverified_header(admin["access_token"])["kid"]
-    clock = FakeClock()
+    clock = Clock()
     verifier = TokenVerifier(
         CallableJwks(service.keys.jwks), issuer="meshkit", audience="meshkit", clock=clock
     )

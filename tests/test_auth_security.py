@@ -44,26 +44,6 @@ from tests.test_auth import (
 JSON = {"Content-Type": "application/json"}
 
 
-@pytest.fixture
-def auth_settings(tmp_path, meshkit_redis_url):
-    def make(**env):
-        values = {
-            "MESHKIT_REDIS_URL": meshkit_redis_url,
-            "MESHKIT_AUTH_BCRYPT_COST": "4",
-            "MESHKIT_AUTH_BOOTSTRAP_ADMIN_EMAIL": "root@example.test",
-            "MESHKIT_AUTH_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            **env,
-        }
-        return make_settings(tmp_path, **values)
-
-    return make
-
-
-@pytest.fixture
-async def auth(service_client, auth_settings, meshkit_redis):
-    return await service_client(AuthService, settings=auth_settings())
-
-
 def service_of(client):
     return client.server.app[SERVICE_KEY]
 
