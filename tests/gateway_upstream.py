@@ -112,10 +112,20 @@ class EchoService(Service):
         """Answer with ``code``."""
         return web.json_response({"code": code}, status=code)
 
+    closed_sockets: ClassVar[list[int | None]] = []
+    """Close codes of the WebSocket connections that ended, as this side saw them."""
+
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:
         """Echo every frame; ``close`` closes with code 4001."""
         ws = web.WebSocketResponse(protocols=("echo.v1",))
         await ws.prepare(request)
+        try:
+            await self._echo(ws)
+        finally:
+            self.closed_sockets.append(ws.close_code)
+        return ws
+
+    async def _echo(self, ws: web.WebSocketResponse) -> None:
         async for message in ws:
             if message.type is WSMsgType.TEXT:
                 if message.data == "close":
@@ -124,7 +134,6 @@ class EchoService(Service):
                 await ws.send_str(f"echo:{message.data}")
             elif message.type is WSMsgType.BINARY:
                 await ws.send_bytes(message.data[::-1])
-        return ws
 
     def setup_app(self, app: web.Application) -> None:
         """The WebSocket route and the Socket.IO server."""

@@ -417,6 +417,17 @@ async def test_websocket_frames_and_closes_pass_both_ways(stack):
             message = await ws.receive()
             assert message.type is aiohttp.WSMsgType.CLOSE
             assert ws.close_code == 4001 or message.data == 4001
+        closed = gateway_upstream.EchoService.closed_sockets
+        before = len(closed)
+        async with http.ws_connect(f"{gateway}/v1/echo/ws", headers=bearer(token)) as ws:
+            await ws.send_str("hi")
+            assert (await ws.receive_str()) == "echo:hi"
+            await ws.close(code=4002)
+        for _ in range(100):  # the client closed: the gateway closes the upstream side
+            if len(closed) > before:
+                break
+            await asyncio.sleep(0.02)
+        assert closed[before:] == [4002]
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
             await http.ws_connect(f"{gateway}/v1/echo/ws")
         assert refused.value.status == 401

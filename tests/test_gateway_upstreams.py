@@ -13,6 +13,7 @@ from aiohttp import web
 from meshkit.config import ConfigError
 from meshkit.discovery import Directory
 from meshkit.resilience import BreakerPolicy, BreakerRegistry, CircuitOpen
+from meshkit.services.gateway.docs import ApiDocs
 from meshkit.services.gateway.routes import (
     RouteTable,
     literal_head,
@@ -208,3 +209,42 @@ def test_patterns_and_classes():
         parse_classes("POST /v1/auth/login", setting="X")
     with pytest.raises(ConfigError):
         RouteTable.build({}, {}, "nonsense")
+
+
+async def test_the_merged_document_follows_a_redeployed_service(tmp_path):
+    served = {"openapi": "3.1.0", "info": {"title": "echo", "version": "1"}, "paths": {}}
+
+    async def openapi(request: web.Request) -> web.Response:
+        return web.json_response(served)
+
+    app = web.Application()
+    app.router.add_get("/openapi.json", openapi)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    settings = make_settings(tmp_path, MESHKIT_ECHO_URLS=f"http://127.0.0.1:{port}")
+    upstreams = Upstreams(
+        Directory(settings),
+        BreakerRegistry(BreakerPolicy()),
+        strategy="round_robin",
+        health_interval=60,
+        health_timeout=1,
+        unhealthy_threshold=2,
+    )
+    try:
+        async with aiohttp.ClientSession() as session:
+            docs = ApiDocs(
+                upstreams, session, fallback={}, routed=["echo"], interval=60, version="1"
+            )
+            assert (await docs.document())["paths"] == {}
+            served["paths"] = {
+                "/v1/echo/new": {"get": {"responses": {"200": {"description": "ok"}}}}
+            }
+            await docs.refresh()
+            assert "/v1/echo/new" in (await docs.document())["paths"]
+            await runner.cleanup()  # the service goes away: its last document stays
+            await docs.refresh()
+            assert "/v1/echo/new" in (await docs.document())["paths"]
+    finally:
+        await runner.cleanup()
