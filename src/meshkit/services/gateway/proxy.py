@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +53,23 @@ HOP_BY_HOP = frozenset(
         "upgrade",
     }
 )
+NOT_FORWARDED = frozenset(
+    name.lower()
+    for name in (
+        "Host",
+        API_KEY_HEADER,
+        "X-Forwarded-For",
+        "X-Forwarded-Proto",
+        "X-Forwarded-Host",
+        "Forwarded",
+        "Content-Length",
+        "Sec-WebSocket-Key",
+        "Sec-WebSocket-Version",
+        "Sec-WebSocket-Extensions",
+    )
+)
+"""Request headers the gateway sets itself or that belong to the client's connection."""
+NO_LENGTH = frozenset({"content-length"})
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
 FAILURE_STATUSES = frozenset({502, 503, 504})
 AFFINITY_COOKIE = "meshkit_affinity"
@@ -84,15 +101,19 @@ class ProxyPolicy:
     trust_forwarded: bool
 
 
-def connection_tokens(headers: Mapping[str, str] | CIMultiDictProxy[str]) -> set[str]:
+def connection_tokens(headers: CIMultiDictProxy[str]) -> frozenset[str]:
     """Header names listed in ``Connection`` (they are hop-by-hop too)."""
-    values = headers.getall("Connection", []) if hasattr(headers, "getall") else []
-    return {t.strip().lower() for v in values for t in v.split(",") if t.strip()}
+    values = headers.getall("Connection", [])
+    return frozenset(t.strip().lower() for v in values for t in v.split(",") if t.strip())
 
 
-def end_to_end(headers: CIMultiDictProxy[str], drop: Iterable[str] = ()) -> CIMultiDict[str]:
-    """``headers`` without hop-by-hop ones and without ``drop``."""
-    skip = HOP_BY_HOP | connection_tokens(headers) | {d.lower() for d in drop}
+def end_to_end(
+    headers: CIMultiDictProxy[str], drop: frozenset[str] = frozenset()
+) -> CIMultiDict[str]:
+    """``headers`` without hop-by-hop ones and without ``drop`` (lower-case names)."""
+    skip = HOP_BY_HOP | drop
+    if "Connection" in headers:
+        skip = skip | connection_tokens(headers)
     return CIMultiDict((k, v) for k, v in headers.items() if k.lower() not in skip)
 
 
@@ -107,21 +128,7 @@ def client_address(request: web.Request, trust_forwarded: bool) -> str:
 
 def upstream_headers(request: web.Request, policy: ProxyPolicy) -> CIMultiDict[str]:
     """What the upstream receives: end-to-end headers plus the forwarding ones."""
-    headers = end_to_end(
-        request.headers,
-        drop=(
-            "Host",
-            API_KEY_HEADER,
-            "X-Forwarded-For",
-            "X-Forwarded-Proto",
-            "X-Forwarded-Host",
-            "Forwarded",
-            "Content-Length",
-            "Sec-WebSocket-Key",
-            "Sec-WebSocket-Version",
-            "Sec-WebSocket-Extensions",
-        ),
-    )
+    headers = end_to_end(request.headers, drop=NOT_FORWARDED)
     peer = request.remote or "unknown"
     incoming = request.headers.get("X-Forwarded-For") if policy.trust_forwarded else None
     headers["X-Forwarded-For"] = f"{incoming}, {peer}" if incoming else peer
@@ -320,7 +327,7 @@ class Proxy:
         *,
         drop_length: bool,
     ) -> None:
-        drop = ("Content-Length",) if drop_length else ()
+        drop = NO_LENGTH if drop_length else frozenset()
         response.headers.extend(end_to_end(upstream.headers, drop=drop))
         response.headers[REQUEST_ID_HEADER] = current_request_id() or ""
         response.headers.update(extra_headers)

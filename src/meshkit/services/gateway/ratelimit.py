@@ -377,13 +377,11 @@ class RateLimiter:
         if not 0 <= cost <= policy.capacity:
             raise ValueError(f"cost must be between 0 and {policy.capacity}, got {cost}")
         try:
-            reply = await asyncio.wait_for(
-                self._script(
+            async with asyncio.timeout(self.timeout):  # no extra task, unlike wait_for
+                reply = await self._script(
                     keys=[self.redis_key(policy, key), *flags],
                     args=[policy.interval_us, policy.capacity, cost],
-                ),
-                self.timeout,
-            )
+                )
             allowed, remaining, full_us, retry_us, flagged = (int(value) for value in reply)
         except (RedisError, OSError, TimeoutError) as exc:
             return self._unavailable(policy, exc)

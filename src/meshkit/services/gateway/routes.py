@@ -104,14 +104,21 @@ class RouteTable:
         return table
 
     def match(self, path: str) -> str | None:
-        """The service for ``path``, or ``None`` (not routed, internal or unknown)."""
+        """The service for ``path``, or ``None`` (not routed, internal or unknown).
+
+        Tries ``path`` and each shorter segment prefix in turn (a few dict lookups,
+        whatever the size of the table).
+        """
         if under(path, INTERNAL_PREFIX) or any(p.match(path) for p in self.internal):
             return None
-        best: tuple[int, str] | None = None
-        for prefix, service in self.prefixes.items():
-            if under(path, prefix) and (best is None or len(prefix) > best[0]):
-                best = (len(prefix), service)
-        return best[1] if best else None
+        candidate = path.rstrip("/") or "/"
+        while True:
+            service = self.prefixes.get(candidate)
+            if service is not None:
+                return service
+            if candidate == "/":
+                return None
+            candidate = candidate.rpartition("/")[0] or "/"
 
     def services(self) -> set[str]:
         """Every service some prefix routes to."""
