@@ -6,7 +6,9 @@ far above the load), and this one, the load generator — the same aiohttp clien
 both targets, in the same run. Prints
 
 - closed-loop throughput at ``--concurrency`` for each target and the ratio
-  (goal: >= 0.6 of direct);
+  (goal: >= 0.6 of direct), the CPU each process spent per request, and for reference
+  the throughput of a bare aiohttp proxy (no checks) — the floor of proxying in Python
+  on this machine;
 - open-loop p50/p99 at half load — half the lower of the two throughputs, so neither
   target queues — for each target, and the p99 the gateway adds (goal: <= 3 ms).
 
@@ -32,6 +34,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import aiohttp
+from aiohttp import web
 
 from meshkit import Service, get, hookimpl
 from meshkit.plugins import get_plugin_manager
@@ -63,8 +66,33 @@ def meshkit_services() -> Sequence[type[Service]]:
     return [BenchService]
 
 
+async def serve_bare_proxy(upstream: str) -> None:
+    """Child process: the least an aiohttp proxy can do (no checks, no streaming).
+
+    The floor of proxying in Python on this machine, printed for reference next to the
+    gateway's figures.
+    """
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), auto_decompress=False)
+
+    async def forward(request: web.Request) -> web.Response:
+        headers = {"Authorization": request.headers.get("Authorization", "")}
+        async with session.get(upstream + request.rel_url.raw_path_qs, headers=headers) as r:
+            return web.Response(body=await r.read(), status=r.status, content_type=r.content_type)
+
+    app = web.Application()
+    app.router.add_get("/{path:.*}", forward)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    print(json.dumps({"bare": f"http://127.0.0.1:{runner.addresses[0][1]}"}), flush=True)
+    await asyncio.Event().wait()
+
+
 async def serve(role: str, data_dir: str, redis_url: str, upstream: str) -> None:
     """Child process: run the upstream services or the gateway; print the URLs."""
+    if role == "bare":
+        await serve_bare_proxy(upstream)
+        return
     env = {
         "MESHKIT_REDIS_URL": redis_url,
         "MESHKIT_LOG_LEVEL": "ERROR",
@@ -186,6 +214,7 @@ async def main(seconds: float, concurrency: int) -> None:
         gateway, gw = await spawn(
             "gateway", str(Path(tmp) / "up"), redis.url, f"{urls['bench']} {urls['auth']}"
         )
+        bare, bare_urls = await spawn("bare", "-", "-", urls["bench"])
         try:
             async with aiohttp.ClientSession() as http:
                 await http.post(
@@ -221,6 +250,13 @@ async def main(seconds: float, concurrency: int) -> None:
                 f"requests/s: direct {direct:,.0f}  through gateway {through:,.0f}  "
                 f"ratio {through / direct:.2f} (goal >= 0.6)"
             )
+            floor = await closed_loop(
+                f"{bare_urls['bare']}/v1/bench/item", headers, seconds, concurrency
+            )
+            print(
+                f"for reference, a bare aiohttp proxy (no checks): {floor:,.0f} requests/s, "
+                f"ratio {floor / direct:.2f}"
+            )
             rate = min(direct, through) / 2  # below both capacities: latency, not queueing
             (d50, d99), (g50, g99) = await latency_rounds(
                 direct_url, gateway_url, headers, rate, seconds / 2
@@ -231,7 +267,7 @@ async def main(seconds: float, concurrency: int) -> None:
             )
             print(f"added p99: {g99 - d99:.2f} ms (goal <= 3 ms); added p50: {g50 - d50:.2f} ms")
         finally:
-            for process in (gateway, upstream):
+            for process in (bare, gateway, upstream):
                 process.terminate()
                 await process.wait()
             await redis.stop()

@@ -71,9 +71,13 @@ class ApiDocs:
     async def refresh(self) -> None:
         """Fetch every routed service's document now and merge them."""
         fetched = await asyncio.gather(*(self._fetch(name) for name in self.routed))
+        changed = self._merged is None
         for name, document in zip(self.routed, fetched, strict=True):
-            if document is not None:
+            if document is not None and document != self._documents.get(name):
                 self._documents[name] = document
+                changed = True
+        if not changed:
+            return  # merging costs milliseconds of the event loop: only when needed
         result = merge_documents(
             self._documents, title=TITLE, version=self.version, description=DESCRIPTION
         )
