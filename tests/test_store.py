@@ -185,6 +185,11 @@ async def test_sort_directions_and_multiple_keys(store: Store):
     assert [i.rank for i in page.items] == [4, 2, 0, 5, 3, 1]
     page = await store.find(Item, sort=[Desc("created_at")])
     assert [i.rank for i in page.items] == [5, 4, 3, 2, 1, 0]
+    page = await store.find(Item, sort=[Desc("id")])  # newest first, by id alone
+    assert [i.rank for i in page.items] == [5, 4, 3, 2, 1, 0]
+    page = await store.find(Item, sort=[Desc("id")], limit=2)
+    more = await store.find(Item, sort=[Desc("id")], limit=2, after=page.next_cursor)
+    assert [i.rank for i in page.items + more.items] == [5, 4, 3, 2]
 
 
 @pytest.mark.parametrize("descending", [False, True])

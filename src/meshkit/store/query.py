@@ -130,8 +130,9 @@ def sort_keys(model: type[Document], sort: Sequence[Sort] | None) -> tuple[Sort,
         if not isinstance(key, Sort):
             raise InvalidQuery(f"sort keys are Asc(field)/Desc(field), got {key!r}")
         _check_field(model, key.field)
-        if key.field == "id":
-            break
+        if key.field == "id":  # unique: whatever follows it cannot matter
+            keys.append(Sort("id", key.descending))
+            return tuple(keys)
         keys.append(key)
     last = keys[-1].descending if keys else False
     keys.append(Sort("id", last))
