@@ -129,6 +129,33 @@ def meshkit_send_password_reset(
     """
 
 
+@hookspec
+def meshkit_message_before_create(service: Service, draft: Any) -> None:
+    """Inspect, change or refuse a chat message before the messaging service stores it.
+
+    Every plugin's implementation is called, in pluggy's order, on the same draft.
+
+    :param service: the messaging service.
+    :param draft: a ``meshkit.services.messaging.models.MessageDraft`` (``channel_id``,
+        ``author_id``, ``content``, ``mentions``, ``mentions_channel``, ``attachments``,
+        ``reply_to``); change its fields in place to change what is stored.
+    :raises meshkit.services.messaging.messages.MessageRejected: to refuse the message;
+        its detail is the reason the sender sees. A refused message is not stored and
+        nobody else hears of it. Any other exception fails the send with a 500.
+    """
+
+
+@hookspec
+def meshkit_message_created(service: Service, message: Any) -> Awaitable[None] | None:
+    """React to a message the messaging service has just stored (search indexing, bots).
+
+    :param service: the messaging service.
+    :param message: the stored ``meshkit.services.messaging.models.MessageOut``.
+    :return: ``None``, or an awaitable the service awaits before answering. A failure
+        is logged and never fails the send: the message is already stored.
+    """
+
+
 def all_hooks() -> dict[str, Any]:
     """Name → function of every hook specification in this module."""
     return {

@@ -1,16 +1,29 @@
 """The messaging service (see the class docstring)."""
 
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
 from typing import ClassVar
 
-from meshkit import Service
+from grpclib.const import Status
+from grpclib.exceptions import GRPCError
+
+from meshkit.errors import NotFound
+from meshkit.proto.auth.v1 import auth_pb2
+from meshkit.proto.auth.v1.auth_grpc import AuthServiceStub
 from meshkit.service import Need
+from meshkit.services.messaging.api import MessagingApi
+from meshkit.services.messaging.channels import Channels
+from meshkit.services.messaging.messages import Messages
+from meshkit.services.messaging.models import Channel, Membership, Message
+from meshkit.store import Document
 
 
-class MessagingService(Service):
-    """Real-time chat over Socket.IO: channels, history, presence, notifications.
+class MessagingService(MessagingApi):
+    """Chat: channels, membership, messages and their history (REST, this step).
 
-    Its domain API is built on this base in the service's own issue; the framework already
-    gives it health, readiness, metrics and its OpenAPI document.
+    Real time over Socket.IO, presence and notifications build on these domain objects
+    (``docs/messaging.md`` says what exists today).
     """
 
     name = "messaging"
@@ -18,3 +31,22 @@ class MessagingService(Service):
     title = "meshkit messaging"
     description = "Real-time chat over Socket.IO: channels, history, presence, notifications."
     needs: ClassVar[frozenset[Need]] = frozenset({"store", "redis"})
+    documents: ClassVar[tuple[type[Document], ...]] = (Channel, Membership, Message)
+
+    async def user_exists(self, user_id: str) -> None:
+        """NotFound unless the auth service knows ``user_id`` (an enabled account)."""
+        auth = self.rpc.stub(AuthServiceStub, "auth")
+        try:
+            user = await auth.GetUser(auth_pb2.GetUserRequest(user_id=user_id))
+        except GRPCError as exc:
+            if exc.status is Status.NOT_FOUND:
+                raise NotFound("no such user") from None
+            raise
+        if user.disabled:
+            raise NotFound("no such user")
+
+    async def lifespan(self) -> AsyncIterator[None]:
+        """Build the domain objects on the store the runtime injected."""
+        self.channels = Channels(self.store, self.user_exists)
+        self.messages = Messages(self.store, self.plugins, self)
+        yield

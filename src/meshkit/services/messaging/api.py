@@ -1,0 +1,150 @@
+"""The messaging service's HTTP API (thin: parse, check, call the domain, answer).
+
+Paths are stable (clients and the SDK depend on them): ``/v1/channels``,
+``/v1/channels/{channel_id}``, ``/v1/channels/{channel_id}/members/{user_id}`` (``me``
+for oneself) and ``/v1/channels/{channel_id}/messages[/{message_id}]``.
+"""
+
+from __future__ import annotations
+
+from meshkit import Service, delete, get, patch, post, put
+from meshkit.services.messaging.channels import Channels, member_out
+from meshkit.services.messaging.messages import Messages, message_out
+from meshkit.services.messaging.models import (
+    Channel,
+    ChannelIn,
+    ChannelOut,
+    ChannelPatch,
+    HistoryQuery,
+    MemberOut,
+    MessageIn,
+    MessageOut,
+    MessagePatch,
+)
+from meshkit.tokens import Principal
+
+ME = "me"
+
+
+def _user(principal: Principal, user_id: str) -> str:
+    return principal.subject if user_id == ME else user_id
+
+
+class MessagingApi(Service):
+    """Route handlers of :class:`~meshkit.services.messaging.service.MessagingService`."""
+
+    channels: Channels
+    messages: Messages
+
+    @post("/v1/channels", status=201, tags=["channels"], errors=(401, 404))
+    async def create_channel(self, principal: Principal, body: ChannelIn) -> ChannelOut:
+        """Create a channel, or open a DM.
+
+        Opening a DM is idempotent: the same people always get the same conversation.
+        """
+        channel, _ = await self.channels.create(principal, body)
+        member = await self.channels.membership(channel.id, principal.subject)
+        return await self.channels.describe(channel, member)
+
+    @get("/v1/channels", tags=["channels"], errors=(401,))
+    async def list_channels(self, principal: Principal) -> list[ChannelOut]:
+        """The channels the caller is a member of, with unread counts."""
+        found = []
+        for member in await self.channels.of_user(principal.subject):
+            channel = await self.store.get(Channel, member.channel_id)
+            if channel is None:
+                continue
+            found.append(await self.channels.describe(channel, member))
+        return found
+
+    @get("/v1/channels/{channel_id}", tags=["channels"], errors=(401, 404))
+    async def get_channel(self, principal: Principal, channel_id: str) -> ChannelOut:
+        """One channel the caller can see."""
+        channel = await self.channels.visible(principal, channel_id)
+        member = await self.channels.membership(channel_id, principal.subject)
+        return await self.channels.describe(channel, member)
+
+    @patch("/v1/channels/{channel_id}", tags=["channels"], errors=(401, 403, 404, 409))
+    async def patch_channel(
+        self, principal: Principal, channel_id: str, body: ChannelPatch
+    ) -> ChannelOut:
+        """Rename, change the topic, archive (owner or ``messaging:channels.manage``)."""
+        channel = await self.channels.patch(principal, channel_id, body)
+        member = await self.channels.membership(channel_id, principal.subject)
+        return await self.channels.describe(channel, member)
+
+    @get("/v1/channels/{channel_id}/members", tags=["channels"], errors=(401, 403, 404))
+    async def list_members(self, principal: Principal, channel_id: str) -> list[MemberOut]:
+        """Who is in the channel (members only)."""
+        channel = await self.channels.readable(principal, channel_id)
+        return [member_out(m) for m in await self.channels.members(channel.id)]
+
+    @put(
+        "/v1/channels/{channel_id}/members/{user_id}",
+        status=204,
+        tags=["channels"],
+        errors=(401, 403, 404, 409),
+    )
+    async def add_member(self, principal: Principal, channel_id: str, user_id: str) -> None:
+        """Join (``me``) or add someone; joining a public channel needs no invite."""
+        await self.channels.add_member(principal, channel_id, _user(principal, user_id))
+
+    @delete(
+        "/v1/channels/{channel_id}/members/{user_id}",
+        status=204,
+        tags=["channels"],
+        errors=(401, 403, 404, 409),
+    )
+    async def remove_member(self, principal: Principal, channel_id: str, user_id: str) -> None:
+        """Leave (``me``) or remove someone (owner or ``messaging:channels.manage``)."""
+        await self.channels.remove_member(principal, channel_id, _user(principal, user_id))
+
+    @post(
+        "/v1/channels/{channel_id}/messages",
+        status=201,
+        tags=["messages"],
+        errors=(401, 403, 404, 409),
+    )
+    async def post_message(
+        self, principal: Principal, channel_id: str, body: MessageIn
+    ) -> MessageOut:
+        """Post a message.
+
+        A retry with the same ``nonce`` gets the same answer as the first send (the
+        same message, 201) and stores nothing new.
+        """
+        channel = await self.channels.writable(principal, channel_id)
+        message, _ = await self.messages.create(principal.subject, channel, body)
+        return message_out(message)
+
+    @get("/v1/channels/{channel_id}/messages", tags=["messages"], errors=(401, 403, 404))
+    async def list_messages(
+        self, principal: Principal, channel_id: str, query: HistoryQuery
+    ) -> list[MessageOut]:
+        """A page of history, oldest first: the newest, or ``before``/``after``/``around`` an id."""
+        channel = await self.channels.readable(principal, channel_id)
+        return [message_out(m) for m in await self.messages.history(channel, query)]
+
+    @patch(
+        "/v1/channels/{channel_id}/messages/{message_id}",
+        tags=["messages"],
+        errors=(401, 403, 404, 409),
+    )
+    async def edit_message(
+        self, principal: Principal, channel_id: str, message_id: str, body: MessagePatch
+    ) -> MessageOut:
+        """Edit one's own message (``edited_at`` is set)."""
+        channel = await self.channels.writable(principal, channel_id)
+        message = await self.messages.edit(principal, channel, message_id, body.content)
+        return message_out(message)
+
+    @delete(
+        "/v1/channels/{channel_id}/messages/{message_id}",
+        status=204,
+        tags=["messages"],
+        errors=(401, 403, 404),
+    )
+    async def delete_message(self, principal: Principal, channel_id: str, message_id: str) -> None:
+        """Delete a message (its author, or ``messaging:messages.manage``); a tombstone stays."""
+        channel = await self.channels.readable(principal, channel_id)
+        await self.messages.delete(principal, channel, message_id)

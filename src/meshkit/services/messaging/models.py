@@ -1,0 +1,201 @@
+"""What the messaging service stores, and what its API accepts and answers.
+
+Ids are ULIDs (``meshkit.store.new_id``): they sort by creation time, so a channel's
+history is ordered by message id and an id is a stable pagination cursor.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from meshkit.store import Document, Index
+
+ChannelKind = Literal["public", "private", "dm"]
+MemberRole = Literal["owner", "member"]
+MAX_DM_MEMBERS = 10
+ULID = r"^[0-9A-HJKMNP-TV-Z]{26}$"
+Id = Annotated[str, Field(pattern=ULID, description="A ULID.")]
+UserId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+ChannelName = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[^\x00-\x1f\x7f]+$")]
+Topic = Annotated[str, Field(max_length=250, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$")]
+
+
+class Channel(Document):
+    """A text channel, or a direct-message conversation (``kind="dm"``)."""
+
+    collection: ClassVar[str] = "channels"
+    indexes: ClassVar[tuple[Index, ...]] = (Index("key", unique=True), Index("kind", "name"))
+    kind: ChannelKind
+    name: str | None = None
+    topic: str = ""
+    key: str
+    """``dm:<sorted member ids>`` for a DM (one conversation per set of people), else
+    ``ch:<id>``: unique, so two concurrent "open a DM" requests cannot make two."""
+    created_by: str
+    created_at: datetime
+    archived_at: datetime | None = None
+
+
+class Membership(Document):
+    """One user in one channel; ``last_read_id`` is their read marker."""
+
+    collection: ClassVar[str] = "memberships"
+    indexes: ClassVar[tuple[Index, ...]] = (
+        Index("key", unique=True),
+        Index("channel_id"),
+        Index("user_id"),
+    )
+    key: str
+    """``<channel id>:<user id>``: unique, so joining twice is one membership."""
+    channel_id: str
+    user_id: str
+    role: MemberRole = "member"
+    joined_at: datetime
+    last_read_id: str | None = None
+
+
+class Attachment(BaseModel):
+    """Metadata of a linked file or page: no bytes are stored here."""
+
+    url: Annotated[str, Field(max_length=2048, pattern=r"^https?://")]
+    name: Annotated[str, Field(max_length=255)] = ""
+    content_type: Annotated[str, Field(max_length=127)] = ""
+    size: Annotated[int, Field(ge=0)] | None = None
+
+
+class Message(Document):
+    """A message in a channel; deleted ones stay as tombstones (``deleted_at`` set)."""
+
+    collection: ClassVar[str] = "messages"
+    indexes: ClassVar[tuple[Index, ...]] = (
+        Index("channel_id"),
+        Index("nonce_key", unique=True),
+    )
+    channel_id: str
+    author_id: str
+    content: str
+    created_at: datetime
+    edited_at: datetime | None = None
+    deleted_at: datetime | None = None
+    reply_to: str | None = None
+    mentions: list[str] = Field(default_factory=list)
+    mentions_channel: bool = False
+    attachments: list[Attachment] = Field(default_factory=list)
+    reactions: dict[str, list[str]] = Field(default_factory=dict)
+    system: bool = False
+    nonce_key: str
+    """``<author>:<nonce>`` when the client sent a nonce, else ``id:<id>``: unique, so
+    a retried send with the same nonce can never store a second message."""
+
+
+class ChannelIn(BaseModel):
+    """A new channel; for a DM, ``members`` are the other people in it."""
+
+    kind: ChannelKind = "public"
+    name: ChannelName | None = None
+    topic: Topic = ""
+    members: Annotated[list[UserId], Field(max_length=MAX_DM_MEMBERS)] = []
+
+    @field_validator("members")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        return sorted(set(value))
+
+
+class ChannelPatch(BaseModel):
+    """Fields of a channel its owner (or a manager) may change."""
+
+    name: ChannelName | None = None
+    topic: Topic | None = None
+    archived: bool | None = None
+
+
+class ChannelOut(BaseModel):
+    """A channel as its members see it."""
+
+    id: str
+    kind: ChannelKind
+    name: str | None
+    topic: str
+    created_by: str
+    created_at: datetime
+    archived: bool
+    member_count: int
+    role: MemberRole | None = Field(
+        default=None, description="The caller's role; null when not a member."
+    )
+    unread: int = Field(default=0, description="Messages after the caller's read marker.")
+
+
+class MemberOut(BaseModel):
+    """A member of a channel."""
+
+    user_id: str
+    role: MemberRole
+    joined_at: datetime
+
+
+class MessageIn(BaseModel):
+    """A message to post. ``content`` is Markdown, stored as sent."""
+
+    content: Annotated[str, Field(min_length=1, max_length=4000)]
+    nonce: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
+        default=None,
+        description="Client-chosen id of this send: retrying with the same nonce returns "
+        "the first message instead of posting twice.",
+    )
+    reply_to: Id | None = None
+    attachments: Annotated[list[Attachment], Field(max_length=10)] = []
+
+
+class MessagePatch(BaseModel):
+    """A new text for one's own message."""
+
+    content: Annotated[str, Field(min_length=1, max_length=4000)]
+
+
+class MessageOut(BaseModel):
+    """A message; a deleted one keeps its place with empty content and ``deleted``."""
+
+    id: str
+    channel_id: str
+    author_id: str
+    content: str
+    created_at: datetime
+    edited_at: datetime | None
+    deleted: bool
+    reply_to: str | None
+    mentions: list[str]
+    mentions_channel: bool
+    attachments: list[Attachment]
+    reactions: dict[str, int] = Field(description="Count of each emoji.")
+    system: bool
+    nonce: str | None = None
+
+
+class HistoryQuery(BaseModel):
+    """Which page of a channel's history: at most one of before, after and around."""
+
+    before: Id | None = None
+    after: Id | None = None
+    around: Id | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+
+
+class MessageDraft(BaseModel):
+    """A message about to be stored, as ``meshkit_message_before_create`` sees it.
+
+    A hook may change ``content``, ``mentions`` or ``attachments`` in place, or raise
+    :class:`~meshkit.services.messaging.messages.MessageRejected` to refuse it.
+    """
+
+    channel_id: str
+    author_id: str
+    content: str
+    reply_to: str | None = None
+    mentions: list[str] = Field(default_factory=list)
+    mentions_channel: bool = False
+    attachments: list[Attachment] = Field(default_factory=list)
