@@ -42,6 +42,7 @@ def settings_for(tmp_path: Path, redis_url: str, **env: str) -> Settings:
         "MESHKIT_GATEWAY_PUBLIC_ROUTES": "POST /v1/auth/*,GET /.well-known/*,GET /v1/echo/public,"
         "* /socket.io/*",
         "MESHKIT_GATEWAY_HEALTH_INTERVAL": "0.2",
+        "MESHKIT_GATEWAY_ROUTES": "/socket.io=echo",  # messaging serves it too
         **env,
     }
     return make_settings(tmp_path, **values)

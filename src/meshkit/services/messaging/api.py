@@ -21,6 +21,7 @@ from meshkit.services.messaging.models import (
     MessageOut,
     MessagePatch,
 )
+from meshkit.services.messaging.realtime import Realtime
 from meshkit.tokens import Principal
 
 ME = "me"
@@ -35,6 +36,7 @@ class MessagingApi(Service):
 
     channels: Channels
     messages: Messages
+    realtime: Realtime
 
     @post("/v1/channels", status=201, tags=["channels"], errors=(401, 404))
     async def create_channel(self, principal: Principal, body: ChannelIn) -> ChannelOut:
@@ -71,7 +73,11 @@ class MessagingApi(Service):
         """Rename, change the topic, archive (owner or ``messaging:channels.manage``)."""
         channel = await self.channels.patch(principal, channel_id, body)
         member = await self.channels.membership(channel_id, principal.subject)
-        return await self.channels.describe(channel, member)
+        out = await self.channels.describe(channel, member)
+        await self.realtime.broadcast_channel(
+            channel.id, out.model_dump(mode="json", exclude={"role", "unread"})
+        )
+        return out
 
     @get("/v1/channels/{channel_id}/members", tags=["channels"], errors=(401, 403, 404))
     async def list_members(self, principal: Principal, channel_id: str) -> list[MemberOut]:
@@ -87,7 +93,9 @@ class MessagingApi(Service):
     )
     async def add_member(self, principal: Principal, channel_id: str, user_id: str) -> None:
         """Join (``me``) or add someone; joining a public channel needs no invite."""
-        await self.channels.add_member(principal, channel_id, _user(principal, user_id))
+        user = _user(principal, user_id)
+        if await self.channels.add_member(principal, channel_id, user):
+            await self.realtime.membership_changed(user, channel_id, joined=True)
 
     @delete(
         "/v1/channels/{channel_id}/members/{user_id}",
@@ -97,7 +105,9 @@ class MessagingApi(Service):
     )
     async def remove_member(self, principal: Principal, channel_id: str, user_id: str) -> None:
         """Leave (``me``) or remove someone (owner or ``messaging:channels.manage``)."""
-        await self.channels.remove_member(principal, channel_id, _user(principal, user_id))
+        user = _user(principal, user_id)
+        await self.channels.remove_member(principal, channel_id, user)
+        await self.realtime.membership_changed(user, channel_id, joined=False)
 
     @post(
         "/v1/channels/{channel_id}/messages",
@@ -114,8 +124,11 @@ class MessagingApi(Service):
         same message, 201) and stores nothing new.
         """
         channel = await self.channels.writable(principal, channel_id)
-        message, _ = await self.messages.create(principal.subject, channel, body)
-        return message_out(message)
+        message, created = await self.messages.create(principal.subject, channel, body)
+        out = message_out(message)
+        if created:
+            await self.realtime.broadcast_message("message.created", out)
+        return out
 
     @get("/v1/channels/{channel_id}/messages", tags=["messages"], errors=(401, 403, 404))
     async def list_messages(
@@ -136,7 +149,9 @@ class MessagingApi(Service):
         """Edit one's own message (``edited_at`` is set)."""
         channel = await self.channels.writable(principal, channel_id)
         message = await self.messages.edit(principal, channel, message_id, body.content)
-        return message_out(message)
+        out = message_out(message)
+        await self.realtime.broadcast_message("message.updated", out)
+        return out
 
     @delete(
         "/v1/channels/{channel_id}/messages/{message_id}",
@@ -147,4 +162,5 @@ class MessagingApi(Service):
     async def delete_message(self, principal: Principal, channel_id: str, message_id: str) -> None:
         """Delete a message (its author, or ``messaging:messages.manage``); a tombstone stays."""
         channel = await self.channels.readable(principal, channel_id)
-        await self.messages.delete(principal, channel, message_id)
+        message = await self.messages.delete(principal, channel, message_id)
+        await self.realtime.broadcast_message("message.deleted", message_out(message))

@@ -229,6 +229,28 @@ class Channels:
                 return found
             after = page.next_cursor
 
+    async def mark_read(self, principal: Principal, channel_id: str, message_id: str) -> str:
+        """Move the caller's read marker forward to ``message_id``; the marker now.
+
+        Markers only move forward: a stale device reporting an older message changes
+        nothing.
+        """
+        channel = await self.readable(principal, channel_id)
+        message = await self.store.get(Message, message_id)
+        if message is None or message.channel_id != channel.id:
+            raise NotFound("no such message in this channel")
+
+        def forward(member: Membership) -> Membership:
+            if member.last_read_id is not None and member.last_read_id >= message_id:
+                return member
+            return member.model_copy(update={"last_read_id": message_id})
+
+        member = await self.membership(channel.id, principal.subject)
+        if member is None:
+            raise Forbidden("join the channel to mark it read")
+        updated = await self.store.modify(Membership, member.id, forward)
+        return updated.last_read_id or message_id
+
     async def describe(self, channel: Channel, member: Membership | None) -> ChannelOut:
         """The channel as ``member`` (or a non-member) sees it."""
         unread = 0

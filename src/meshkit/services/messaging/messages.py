@@ -195,6 +195,24 @@ class Messages:
             )
         )
 
+    async def since(self, channel_ids: list[str], last_seen_id: str, limit: int) -> list[Message]:
+        """Messages after ``last_seen_id`` in any of ``channel_ids``, oldest first.
+
+        Ids are global and time-ordered, so one id says where a client stopped in every
+        channel at once: resuming from it gives no gap and no duplicate.
+        """
+        found: list[Message] = []
+        for channel_id in channel_ids:
+            page = await self.store.find(
+                Message,
+                {"channel_id": channel_id, "id": {"$gt": last_seen_id}},
+                sort=[Asc("id")],
+                limit=min(limit, 1000),
+            )
+            found.extend(page.items)
+        found.sort(key=lambda m: m.id)
+        return found[:limit]
+
     async def history(self, channel: Channel, query: HistoryQuery) -> list[Message]:
         """One page of the channel, oldest first (see :class:`HistoryQuery`)."""
         given = [n for n in ("before", "after", "around") if getattr(query, n) is not None]

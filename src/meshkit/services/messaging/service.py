@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import ClassVar
 
+from aiohttp import web
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError
 
@@ -16,14 +17,14 @@ from meshkit.services.messaging.api import MessagingApi
 from meshkit.services.messaging.channels import Channels
 from meshkit.services.messaging.messages import Messages
 from meshkit.services.messaging.models import Channel, Membership, Message
+from meshkit.services.messaging.realtime import Realtime
 from meshkit.store import Document
 
 
 class MessagingService(MessagingApi):
-    """Chat: channels, membership, messages and their history (REST, this step).
+    """Chat: channels, membership, messages, history, and real time over Socket.IO.
 
-    Real time over Socket.IO, presence and notifications build on these domain objects
-    (``docs/messaging.md`` says what exists today).
+    ``docs/messaging.md`` says what exists today.
     """
 
     name = "messaging"
@@ -45,8 +46,19 @@ class MessagingService(MessagingApi):
         if user.disabled:
             raise NotFound("no such user")
 
+    gateway_prefixes = ("/socket.io",)
+
+    def setup_app(self, app: web.Application) -> None:
+        """Serve Socket.IO on ``/socket.io`` next to the REST API."""
+        self.realtime = Realtime(self, cors_origins=[])
+        self.realtime.sio.attach(app, socketio_path="socket.io")
+
     async def lifespan(self) -> AsyncIterator[None]:
-        """Build the domain objects on the store the runtime injected."""
+        """Build the domain objects on the store the runtime injected; run real time."""
         self.channels = Channels(self.store, self.user_exists)
         self.messages = Messages(self.store, self.plugins, self)
-        yield
+        await self.realtime.start()
+        try:
+            yield
+        finally:
+            await self.realtime.stop()

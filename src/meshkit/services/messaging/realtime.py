@@ -1,0 +1,311 @@
+"""Real time over Socket.IO (python-socketio), on the messaging service's own port.
+
+Contract, for clients (``docs/messaging.md`` has the full event list):
+
+* Connect to path ``/socket.io`` with ``auth={"token": "<access token>"}``. A missing,
+  invalid, expired or revoked token is refused; the ``connect_error`` data is a problem
+  document (``type``, ``title``, ``status``, ``detail``) saying why.
+* On connect the socket is in a room per channel the user belongs to (and one for the
+  user, which all their devices share); membership changes made anywhere (REST, another
+  instance) move the user's sockets in and out of rooms.
+* Every client emit is answered by an ack: ``{"ok": true, ...}`` or ``{"ok": false,
+  "error": <problem document>}``. A malformed payload is an ``ok: false`` ack, never a
+  dropped connection.
+* A message is stored before it is acknowledged and broadcast.
+* Several messaging instances share fan-out through Redis pub/sub (socket.io's Redis
+  manager, on the service's own Redis client).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Literal
+
+import socketio
+from pydantic import BaseModel, Field, ValidationError
+from redis.asyncio import Redis
+
+from meshkit.errors import FieldError, InternalError, Problem, ValidationFailed
+from meshkit.services.messaging.messages import message_out
+from meshkit.services.messaging.models import Id, MessageIn, MessageOut
+from meshkit.tokens import Principal, TokenMissing
+
+if TYPE_CHECKING:
+    from meshkit.services.messaging.service import MessagingService
+
+log = logging.getLogger("meshkit.messaging")
+SOCKETIO_CHANNEL = "meshkit:messaging:socketio"
+MEMBERSHIP_CHANNEL = "meshkit:messaging:membership"
+TYPING_EVERY = 3.0
+RESUME_LIMIT = 500
+Handler = Callable[[str, Any], Awaitable[dict[str, Any]]]
+
+
+def channel_room(channel_id: str) -> str:
+    """The room of everyone connected who is a member of the channel."""
+    return f"channel:{channel_id}"
+
+
+def user_room(user_id: str) -> str:
+    """The room of every device of one user."""
+    return f"user:{user_id}"
+
+
+class SharedRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
+    """socket.io's Redis manager on the service's Redis client (embedded or external)."""
+
+    def __init__(self, client: Callable[[], Redis], channel: str) -> None:
+        super().__init__(url="redis://unused", channel=channel)
+        self._client = client
+
+    def _redis_connect(self) -> None:
+        self.redis = self._client()
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.connected = True
+
+
+class SendIn(MessageIn):
+    """``message.send``: a message for one channel."""
+
+    channel_id: Id
+
+
+class ChannelRef(BaseModel):
+    """``typing``: which channel."""
+
+    channel_id: Id
+
+
+class ReadIn(BaseModel):
+    """``read``: the last message the user has seen in a channel."""
+
+    channel_id: Id
+    message_id: Id
+
+
+class PresenceIn(BaseModel):
+    """``presence.set``: the status the user chooses."""
+
+    status: Literal["online", "idle", "dnd", "offline"]
+
+
+class ResumeIn(BaseModel):
+    """``resume``: the id of the last message the client received (any channel)."""
+
+    last_seen_id: Id
+    limit: int = Field(default=RESUME_LIMIT, ge=1, le=RESUME_LIMIT)
+
+
+def problem_of(exc: BaseException) -> dict[str, Any]:
+    """The problem document an ack carries for ``exc``."""
+    if isinstance(exc, ValidationError):
+        exc = ValidationFailed(
+            [
+                FieldError.of(("payload", *(str(p) for p in e["loc"])), e["msg"], e["type"])
+                for e in exc.errors(include_url=False)
+            ]
+        )
+    if not isinstance(exc, Problem):
+        log.exception("Socket.IO handler failed", exc_info=exc)
+        exc = InternalError("an unexpected error occurred")
+    return exc.to_dict()
+
+
+class Realtime:
+    """The Socket.IO server of one messaging instance."""
+
+    def __init__(self, service: MessagingService, *, cors_origins: list[str] | str) -> None:
+        self.service = service
+        self.sio = socketio.AsyncServer(
+            async_mode="aiohttp",
+            client_manager=SharedRedisManager(lambda: service.redis, SOCKETIO_CHANNEL),
+            cors_allowed_origins=cors_origins,
+            max_http_buffer_size=64 * 1024,
+            logger=False,
+            engineio_logger=False,
+        )
+        self.local: dict[str, set[str]] = {}
+        """user id → sids connected to this instance (to move them between rooms)."""
+        self._typing: dict[tuple[str, str], float] = {}
+        self._listener: asyncio.Task[None] | None = None
+        self.sio.on("connect", self._connect)
+        self.sio.on("disconnect", self._disconnect)
+        for event, handler in (
+            ("message.send", self._send),
+            ("typing", self._typing_event),
+            ("read", self._read),
+            ("presence.set", self._presence),
+            ("resume", self._resume),
+        ):
+            self.sio.on(event, self._guarded(handler))
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Follow membership changes made by any instance."""
+        self._listener = asyncio.create_task(self._follow_memberships())
+
+    async def stop(self) -> None:
+        """Disconnect clients and stop background work."""
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+        manager = self.sio.manager
+        thread = getattr(manager, "thread", None)
+        if thread is not None:
+            thread.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await thread
+        await self.sio.shutdown()
+
+    # --- connection ----------------------------------------------------------------
+
+    async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        try:
+            if not isinstance(token, str) or not token:
+                raise TokenMissing('connect with auth={"token": "<access token>"}')
+            principal = await self.service.tokens.verify(token)
+        except Problem as problem:
+            # The client's connect_error data: {"message": detail, "data": problem}.
+            raise socketio.exceptions.ConnectionRefusedError(
+                problem.detail, problem.to_dict()
+            ) from None
+        await self.sio.save_session(sid, {"user_id": principal.subject, "principal": principal})
+        self.local.setdefault(principal.subject, set()).add(sid)
+        await self.sio.enter_room(sid, user_room(principal.subject))
+        for member in await self.service.channels.of_user(principal.subject):
+            await self.sio.enter_room(sid, channel_room(member.channel_id))
+
+    async def _disconnect(self, sid: str, *args: Any) -> None:
+        with contextlib.suppress(KeyError):
+            session = await self.sio.get_session(sid)
+            sids = self.local.get(session["user_id"], set())
+            sids.discard(sid)
+            if not sids:
+                self.local.pop(session["user_id"], None)
+
+    async def _principal(self, sid: str) -> Principal:
+        session = await self.sio.get_session(sid)
+        principal: Principal = session["principal"]
+        return principal
+
+    def _guarded(self, handler: Handler) -> Callable[[str, Any], Awaitable[dict[str, Any]]]:
+        async def run(sid: str, data: Any = None) -> dict[str, Any]:
+            try:
+                return await handler(sid, data)
+            except Exception as exc:  # every emit gets an ack; the socket stays up
+                return {"ok": False, "error": problem_of(exc)}
+
+        return run
+
+    # --- client emits ----------------------------------------------------------------
+
+    async def _send(self, sid: str, data: Any) -> dict[str, Any]:
+        body = SendIn.model_validate(data)
+        principal = await self._principal(sid)
+        channel = await self.service.channels.writable(principal, body.channel_id)
+        message, created = await self.service.messages.create(principal.subject, channel, body)
+        out = message_out(message)
+        if created:
+            await self.broadcast_message("message.created", out)
+        return {"ok": True, "message": out.model_dump(mode="json")}
+
+    async def _typing_event(self, sid: str, data: Any) -> dict[str, Any]:
+        body = ChannelRef.model_validate(data)
+        principal = await self._principal(sid)
+        await self.service.channels.writable(principal, body.channel_id)
+        key = (principal.subject, body.channel_id)
+        now = time.monotonic()
+        if now - self._typing.get(key, 0.0) >= TYPING_EVERY:  # throttled, ephemeral
+            self._typing[key] = now
+            await self.sio.emit(
+                "typing",
+                {"channel_id": body.channel_id, "user_id": principal.subject},
+                room=channel_room(body.channel_id),
+                skip_sid=sid,
+            )
+        return {"ok": True}
+
+    async def _read(self, sid: str, data: Any) -> dict[str, Any]:
+        body = ReadIn.model_validate(data)
+        principal = await self._principal(sid)
+        marker = await self.service.channels.mark_read(principal, body.channel_id, body.message_id)
+        payload = {"channel_id": body.channel_id, "message_id": marker}
+        await self.sio.emit("read", payload, room=user_room(principal.subject), skip_sid=sid)
+        return {"ok": True, "last_read_id": marker}
+
+    async def _presence(self, sid: str, data: Any) -> dict[str, Any]:
+        body = PresenceIn.model_validate(data)
+        principal = await self._principal(sid)
+        payload = {"user_id": principal.subject, "status": body.status}
+        for member in await self.service.channels.of_user(principal.subject):
+            await self.sio.emit("presence", payload, room=channel_room(member.channel_id))
+        return {"ok": True, "status": body.status}
+
+    async def _resume(self, sid: str, data: Any) -> dict[str, Any]:
+        body = ResumeIn.model_validate(data)
+        principal = await self._principal(sid)
+        missed = await self.service.messages.since(
+            [m.channel_id for m in await self.service.channels.of_user(principal.subject)],
+            body.last_seen_id,
+            body.limit + 1,
+        )
+        more = len(missed) > body.limit
+        return {
+            "ok": True,
+            "messages": [message_out(m).model_dump(mode="json") for m in missed[: body.limit]],
+            "more": more,
+        }
+
+    # --- server pushes ---------------------------------------------------------------
+
+    async def broadcast_message(self, event: str, message: MessageOut) -> None:
+        """``message.created/updated/deleted`` to everyone connected in its channel."""
+        await self.sio.emit(
+            event, message.model_dump(mode="json"), room=channel_room(message.channel_id)
+        )
+
+    async def broadcast_channel(self, channel_id: str, payload: dict[str, Any]) -> None:
+        """``channel.updated`` to the channel's connected members."""
+        await self.sio.emit("channel.updated", payload, room=channel_room(channel_id))
+
+    async def membership_changed(self, user_id: str, channel_id: str, joined: bool) -> None:
+        """Move the user's sockets on every instance into or out of the channel's room."""
+        message = json.dumps({"user_id": user_id, "channel_id": channel_id, "joined": joined})
+        await self.service.redis.publish(MEMBERSHIP_CHANNEL, message)
+
+    async def _follow_memberships(self) -> None:
+        while True:
+            try:
+                pubsub = self.service.redis.pubsub(ignore_subscribe_messages=True)
+                await pubsub.subscribe(MEMBERSHIP_CHANNEL)
+                try:
+                    async for message in pubsub.listen():
+                        await self._apply_membership(message.get("data"))
+                finally:
+                    with contextlib.suppress(Exception):
+                        await pubsub.aclose()  # type: ignore[no-untyped-call]
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("membership change feed interrupted: %r; resubscribing", exc)
+                await asyncio.sleep(1.0)
+
+    async def _apply_membership(self, raw: Any) -> None:
+        try:
+            change = json.loads(raw)
+            user_id, channel_id, joined = change["user_id"], change["channel_id"], change["joined"]
+        except (ValueError, TypeError, KeyError):
+            return
+        for sid in list(self.local.get(user_id, ())):
+            if joined:
+                await self.sio.enter_room(sid, channel_room(channel_id))
+            else:
+                await self.sio.leave_room(sid, channel_room(channel_id))

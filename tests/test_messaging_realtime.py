@@ -1,0 +1,269 @@
+"""Real time over Socket.IO: two messaging instances on one Redis, token checks, acks,
+typed errors, membership-driven rooms and resume — real clients over real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import socketio
+
+from meshkit import hookimpl
+from meshkit.plugins import get_plugin_manager
+from meshkit.runtime import Runtime
+from meshkit.services.messaging.messages import MessageRejected
+from meshkit.testing import make_settings
+
+PASSWORD = "correct horse battery staple"
+
+
+class NoSecrets:
+    @hookimpl
+    def meshkit_message_before_create(self, service: Any, draft: Any) -> None:
+        if "secret" in draft.content:
+            raise MessageRejected("no secrets here")
+
+
+class Person:
+    """A user with a token, REST access and Socket.IO clients."""
+
+    def __init__(self, http: aiohttp.ClientSession, rest: str, token: str, user_id: str):
+        self.http, self.rest, self.token, self.user_id = http, rest, token, user_id
+        self.clients: list[socketio.AsyncClient] = []
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        async with self.http.request(method, self.rest + path, headers=headers, **kwargs) as r:
+            assert r.status < 400, await r.text()
+            return None if r.status == 204 else await r.json()
+
+    async def connect(self, url: str) -> tuple[socketio.AsyncClient, asyncio.Queue[Any]]:
+        client = socketio.AsyncClient(reconnection=False)
+        inbox: asyncio.Queue[Any] = asyncio.Queue()
+        for event in ("message.created", "message.updated", "message.deleted", "typing"):
+            client.on(event, lambda data, event=event: inbox.put_nowait((event, data)))
+        await client.connect(
+            url, auth={"token": self.token}, transports=["websocket"], wait_timeout=5
+        )
+        self.clients.append(client)
+        return client, inbox
+
+
+@pytest.fixture
+async def two_instances(
+    tmp_path: Path, meshkit_redis_url: str, meshkit_redis: Any
+) -> AsyncIterator[Any]:
+    settings = make_settings(
+        tmp_path,
+        MESHKIT_REDIS_URL=meshkit_redis_url,
+        MESHKIT_AUTH_BCRYPT_COST="4",
+        MESHKIT_SHUTDOWN_TIMEOUT="2",
+    )
+    plugins = [("no-secrets", NoSecrets())]
+    first = Runtime(
+        settings,
+        get_plugin_manager(settings, plugins=plugins),
+        ["auth", "messaging"],
+        ports={"auth": 0, "messaging": 0},
+    )
+    started = {r.service.name: r for r in await first.start()}
+    other = make_settings(
+        tmp_path,
+        MESHKIT_REDIS_URL=meshkit_redis_url,
+        MESHKIT_SHUTDOWN_TIMEOUT="2",
+        MESHKIT_AUTH_URLS=started["auth"].url,
+    )
+    second = Runtime(
+        other, get_plugin_manager(other, plugins=plugins), ["messaging"], ports={"messaging": 0}
+    )
+    started_second = await second.start()
+    people: list[Person] = []
+    async with aiohttp.ClientSession() as http:
+
+        async def person(name: str) -> Person:
+            auth = started["auth"].url
+            async with http.post(
+                f"{auth}/v1/auth/register",
+                json={"email": f"{name}@example.test", "username": name, "password": PASSWORD},
+            ) as response:
+                user_id = (await response.json())["id"]
+            async with http.post(
+                f"{auth}/v1/auth/login", json={"login": name, "password": PASSWORD}
+            ) as response:
+                token = (await response.json())["access_token"]
+            found = Person(http, started["messaging"].url, token, user_id)
+            people.append(found)
+            return found
+
+        try:
+            yield person, started["messaging"].url, started_second[0].url
+        finally:
+            for someone in people:
+                for client in someone.clients:
+                    if client.connected:
+                        await client.disconnect()
+    await second.stop()
+    await first.stop()
+
+
+async def next_event(inbox: asyncio.Queue[Any], event: str) -> Any:
+    while True:
+        name, data = await asyncio.wait_for(inbox.get(), 5)
+        if name == event:
+            return data
+
+
+async def test_clients_on_two_instances_see_each_others_messages(two_instances):
+    person, one, two = two_instances
+    ada, bob = await person("ada"), await person("bob")
+    channel = await ada.call("POST", "/v1/channels", json={"name": "general"})
+    await bob.call("PUT", f"/v1/channels/{channel['id']}/members/me")
+    ada_client, ada_inbox = await ada.connect(one)
+    bob_client, bob_inbox = await bob.connect(two)
+    ack = await ada_client.call(
+        "message.send", {"channel_id": channel["id"], "content": "hello bob"}, timeout=5
+    )
+    assert ack["ok"] is True
+    received = await next_event(bob_inbox, "message.created")
+    assert received["id"] == ack["message"]["id"]
+    assert received["content"] == "hello bob"
+    echoed = await next_event(ada_inbox, "message.created")  # the sender's devices too
+    assert echoed["id"] == ack["message"]["id"]
+    reply = await bob_client.call(
+        "message.send", {"channel_id": channel["id"], "content": "hi ada"}, timeout=5
+    )
+    assert (await next_event(ada_inbox, "message.created"))["id"] == reply["message"]["id"]
+    # REST writes are pushed too
+    edited = await ada.call(
+        "PATCH",
+        f"/v1/channels/{channel['id']}/messages/{ack['message']['id']}",
+        json={"content": "hello, bob"},
+    )
+    assert (await next_event(bob_inbox, "message.updated"))["content"] == edited["content"]
+
+
+async def test_joining_later_moves_connected_sockets_into_the_room(two_instances):
+    person, _, two = two_instances
+    ada, bob = await person("ada"), await person("bob")
+    channel = await ada.call("POST", "/v1/channels", json={"name": "later"})
+    _, bob_inbox = await bob.connect(two)
+    await bob.call("PUT", f"/v1/channels/{channel['id']}/members/me")
+    await asyncio.sleep(0.2)  # the membership change crosses Redis to the other instance
+    posted = await ada.call(
+        "POST", f"/v1/channels/{channel['id']}/messages", json={"content": "welcome"}
+    )
+    assert (await next_event(bob_inbox, "message.created"))["id"] == posted["id"]
+
+
+async def test_a_reconnecting_client_resumes_without_gap_or_duplicate(two_instances):
+    person, one, two = two_instances
+    ada, bob = await person("ada"), await person("bob")
+    channel = await ada.call("POST", "/v1/channels", json={"name": "busy"})
+    await bob.call("PUT", f"/v1/channels/{channel['id']}/members/me")
+    bob_client, bob_inbox = await bob.connect(two)
+    first = await ada.call(
+        "POST", f"/v1/channels/{channel['id']}/messages", json={"content": "before"}
+    )
+    last_seen = (await next_event(bob_inbox, "message.created"))["id"]
+    assert last_seen == first["id"]
+    await bob_client.disconnect()
+    sent = []
+    for n in range(50):
+        posted = await ada.call(
+            "POST", f"/v1/channels/{channel['id']}/messages", json={"content": f"m{n}"}
+        )
+        sent.append(posted["id"])
+    again, _ = await bob.connect(one)
+    ack = await again.call("resume", {"last_seen_id": last_seen}, timeout=5)
+    assert ack["ok"] is True
+    assert [m["id"] for m in ack["messages"]] == sent
+    assert ack["more"] is False
+    page = await again.call("resume", {"last_seen_id": last_seen, "limit": 20}, timeout=5)
+    assert [m["id"] for m in page["messages"]] == sent[:20]
+    assert page["more"] is True
+
+
+async def test_malformed_emits_get_error_acks_and_the_socket_stays_up(two_instances):
+    person, one, _ = two_instances
+    ada = await person("ada")
+    channel = await ada.call("POST", "/v1/channels", json={"name": "general"})
+    client, _ = await ada.connect(one)
+    for payload in (
+        None,
+        "just text",
+        [1, 2],
+        {},
+        {"channel_id": "not-an-id", "content": "x"},
+        {"channel_id": channel["id"], "content": ""},
+        {"channel_id": channel["id"], "content": "x" * 5000},
+        {"channel_id": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "content": "nowhere"},
+    ):
+        ack = await client.call("message.send", payload, timeout=5)
+        assert ack["ok"] is False, payload
+        assert ack["error"]["type"].startswith("urn:meshkit:problem:")
+        assert ack["error"]["status"] in (403, 404, 422), ack
+    rejected = await client.call(
+        "message.send", {"channel_id": channel["id"], "content": "a secret"}, timeout=5
+    )
+    assert rejected["error"]["type"].endswith(":message-rejected")
+    assert rejected["error"]["detail"] == "no secrets here"
+    for event, payload in (("typing", {}), ("read", {"channel_id": 1}), ("resume", {})):
+        ack = await client.call(event, payload, timeout=5)
+        assert ack["ok"] is False
+        assert ack["error"]["status"] == 422
+    assert client.connected
+    ok = await client.call(
+        "message.send", {"channel_id": channel["id"], "content": "still here"}, timeout=5
+    )
+    assert ok["ok"] is True
+    history = await ada.call("GET", f"/v1/channels/{channel['id']}/messages")
+    assert [m["content"] for m in history] == ["still here"]
+
+
+async def test_connect_needs_a_valid_token(two_instances):
+    person, one, _ = two_instances
+    ada = await person("ada")
+    for auth, slug in (
+        (None, "token-missing"),
+        ({}, "token-missing"),
+        ({"token": "garbage"}, "invalid-token"),
+        ({"token": ada.token[:-4] + "AAAA"}, "invalid-token"),
+    ):
+        client = socketio.AsyncClient(reconnection=False)
+        reasons: list[Any] = []
+        client.on("connect_error", reasons.append)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await client.connect(one, auth=auth, transports=["websocket"], wait_timeout=5)
+        assert reasons, auth
+        problem = reasons[0]["data"]
+        assert problem["status"] == 401
+        assert problem["type"].endswith(f":{slug}")
+        assert reasons[0]["message"] == problem["detail"]
+
+
+async def test_typing_and_read_markers(two_instances):
+    person, one, two = two_instances
+    ada, bob = await person("ada"), await person("bob")
+    channel = await ada.call("POST", "/v1/channels", json={"name": "general"})
+    await bob.call("PUT", f"/v1/channels/{channel['id']}/members/me")
+    ada_client, _ = await ada.connect(one)
+    _, bob_inbox = await bob.connect(two)
+    assert (await ada_client.call("typing", {"channel_id": channel["id"]}, timeout=5))["ok"]
+    typing = await next_event(bob_inbox, "typing")
+    assert typing == {"channel_id": channel["id"], "user_id": ada.user_id}
+    posted = await ada.call(
+        "POST", f"/v1/channels/{channel['id']}/messages", json={"content": "read me"}
+    )
+    listed = await bob.call("GET", "/v1/channels")
+    assert listed[0]["unread"] == 1
+    bob_client = bob.clients[0]
+    ack = await bob_client.call(
+        "read", {"channel_id": channel["id"], "message_id": posted["id"]}, timeout=5
+    )
+    assert ack == {"ok": True, "last_read_id": posted["id"]}
+    listed = await bob.call("GET", "/v1/channels")
+    assert listed[0]["unread"] == 0
