@@ -4,6 +4,9 @@ typed errors, membership-driven rooms and resume — real clients over real sock
 from __future__ import annotations
 
 import asyncio
+import json
+import shutil
+import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +19,7 @@ from meshkit import hookimpl
 from meshkit.plugins import get_plugin_manager
 from meshkit.runtime import Runtime
 from meshkit.services.messaging.messages import MessageRejected
-from meshkit.testing import make_settings
+from meshkit.testing import make_settings, require_executable
 
 PASSWORD = "correct horse battery staple"
 
@@ -267,3 +270,65 @@ async def test_typing_and_read_markers(two_instances):
     assert ack == {"ok": True, "last_read_id": posted["id"]}
     listed = await bob.call("GET", "/v1/channels")
     assert listed[0]["unread"] == 0
+
+
+JS = Path(__file__).parent / "js"
+
+
+@pytest.fixture(scope="session")
+def socketio_js_client(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The official socket.io client from npm (pinned by tests/js/package-lock.json)."""
+    node, npm = require_executable("node"), require_executable("npm")
+    assert node
+    place = tmp_path_factory.mktemp("js")
+    for name in ("package.json", "package-lock.json", "chat_client.js"):
+        shutil.copy(JS / name, place / name)
+    result = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=place,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return place / "chat_client.js"
+
+
+async def test_the_official_javascript_client_talks_to_us(two_instances, socketio_js_client):
+    person, one, _ = two_instances
+    ada, bob = await person("ada"), await person("bob")
+    channel = await ada.call("POST", "/v1/channels", json={"name": "interop"})
+    await bob.call("PUT", f"/v1/channels/{channel['id']}/members/me")
+    node = require_executable("node")
+    process = await asyncio.create_subprocess_exec(
+        node,
+        str(socketio_js_client),
+        one,
+        bob.token,
+        channel["id"],
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    try:
+        line = await asyncio.wait_for(process.stdout.readline(), 20)
+        assert line.strip() == b"READY", line + await process.stdout.read()
+        await ada.call(
+            "POST", f"/v1/channels/{channel['id']}/messages", json={"content": "from python"}
+        )
+        output, errors = await asyncio.wait_for(process.communicate(), 20)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0, (output, errors)
+    summary = json.loads(output.decode().strip().splitlines()[-1])
+    assert summary["ack"]["ok"] is True
+    assert summary["ack"]["message"]["content"] == "from node"
+    assert summary["bad_ack"]["ok"] is False
+    assert summary["bad_ack"]["error"]["status"] == 422
+    assert summary["received"]["content"] == "from python"
+    assert summary["transport"] == "websocket"  # started on polling, upgraded
+    history = await ada.call("GET", f"/v1/channels/{channel['id']}/messages")
+    assert [m["content"] for m in history] == ["from node", "from python"]
