@@ -4,9 +4,13 @@ typed errors, membership-driven rooms and resume — real clients over real sock
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import shutil
+import signal
 import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -47,13 +51,29 @@ class Person:
     async def connect(self, url: str) -> tuple[socketio.AsyncClient, asyncio.Queue[Any]]:
         client = socketio.AsyncClient(reconnection=False)
         inbox: asyncio.Queue[Any] = asyncio.Queue()
-        for event in ("message.created", "message.updated", "message.deleted", "typing"):
+        for event in (
+            "message.created",
+            "message.updated",
+            "message.deleted",
+            "typing",
+            "presence",
+            "notification",
+        ):
             client.on(event, lambda data, event=event: inbox.put_nowait((event, data)))
         await client.connect(
             url, auth={"token": self.token}, transports=["websocket"], wait_timeout=5
         )
         self.clients.append(client)
         return client, inbox
+
+
+class Stack(tuple):  # type: ignore[type-arg]
+    """What two_instances yields: unpacks as (person, one, two); more as attributes."""
+
+    def __new__(cls, person, one, two, data_dir, redis_url, auth_url):  # type: ignore[no-untyped-def]
+        stack = super().__new__(cls, (person, one, two))
+        stack.data_dir, stack.redis_url, stack.auth_url = data_dir, redis_url, auth_url
+        return stack
 
 
 @pytest.fixture
@@ -65,6 +85,7 @@ async def two_instances(
         MESHKIT_REDIS_URL=meshkit_redis_url,
         MESHKIT_AUTH_BCRYPT_COST="4",
         MESHKIT_SHUTDOWN_TIMEOUT="2",
+        MESHKIT_MESSAGING_PRESENCE_TTL="2",
     )
     plugins = [("no-secrets", NoSecrets())]
     first = Runtime(
@@ -78,6 +99,7 @@ async def two_instances(
         tmp_path,
         MESHKIT_REDIS_URL=meshkit_redis_url,
         MESHKIT_SHUTDOWN_TIMEOUT="2",
+        MESHKIT_MESSAGING_PRESENCE_TTL="2",
         MESHKIT_AUTH_URLS=started["auth"].url,
     )
     second = Runtime(
@@ -103,7 +125,14 @@ async def two_instances(
             return found
 
         try:
-            yield person, started["messaging"].url, started_second[0].url
+            yield Stack(
+                person,
+                started["messaging"].url,
+                started_second[0].url,
+                tmp_path,
+                meshkit_redis_url,
+                started["auth"].url,
+            )
         finally:
             for someone in people:
                 for client in someone.clients:
@@ -332,3 +361,102 @@ async def test_the_official_javascript_client_talks_to_us(two_instances, socketi
     assert summary["transport"] == "websocket"  # started on polling, upgraded
     history = await ada.call("GET", f"/v1/channels/{channel['id']}/messages")
     assert [m["content"] for m in history] == ["from node", "from python"]
+
+
+async def next_presence(inbox: asyncio.Queue[Any], user_id: str, within: float = 5) -> str:
+    while True:
+        name, data = await asyncio.wait_for(inbox.get(), within)
+        if name == "presence" and data["user_id"] == user_id:
+            return str(data["status"])
+
+
+async def test_presence_follows_every_device_and_the_chosen_status(two_instances):
+    person, one, two = two_instances
+    ada, bob = await person("ada"), await person("bob")
+    channel = await ada.call("POST", "/v1/channels", json={"name": "general"})
+    await bob.call("PUT", f"/v1/channels/{channel['id']}/members/me")
+    _, bob_inbox = await bob.connect(two)
+    phone, _ = await ada.connect(one)
+    assert await next_presence(bob_inbox, ada.user_id) == "online"
+    laptop, _ = await ada.connect(two)
+    ack = await laptop.call("presence.set", {"status": "dnd"}, timeout=5)
+    assert ack == {"ok": True, "status": "dnd"}
+    assert await next_presence(bob_inbox, ada.user_id) == "dnd"
+    bad = await laptop.call("presence.set", {"status": "asleep"}, timeout=5)
+    assert bad["ok"] is False
+    await phone.disconnect()
+    await laptop.call("presence.set", {"status": "online"}, timeout=5)
+    assert await next_presence(bob_inbox, ada.user_id) == "online"  # still on the laptop
+    await laptop.disconnect()
+    assert await next_presence(bob_inbox, ada.user_id) == "offline"
+
+
+async def test_users_of_a_killed_instance_go_offline_after_the_ttl(two_instances, tmp_path):
+    person, one, _ = two_instances
+    ada, bob = await person("ada"), await person("bob")
+    channel = await ada.call("POST", "/v1/channels", json={"name": "general"})
+    await bob.call("PUT", f"/v1/channels/{channel['id']}/members/me")
+    _, bob_inbox = await bob.connect(one)
+    meshkit = str(Path(sys.executable).parent / "meshkit")
+    env = {
+        **os.environ,
+        "MESHKIT_DATA_DIR": str(two_instances.data_dir),
+        "MESHKIT_REDIS_URL": two_instances.redis_url,
+        "MESHKIT_AUTH_URLS": two_instances.auth_url,
+        "MESHKIT_MESSAGING_PRESENCE_TTL": "2",
+        "MESHKIT_LOG_FORMAT": "json",
+    }
+    doomed = await asyncio.create_subprocess_exec(
+        meshkit,
+        "run",
+        "messaging",
+        "--port",
+        "messaging=0",
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert doomed.stderr is not None
+    try:
+        url = None
+        while url is None:
+            line = await asyncio.wait_for(doomed.stderr.readline(), 30)
+            assert line, "the messaging process exited"
+            with contextlib.suppress(ValueError):
+                message = json.loads(line).get("message", "")
+                if " listening on " in message:
+                    url = message.partition(" listening on ")[2]
+        await ada.connect(url)
+        assert await next_presence(bob_inbox, ada.user_id) == "online"
+        doomed.send_signal(signal.SIGKILL)
+        await doomed.wait()
+        # no disconnect ever happens: the surviving instance notices the silence
+        assert await next_presence(bob_inbox, ada.user_id, within=15) == "offline"
+    finally:
+        if doomed.returncode is None:
+            doomed.kill()
+            await doomed.wait()
+
+
+async def test_mentions_and_dms_notify_in_real_time_and_over_rest(two_instances):
+    person, one, two = two_instances
+    ada, bob = await person("ada"), await person("bob")
+    channel = await ada.call("POST", "/v1/channels", json={"name": "general"})
+    await bob.call("PUT", f"/v1/channels/{channel['id']}/members/me")
+    _, bob_inbox = await bob.connect(two)
+    ada_client, _ = await ada.connect(one)
+    await ada_client.call(
+        "message.send",
+        {"channel_id": channel["id"], "content": f"look <@{bob.user_id}>"},
+        timeout=5,
+    )
+    pushed = await next_event(bob_inbox, "notification")
+    assert pushed["notification"]["kind"] == "mention"
+    assert pushed["unread"] == 1
+    dm = await ada.call("POST", "/v1/channels", json={"kind": "dm", "members": [bob.user_id]})
+    await ada.call("POST", f"/v1/channels/{dm['id']}/messages", json={"content": "psst"})
+    assert (await next_event(bob_inbox, "notification"))["notification"]["kind"] == "dm"
+    listed = await bob.call("GET", "/v1/notifications")
+    assert [n["kind"] for n in listed["items"]] == ["dm", "mention"]
+    assert listed["unread"] == 2
+    assert (await bob.call("POST", "/v1/notifications/read", json={"all": True})) == {"unread": 0}
+    assert (await ada.call("GET", "/v1/notifications"))["items"] == []

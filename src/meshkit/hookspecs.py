@@ -156,6 +156,26 @@ def meshkit_message_created(service: Service, message: Any) -> Awaitable[None] |
     """
 
 
+@hookspec
+def meshkit_notify(service: Service, notification: Any) -> Awaitable[None] | None:
+    """Deliver a new notification outside meshkit (mobile push, e-mail, a pager).
+
+    Called once per recipient for each mention or direct message the messaging service
+    records, after the record is stored and after it was pushed to the recipient's open
+    connections. Every plugin's implementation is called; with none installed nothing
+    more happens (the record and the real-time push are meshkit's own delivery).
+
+    :param service: the messaging service (its settings, for a delivery plugin's own
+        section).
+    :param notification: the stored
+        ``meshkit.services.messaging.notifications.Notification`` (``id``, ``user_id``,
+        ``kind``, ``channel_id``, ``message_id``, ``author_id``, ``excerpt``,
+        ``created_at``, ``read_at``).
+    :return: ``None``, or an awaitable the service awaits. A failure is logged and
+        never fails the send nor keeps other plugins from being called.
+    """
+
+
 def all_hooks() -> dict[str, Any]:
     """Name → function of every hook specification in this module."""
     return {

@@ -38,6 +38,10 @@ class MessagingApi(Service):
     messages: Messages
     realtime: Realtime
 
+    async def announce(self, channel: Channel, message: MessageOut) -> None:
+        """Broadcast a new message and notify whom it concerns (the service implements it)."""
+        raise NotImplementedError
+
     @post("/v1/channels", status=201, tags=["channels"], errors=(401, 404))
     async def create_channel(self, principal: Principal, body: ChannelIn) -> ChannelOut:
         """Create a channel, or open a DM.
@@ -127,7 +131,7 @@ class MessagingApi(Service):
         message, created = await self.messages.create(principal.subject, channel, body)
         out = message_out(message)
         if created:
-            await self.realtime.broadcast_message("message.created", out)
+            await self.announce(channel, out)
         return out
 
     @get("/v1/channels/{channel_id}/messages", tags=["messages"], errors=(401, 403, 404))

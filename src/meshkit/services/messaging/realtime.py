@@ -23,6 +23,7 @@ import contextlib
 import json
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -30,9 +31,16 @@ import socketio
 from pydantic import BaseModel, Field, ValidationError
 from redis.asyncio import Redis
 
-from meshkit.errors import FieldError, InternalError, Problem, ValidationFailed
+from meshkit.errors import (
+    FieldError,
+    InternalError,
+    Problem,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 from meshkit.services.messaging.messages import message_out
 from meshkit.services.messaging.models import Id, MessageIn, MessageOut
+from meshkit.services.messaging.presence import Presence
 from meshkit.tokens import Principal, TokenMissing
 
 if TYPE_CHECKING:
@@ -133,6 +141,8 @@ class Realtime:
         """user id → sids connected to this instance (to move them between rooms)."""
         self._typing: dict[tuple[str, str], float] = {}
         self._listener: asyncio.Task[None] | None = None
+        self._beating: asyncio.Task[None] | None = None
+        self.presence: Presence | None = None
         self.sio.on("connect", self._connect)
         self.sio.on("disconnect", self._disconnect)
         for event, handler in (
@@ -146,16 +156,19 @@ class Realtime:
 
     # --- lifecycle ---------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Follow membership changes made by any instance."""
+    async def start(self, *, presence_ttl: float) -> None:
+        """Follow membership changes made by any instance; keep presence alive."""
+        self.presence = Presence(self.service.redis, instance=uuid.uuid4().hex, ttl=presence_ttl)
         self._listener = asyncio.create_task(self._follow_memberships())
+        self._beating = asyncio.create_task(self._heartbeats())
 
     async def stop(self) -> None:
         """Disconnect clients and stop background work."""
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+        for task in (self._listener, self._beating):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         manager = self.sio.manager
         thread = getattr(manager, "thread", None)
         if thread is not None:
@@ -182,14 +195,25 @@ class Realtime:
         await self.sio.enter_room(sid, user_room(principal.subject))
         for member in await self.service.channels.of_user(principal.subject):
             await self.sio.enter_room(sid, channel_room(member.channel_id))
+        if self.presence is not None:
+            before = await self.presence.status(principal.subject)
+            after = await self.presence.connected(principal.subject, sid)
+            if after != before:
+                await self.push_presence(principal.subject, after)
 
     async def _disconnect(self, sid: str, *args: Any) -> None:
-        with contextlib.suppress(KeyError):
+        try:
             session = await self.sio.get_session(sid)
-            sids = self.local.get(session["user_id"], set())
-            sids.discard(sid)
-            if not sids:
-                self.local.pop(session["user_id"], None)
+        except KeyError:
+            return
+        user_id = session["user_id"]
+        sids = self.local.get(user_id, set())
+        sids.discard(sid)
+        if not sids:
+            self.local.pop(user_id, None)
+        presence = self.presence
+        if presence is not None and await presence.disconnected(user_id, sid) == "offline":
+            await self.push_presence(user_id, "offline")
 
     async def _principal(self, sid: str) -> Principal:
         session = await self.sio.get_session(sid)
@@ -214,7 +238,7 @@ class Realtime:
         message, created = await self.service.messages.create(principal.subject, channel, body)
         out = message_out(message)
         if created:
-            await self.broadcast_message("message.created", out)
+            await self.service.announce(channel, out)
         return {"ok": True, "message": out.model_dump(mode="json")}
 
     async def _typing_event(self, sid: str, data: Any) -> dict[str, Any]:
@@ -244,10 +268,11 @@ class Realtime:
     async def _presence(self, sid: str, data: Any) -> dict[str, Any]:
         body = PresenceIn.model_validate(data)
         principal = await self._principal(sid)
-        payload = {"user_id": principal.subject, "status": body.status}
-        for member in await self.service.channels.of_user(principal.subject):
-            await self.sio.emit("presence", payload, room=channel_room(member.channel_id))
-        return {"ok": True, "status": body.status}
+        if self.presence is None:
+            raise ServiceUnavailable("presence is not running")
+        status = await self.presence.choose(principal.subject, body.status)
+        await self.push_presence(principal.subject, status)
+        return {"ok": True, "status": status}
 
     async def _resume(self, sid: str, data: Any) -> dict[str, Any]:
         body = ResumeIn.model_validate(data)
@@ -265,6 +290,28 @@ class Realtime:
         }
 
     # --- server pushes ---------------------------------------------------------------
+
+    async def push_presence(self, user_id: str, status: str) -> None:
+        """``presence`` to everyone who shares a channel with the user (and their devices)."""
+        payload = {"user_id": user_id, "status": status}
+        rooms = [user_room(user_id)] + [
+            channel_room(m.channel_id) for m in await self.service.channels.of_user(user_id)
+        ]
+        await self.sio.emit("presence", payload, room=rooms)
+
+    async def _heartbeats(self) -> None:
+        """Keep this instance's connections alive; announce users whose instance died."""
+        assert self.presence is not None
+        while True:
+            try:
+                await self.presence.heartbeat(self.local)
+                for user_id in await self.presence.expired():
+                    await self.push_presence(user_id, "offline")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("presence heartbeat failed: %r", exc)
+            await asyncio.sleep(self.presence.ttl / 3)
 
     async def broadcast_message(self, event: str, message: MessageOut) -> None:
         """``message.created/updated/deleted`` to everyone connected in its channel."""

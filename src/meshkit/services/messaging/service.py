@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from aiohttp import web
 from grpclib.const import Status
@@ -16,12 +16,18 @@ from meshkit.service import Need
 from meshkit.services.messaging.api import MessagingApi
 from meshkit.services.messaging.channels import Channels
 from meshkit.services.messaging.messages import Messages
-from meshkit.services.messaging.models import Channel, Membership, Message
-from meshkit.services.messaging.realtime import Realtime
+from meshkit.services.messaging.models import Channel, Membership, Message, MessageOut
+from meshkit.services.messaging.notifications import (
+    Notification,
+    Notifications,
+    NotificationsApi,
+)
+from meshkit.services.messaging.realtime import Realtime, user_room
+from meshkit.services.messaging.settings import MessagingSettings
 from meshkit.store import Document
 
 
-class MessagingService(MessagingApi):
+class MessagingService(NotificationsApi, MessagingApi):
     """Chat: channels, membership, messages, history, and real time over Socket.IO.
 
     ``docs/messaging.md`` says what exists today.
@@ -32,7 +38,12 @@ class MessagingService(MessagingApi):
     title = "meshkit messaging"
     description = "Real-time chat over Socket.IO: channels, history, presence, notifications."
     needs: ClassVar[frozenset[Need]] = frozenset({"store", "redis"})
-    documents: ClassVar[tuple[type[Document], ...]] = (Channel, Membership, Message)
+    documents: ClassVar[tuple[type[Document], ...]] = (
+        Channel,
+        Membership,
+        Message,
+        Notification,
+    )
 
     async def user_exists(self, user_id: str) -> None:
         """NotFound unless the auth service knows ``user_id`` (an enabled account)."""
@@ -53,11 +64,26 @@ class MessagingService(MessagingApi):
         self.realtime = Realtime(self, cors_origins=[])
         self.realtime.sio.attach(app, socketio_path="socket.io")
 
+    async def _push_notification(self, user_id: str, payload: dict[str, Any]) -> None:
+        """Real-time delivery to every device of the recipient."""
+        await self.realtime.sio.emit("notification", payload, room=user_room(user_id))
+
+    async def announce(self, channel: Channel, message: MessageOut) -> None:
+        """Tell the channel's connected members, then record and push notifications."""
+        await self.realtime.broadcast_message("message.created", message)
+        members = [m.user_id for m in await self.channels.members(channel.id)]
+        await self.notifications.for_message(message, channel.kind, members)
+
     async def lifespan(self) -> AsyncIterator[None]:
         """Build the domain objects on the store the runtime injected; run real time."""
         self.channels = Channels(self.store, self.user_exists)
         self.messages = Messages(self.store, self.plugins, self)
-        await self.realtime.start()
+        self.notifications = Notifications(
+            self.store, self.plugins, self, push=self._push_notification
+        )
+        await self.realtime.start(
+            presence_ttl=self.settings.section(MessagingSettings).presence_ttl
+        )
         try:
             yield
         finally:
