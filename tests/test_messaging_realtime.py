@@ -14,6 +14,7 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import pytest
@@ -58,6 +59,8 @@ class Person:
             "typing",
             "presence",
             "notification",
+            "reaction.added",
+            "reaction.removed",
         ):
             client.on(event, lambda data, event=event: inbox.put_nowait((event, data)))
         await client.connect(
@@ -460,3 +463,37 @@ async def test_mentions_and_dms_notify_in_real_time_and_over_rest(two_instances)
     assert listed["unread"] == 2
     assert (await bob.call("POST", "/v1/notifications/read", json={"all": True})) == {"unread": 0}
     assert (await ada.call("GET", "/v1/notifications"))["items"] == []
+
+
+async def test_reactions_count_per_emoji_and_are_pushed(two_instances):
+    person, one, two = two_instances
+    ada, bob = await person("ada"), await person("bob")
+    channel = await ada.call("POST", "/v1/channels", json={"name": "general"})
+    await bob.call("PUT", f"/v1/channels/{channel['id']}/members/me")
+    _, ada_inbox = await ada.connect(one)
+    posted = await ada.call(
+        "POST", f"/v1/channels/{channel['id']}/messages", json={"content": "ship it?"}
+    )
+    base = f"/v1/channels/{channel['id']}/messages/{posted['id']}/reactions"
+    thumbs = quote("👍")
+    await bob.call("PUT", f"{base}/{thumbs}")
+    await bob.call("PUT", f"{base}/{thumbs}")  # idempotent
+    await ada.call("PUT", f"{base}/{thumbs}")
+    await ada.call("PUT", f"{base}/:rocket:")
+    added = await next_event(ada_inbox, "reaction.added")
+    assert added == {
+        "channel_id": channel["id"],
+        "message_id": posted["id"],
+        "emoji": "👍",
+        "user_id": bob.user_id,
+        "count": 1,
+    }
+    page = await ada.call("GET", f"/v1/channels/{channel['id']}/messages")
+    assert page[0]["reactions"] == {"👍": 2, ":rocket:": 1}
+    await bob.call("DELETE", f"{base}/{thumbs}")
+    removed = await next_event(ada_inbox, "reaction.removed")
+    assert removed["count"] == 1
+    headers = {"Authorization": f"Bearer {ada.token}"}
+    for bad in ("abc", quote("a b"), ":NO SPACES:"):
+        async with ada.http.put(f"{ada.rest}{base}/{bad}", headers=headers) as response:
+            assert response.status == 422, bad

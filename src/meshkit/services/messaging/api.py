@@ -168,3 +168,40 @@ class MessagingApi(Service):
         channel = await self.channels.readable(principal, channel_id)
         message = await self.messages.delete(principal, channel, message_id)
         await self.realtime.broadcast_message("message.deleted", message_out(message))
+
+    @put(
+        "/v1/channels/{channel_id}/messages/{message_id}/reactions/{emoji}",
+        status=204,
+        tags=["messages"],
+        errors=(401, 403, 404, 409),
+    )
+    async def add_reaction(
+        self, principal: Principal, channel_id: str, message_id: str, emoji: str
+    ) -> None:
+        """React with ``emoji`` (URL-encoded; a Unicode emoji or ``:shortcode:``)."""
+        await self._react(principal, channel_id, message_id, emoji, add=True)
+
+    @delete(
+        "/v1/channels/{channel_id}/messages/{message_id}/reactions/{emoji}",
+        status=204,
+        tags=["messages"],
+        errors=(401, 403, 404, 409),
+    )
+    async def remove_reaction(
+        self, principal: Principal, channel_id: str, message_id: str, emoji: str
+    ) -> None:
+        """Take one's ``emoji`` reaction back."""
+        await self._react(principal, channel_id, message_id, emoji, add=False)
+
+    async def _react(
+        self, principal: Principal, channel_id: str, message_id: str, emoji: str, *, add: bool
+    ) -> None:
+        channel = await self.channels.writable(principal, channel_id)
+        message, changed = await self.messages.react(principal, channel, message_id, emoji, add=add)
+        if changed:
+            await self.realtime.broadcast_reaction(
+                "reaction.added" if add else "reaction.removed",
+                message,
+                emoji=emoji,
+                user_id=principal.subject,
+            )

@@ -40,6 +40,10 @@ MENTION = re.compile(r"<@([A-Za-z0-9_-]{1,64})>")
 CHANNEL_MENTION = re.compile(r"(?<![\w@])@(channel|everyone)\b")
 MAX_MENTIONS = 50
 MODERATE = "messaging:messages.manage"
+MAX_REACTIONS = 20
+EMOJI = re.compile(r"(:[a-z0-9_+-]{1,32}:|[^\s\x00-\x7f]{1,16})")
+"""A ``:shortcode:`` or up to 16 non-ASCII, non-space code points (one emoji with its
+modifiers and joiners)."""
 
 
 class MessageRejected(Problem):
@@ -212,6 +216,46 @@ class Messages:
             found.extend(page.items)
         found.sort(key=lambda m: m.id)
         return found[:limit]
+
+    async def react(
+        self, principal: Principal, channel: Channel, message_id: str, emoji: str, *, add: bool
+    ) -> tuple[Message, bool]:
+        """Add or remove the caller's ``emoji`` reaction; whether anything changed.
+
+        Idempotent both ways; at most :data:`MAX_REACTIONS` different emoji a message.
+        """
+        if not EMOJI.fullmatch(emoji):
+            raise ValidationFailed(
+                [FieldError.of(("path", "emoji"), "not an emoji or :shortcode:", "pattern")]
+            )
+        message = await self.get(channel, message_id)
+        if message.deleted_at is not None:
+            raise Conflict("the message was deleted")
+        user = principal.subject
+        changed = False
+
+        def apply(current: Message) -> Message:
+            nonlocal changed
+            reactions = {k: list(v) for k, v in current.reactions.items()}
+            users = reactions.get(emoji, [])
+            if add and user not in users:
+                if emoji not in reactions and len(reactions) >= MAX_REACTIONS:
+                    raise Conflict(f"a message takes at most {MAX_REACTIONS} different emoji")
+                reactions[emoji] = [*users, user]
+            elif not add and user in users:
+                users.remove(user)
+                if users:
+                    reactions[emoji] = users
+                else:
+                    reactions.pop(emoji)
+            else:
+                changed = False
+                return current
+            changed = True
+            return current.model_copy(update={"reactions": reactions})
+
+        updated = await self.store.modify(Message, message.id, apply)
+        return updated, changed
 
     async def history(self, channel: Channel, query: HistoryQuery) -> list[Message]:
         """One page of the channel, oldest first (see :class:`HistoryQuery`)."""

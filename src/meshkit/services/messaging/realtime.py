@@ -39,7 +39,7 @@ from meshkit.errors import (
     ValidationFailed,
 )
 from meshkit.services.messaging.messages import message_out
-from meshkit.services.messaging.models import Id, MessageIn, MessageOut
+from meshkit.services.messaging.models import Id, Message, MessageIn, MessageOut
 from meshkit.services.messaging.presence import Presence
 from meshkit.tokens import Principal, TokenMissing
 
@@ -318,6 +318,19 @@ class Realtime:
         await self.sio.emit(
             event, message.model_dump(mode="json"), room=channel_room(message.channel_id)
         )
+
+    async def broadcast_reaction(
+        self, event: str, message: Message, *, emoji: str, user_id: str
+    ) -> None:
+        """``reaction.added/removed`` with the emoji's new count, to the channel."""
+        payload = {
+            "channel_id": message.channel_id,
+            "message_id": message.id,
+            "emoji": emoji,
+            "user_id": user_id,
+            "count": len(message.reactions.get(emoji, [])),
+        }
+        await self.sio.emit(event, payload, room=channel_room(message.channel_id))
 
     async def broadcast_channel(self, channel_id: str, payload: dict[str, Any]) -> None:
         """``channel.updated`` to the channel's connected members."""
