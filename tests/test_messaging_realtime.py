@@ -466,7 +466,7 @@ async def test_mentions_and_dms_notify_in_real_time_and_over_rest(two_instances)
 
 
 async def test_reactions_count_per_emoji_and_are_pushed(two_instances):
-    person, one, two = two_instances
+    person, one, _ = two_instances
     ada, bob = await person("ada"), await person("bob")
     channel = await ada.call("POST", "/v1/channels", json={"name": "general"})
     await bob.call("PUT", f"/v1/channels/{channel['id']}/members/me")
