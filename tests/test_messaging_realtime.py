@@ -223,9 +223,11 @@ async def test_a_reconnecting_client_resumes_without_gap_or_duplicate(two_instan
 
 
 async def test_malformed_emits_get_error_acks_and_the_socket_stays_up(two_instances):
-    person, one, _ = two_instances
-    ada = await person("ada")
+    person, one, two = two_instances
+    ada, bob = await person("ada"), await person("bob")
     channel = await ada.call("POST", "/v1/channels", json={"name": "general"})
+    await bob.call("PUT", f"/v1/channels/{channel['id']}/members/me")
+    _, bob_inbox = await bob.connect(two)
     client, _ = await ada.connect(one)
     for payload in (
         None,
@@ -257,6 +259,8 @@ async def test_malformed_emits_get_error_acks_and_the_socket_stays_up(two_instan
     assert ok["ok"] is True
     history = await ada.call("GET", f"/v1/channels/{channel['id']}/messages")
     assert [m["content"] for m in history] == ["still here"]
+    # the rejected message reached nobody: the first thing bob hears is the next one
+    assert (await next_event(bob_inbox, "message.created"))["content"] == "still here"
 
 
 async def test_connect_needs_a_valid_token(two_instances):

@@ -63,7 +63,8 @@ def mentions_in(content: str) -> tuple[list[str], bool]:
 def message_out(message: Message) -> MessageOut:
     """The API shape: tombstones keep their place but lose their content."""
     deleted = message.deleted_at is not None
-    author, _, nonce = message.nonce_key.partition(":")
+    own = message.author_id + ":"
+    nonce = message.nonce_key.removeprefix(own) if message.nonce_key.startswith(own) else None
     return MessageOut(
         id=message.id,
         channel_id=message.channel_id,
@@ -78,7 +79,7 @@ def message_out(message: Message) -> MessageOut:
         attachments=[] if deleted else message.attachments,
         reactions={} if deleted else {k: len(v) for k, v in message.reactions.items() if v},
         system=message.system,
-        nonce=nonce if author != "id" else None,
+        nonce=nonce,
     )
 
 

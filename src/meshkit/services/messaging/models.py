@@ -73,6 +73,7 @@ class Message(Document):
     indexes: ClassVar[tuple[Index, ...]] = (
         Index("channel_id"),
         Index("nonce_key", unique=True),
+        Index("author_id"),  # a deleted account's messages are found without a scan
     )
     channel_id: str
     author_id: str

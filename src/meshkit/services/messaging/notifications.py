@@ -63,6 +63,7 @@ class Notification(Document):
         Index("key", unique=True),
         Index("user_id"),  # a user's list, newest first (id ends every index)
         Index("user_id", "read_at"),  # unread only, and the badge count
+        Index("author_id"),  # what a deleted account's messages caused
     )
     key: str
     """``<user id>:<message id>``: unique, so a message notifies each user at most once."""

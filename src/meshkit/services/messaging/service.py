@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, ClassVar
 
 from aiohttp import web
@@ -15,6 +15,7 @@ from meshkit.proto.auth.v1.auth_grpc import AuthServiceStub
 from meshkit.service import Need
 from meshkit.services.messaging.api import MessagingApi
 from meshkit.services.messaging.channels import Channels
+from meshkit.services.messaging.consumers import MessagingConsumers, UserProfile
 from meshkit.services.messaging.messages import Messages
 from meshkit.services.messaging.models import Channel, Membership, Message, MessageOut
 from meshkit.services.messaging.notifications import (
@@ -23,11 +24,12 @@ from meshkit.services.messaging.notifications import (
     NotificationsApi,
 )
 from meshkit.services.messaging.realtime import Realtime, user_room
+from meshkit.services.messaging.rpc import MessagingRpc
 from meshkit.services.messaging.settings import MessagingSettings
 from meshkit.store import Document
 
 
-class MessagingService(NotificationsApi, MessagingApi):
+class MessagingService(NotificationsApi, MessagingApi, MessagingConsumers):
     """Chat: channels, membership, messages, history, and real time over Socket.IO.
 
     ``docs/messaging.md`` says what exists today.
@@ -43,7 +45,12 @@ class MessagingService(NotificationsApi, MessagingApi):
         Membership,
         Message,
         Notification,
+        UserProfile,
     )
+
+    def servicers(self) -> Sequence[Any]:
+        """``meshkit.messaging.v1.MessagingService`` (PostSystemMessage) on the gRPC port."""
+        return [MessagingRpc(self)]
 
     async def user_exists(self, user_id: str) -> None:
         """NotFound unless the auth service knows ``user_id`` (an enabled account)."""

@@ -1,0 +1,224 @@
+"""What the messaging service does with the auth service's user events.
+
+Events are delivered at least once, possibly late and out of order (docs/events.md), so
+every handler here is idempotent and never moves anything backwards:
+
+* ``UserRegistered`` / ``UserUpdated`` keep a small :class:`UserProfile` cache (username,
+  display name, avatar) for rendering authors and mentions without asking auth each
+  time. A profile only ever moves to a newer account ``version``: a redelivered or
+  overtaken event is ignored. The cache is best effort: users registered before the
+  stream's retention window appear once they next change their profile.
+* ``UserDeleted`` anonymises the user: their profile becomes a deleted-user tombstone (at
+  the deletion's version, so a late ``UserUpdated`` cannot bring the name back), every
+  membership of theirs is removed, and each of their messages becomes a tombstone like a
+  delete (content, mentions, attachments and reactions emptied, ``deleted_at`` set) that
+  keeps its id, place in history, ``author_id`` and ``reply_to`` chains. Their own
+  notifications, and those their messages caused (which quote them), are deleted. The
+  user id itself is a random ULID that no longer resolves anywhere, so keeping it as
+  the author reveals nothing. The handler never short-circuits on "already done": each step is
+  safe to repeat, and a crash between steps is repaired by the redelivery.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from meshkit.contracts.auth import UserDeleted, UserRegistered, UserUpdated
+from meshkit.events import Envelope, on
+from meshkit.service import Service
+from meshkit.services.messaging.channels import Channels
+from meshkit.services.messaging.messages import Messages, message_out
+from meshkit.services.messaging.models import Membership, Message
+from meshkit.services.messaging.notifications import Notification
+from meshkit.services.messaging.realtime import Realtime
+from meshkit.store import Asc, Document, DocumentNotFound, DuplicateKey, StaleVersion
+
+log = logging.getLogger("meshkit.messaging")
+PAGE = 500
+
+
+class UserProfile(Document):
+    """What messaging knows of an account; ``id`` is the user id (one per user)."""
+
+    collection: ClassVar[str] = "user_profiles"
+    username: str = ""
+    display_name: str | None = None
+    avatar_url: str | None = None
+    account_version: int
+    """The auth account's ``version`` this reflects: older events are ignored."""
+    deleted: bool = False
+
+
+class MessagingConsumers(Service):
+    """``@on`` handlers of the messaging service (a mixin of ``MessagingService``).
+
+    Runs in the ``messaging`` consumer group, after ``lifespan`` built the domain
+    objects. Returning acknowledges the event; raising makes it retried (then
+    dead-lettered), so errors that a retry can fix (the store briefly unavailable)
+    propagate, and nothing else is raised.
+    """
+
+    channels: Channels
+    messages: Messages
+    realtime: Realtime
+
+    @on(UserRegistered)
+    async def on_user_registered(self, event: UserRegistered, envelope: Envelope) -> None:
+        """Cache the new account's names."""
+        await self._remember(
+            UserProfile(
+                id=event.user_id,
+                username=event.username,
+                display_name=event.display_name,
+                account_version=event.version,
+            )
+        )
+
+    @on(UserUpdated)
+    async def on_user_updated(self, event: UserUpdated, envelope: Envelope) -> None:
+        """Cache the new names, unless a newer version (or the deletion) is known."""
+        await self._remember(
+            UserProfile(
+                id=event.user_id,
+                username=event.username,
+                display_name=event.display_name,
+                avatar_url=event.avatar_url,
+                account_version=event.version,
+            )
+        )
+
+    @on(UserDeleted)
+    async def on_user_deleted(self, event: UserDeleted, envelope: Envelope) -> None:
+        """Forget the user's names, remove their memberships, tombstone their messages."""
+        user_id = event.user_id
+        await self._remember(UserProfile(id=user_id, account_version=event.version, deleted=True))
+        left = await self.remove_memberships(user_id)
+        erased = await self.anonymise_messages(user_id)
+        dropped = await self.drop_notifications(user_id)
+        if left or erased or dropped:
+            log.info(
+                "user %s deleted: left %d channels, %d messages anonymised, "
+                "%d notifications dropped",
+                user_id,
+                left,
+                erased,
+                dropped,
+                extra={"service": "messaging", "event_id": envelope.id},
+            )
+
+    async def _remember(self, profile: UserProfile) -> None:
+        """Store ``profile`` unless the stored one is at the same or a newer version."""
+        current = await self.store.get(UserProfile, profile.id)
+        if current is None:
+            try:
+                await self.store.insert(profile)
+                return
+            except DuplicateKey:  # another consumer stored it a moment ago: compare below
+                pass
+        elif current.account_version >= profile.account_version:
+            return
+        fields = profile.model_dump(exclude={"id", "version"})
+
+        def newer(stored: UserProfile) -> UserProfile:
+            if stored.account_version >= profile.account_version:
+                return stored
+            return stored.model_copy(update=fields)
+
+        await self.store.modify(UserProfile, profile.id, newer)
+
+    async def remove_memberships(self, user_id: str) -> int:
+        """Delete every membership of ``user_id``; how many were still there."""
+        removed = 0
+        for member in await self.channels.of_user(user_id):
+            if await self.store.delete(Membership, member.id):
+                removed += 1
+                await self._push_membership(user_id, member.channel_id)
+        return removed
+
+    async def anonymise_messages(self, user_id: str) -> int:
+        """Tombstone every message ``user_id`` wrote that is not one yet; how many.
+
+        Pages by id with a keyset cursor, so the scan ends even while the tombstones it
+        writes drop out of the query. Cost: without an ``author_id`` index on
+        :class:`Message` this is one pass over the collection per delivery.
+        """
+        erased = 0
+        after: str | None = None
+        while True:
+            page = await self.store.find(
+                Message,
+                {"author_id": user_id, "deleted_at": None},
+                sort=[Asc("id")],
+                limit=PAGE,
+                after=after,
+            )
+            for message in page.items:
+                tombstone = await self._tombstone(message)
+                if tombstone is not None:
+                    erased += 1
+                    await self._push_deleted(tombstone)
+            if page.next_cursor is None:
+                return erased
+            after = page.next_cursor
+
+    async def drop_notifications(self, user_id: str) -> int:
+        """Delete the user's own notifications, and those their messages caused (whose
+        excerpts quote their text and now point at tombstones); how many."""
+        dropped = 0
+        for where in ({"user_id": user_id}, {"author_id": user_id}):
+            while True:  # deleting as we go: each round reads what is left
+                page = await self.store.find(Notification, where, limit=PAGE)
+                for notification in page.items:
+                    dropped += await self.store.delete(Notification, notification.id)
+                if page.next_cursor is None:
+                    break
+        return dropped
+
+    async def _tombstone(self, message: Message) -> Message | None:
+        """The message as a tombstone, or ``None`` if it already was one (or is gone)."""
+
+        def erase(stored: Message) -> Message:
+            if stored.deleted_at is not None:
+                return stored
+            return stored.model_copy(
+                update={
+                    "content": "",
+                    "deleted_at": datetime.now(UTC),
+                    "mentions": [],
+                    "mentions_channel": False,
+                    "attachments": [],
+                    "reactions": {},
+                }
+            )
+
+        try:
+            return await self.store.update(erase(message))
+        except StaleVersion:  # edited or reacted to meanwhile: re-read and erase that
+            pass
+        except DocumentNotFound:
+            return None
+        current = await self.store.get(Message, message.id)
+        if current is None or current.deleted_at is not None:
+            return None
+        try:
+            return await self.store.modify(Message, message.id, erase)
+        except DocumentNotFound:
+            return None
+
+    async def _push_membership(self, user_id: str, channel_id: str) -> None:
+        """Take the user's open sockets out of the room (best effort: they are being
+        disconnected anyway, since auth revoked every session of the account)."""
+        try:
+            await self.realtime.membership_changed(user_id, channel_id, joined=False)
+        except Exception:
+            log.warning("could not push membership change of %s", user_id, exc_info=True)
+
+    async def _push_deleted(self, message: Message) -> None:
+        """Tell connected clients the message is now a tombstone (best effort: a failed
+        push is not worth redoing the whole deletion; clients see it on their next fetch)."""
+        try:
+            await self.realtime.broadcast_message("message.deleted", message_out(message))
+        except Exception:
+            log.warning("could not push tombstone of %s", message.id, exc_info=True)

@@ -1,0 +1,133 @@
+"""``meshkit.messaging.v1.MessagingService`` over gRPC: other services post into channels.
+
+Contract of ``PostSystemMessage`` (see ``docs/messaging.md``, "Internal API"):
+
+* The message is authored by ``system:<source>`` and flagged ``system=True``; it goes
+  through :meth:`Messages.create`, so plugin hooks see and may refuse it like any other
+  message, and it is announced like a REST send (pushed to the channel's sockets, and
+  notifications for ``@channel``, ``<@id>`` mentions and DMs).
+* ``idempotency_key`` is the message nonce of that author: a retry with the same key and
+  source answers the first message (even if the channel was archived meanwhile) and
+  stores nothing. Without a key every call posts. The client stack never retries this
+  method on its own (it has side effects); callers that retry set the key.
+* System posts need no membership: the caller is a service holding an API key (the
+  server checks it before this code runs), not a user.
+
+Errors are meshkit problems; the gRPC server maps them to statuses (``meshkit.rpc.errors``):
+an unknown channel is ``NOT_FOUND``, a bad field ``INVALID_ARGUMENT`` (as is a plugin's
+refusal, ``message-rejected``), an archived channel ``FAILED_PRECONDITION``
+(``channel-archived``) and a key already used in another channel ``ABORTED``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from grpclib.server import Stream
+from pydantic import ValidationError
+
+from meshkit.errors import FieldError, NotFound, Problem, ValidationFailed
+from meshkit.proto.messaging.v1 import messaging_pb2
+from meshkit.proto.messaging.v1.messaging_grpc import MessagingServiceBase
+from meshkit.services.messaging.messages import message_out
+from meshkit.services.messaging.models import Channel, Message, MessageIn
+
+if TYPE_CHECKING:
+    from meshkit.services.messaging.service import MessagingService
+
+SYSTEM_PREFIX = "system:"
+SOURCE = re.compile(r"^[a-z][a-z0-9_.-]{0,31}$")
+"""A service name (``[a-z][a-z0-9_]*`` in meshkit) or a dotted sub-source (``ci.deploy``)."""
+FIELD_OF = {"content": "text", "nonce": "idempotency_key"}
+"""MessageIn fields as the request names them, for error messages."""
+
+
+class ChannelArchived(Problem):
+    """The channel is read-only: nothing may be posted into it (gRPC ``FAILED_PRECONDITION``).
+
+    Status 412 so that the shared problem-to-gRPC mapping gives ``FAILED_PRECONDITION``
+    (the caller must change the world, not retry); REST answers 409 for the same case.
+    """
+
+    status = 412
+    slug = "channel-archived"
+    title = "Channel archived"
+
+
+def system_author(source: str) -> str:
+    """The author id of messages a service posts: ``system:<source>``."""
+    return SYSTEM_PREFIX + source
+
+
+def _invalid(field: str, message: str, code: str) -> ValidationFailed:
+    return ValidationFailed(
+        [FieldError.of(("request", field), message, code)], detail=f"{field}: {message}"
+    )
+
+
+def _timestamp(message: Message) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(message.created_at)
+    return stamp
+
+
+class MessagingRpc(MessagingServiceBase):
+    """The servicer; one per service instance, holding only a reference to the service."""
+
+    def __init__(self, service: MessagingService) -> None:
+        self.service = service
+
+    async def PostSystemMessage(
+        self,
+        stream: Stream[
+            messaging_pb2.PostSystemMessageRequest, messaging_pb2.PostSystemMessageResponse
+        ],
+    ) -> None:
+        """Post ``text`` into ``channel_id`` as ``system:<source>``; idempotent with a key."""
+        request = await stream.recv_message()
+        assert request is not None
+        message = await self.post(
+            request.channel_id, request.text, request.source, request.idempotency_key
+        )
+        await stream.send_message(
+            messaging_pb2.PostSystemMessageResponse(
+                message_id=message.id, created_at=_timestamp(message)
+            )
+        )
+
+    async def post(self, channel_id: str, text: str, source: str, key: str) -> Message:
+        """The domain side of ``PostSystemMessage`` (callable without a network).
+
+        Order matters: the request is validated first (nothing is looked up for a bad
+        one), then the channel, then an earlier post with the same key answers before
+        the archived check, so a retry after archiving still gets its first message.
+        """
+        if not channel_id:
+            raise _invalid("channel_id", "a channel id is required", "missing")
+        if not SOURCE.match(source):
+            raise _invalid("source", f"must match {SOURCE.pattern}", "pattern_mismatch")
+        if not text.strip():
+            raise _invalid("text", "the text is empty", "too_short")
+        try:
+            body = MessageIn(content=text, nonce=key or None)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = FIELD_OF.get(str(first["loc"][0]), str(first["loc"][0]))
+            raise _invalid(field, first["msg"], first["type"]) from None
+        author = system_author(source)
+        store = self.service.store
+        channel = await store.get(Channel, channel_id)
+        if channel is None:
+            raise NotFound(f"no channel {channel_id!r}")
+        if channel.archived_at is not None:
+            if body.nonce is not None:
+                found = await store.find(Message, {"nonce_key": f"{author}:{body.nonce}"}, limit=1)
+                if found.items and found.items[0].channel_id == channel.id:
+                    return found.items[0]
+            raise ChannelArchived("the channel is archived: it is read-only")
+        message, created = await self.service.messages.create(author, channel, body, system=True)
+        if created:  # like a REST or socket send: push to the channel, notify whom it concerns
+            await self.service.announce(channel, message_out(message))
+        return message
