@@ -192,6 +192,18 @@ async def test_sort_directions_and_multiple_keys(store: Store):
     assert [i.rank for i in page.items + more.items] == [5, 4, 3, 2]
 
 
+async def test_scan_yields_every_match_across_pages_even_while_deleting(store: Store):
+    for n in range(23):
+        await store.insert(item(n, rank=n % 2))
+    seen = []
+    async for found in store.scan(Item, {"rank": 1}, sort=[Desc("id")], page_size=5):
+        seen.append(found.id)
+        await store.delete(Item, found.id)  # what was yielded may go
+    assert len(seen) == 11
+    assert seen == sorted(seen, reverse=True)
+    assert await store.count(Item, {"rank": 1}) == 0
+
+
 @pytest.mark.parametrize("descending", [False, True])
 async def test_pagination_visits_every_document_once(store: Store, descending):
     inserted = []

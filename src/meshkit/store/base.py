@@ -6,7 +6,7 @@ import asyncio
 import inspect
 import random
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -94,6 +94,29 @@ class Store(ABC):
         :raises DocumentNotFound: it no longer exists.
         :raises DuplicateKey: the change breaks a unique index.
         """
+
+    async def scan(
+        self,
+        model: type[D],
+        where: Mapping[str, Any] | None = None,
+        *,
+        sort: Sequence[Sort] | None = None,
+        page_size: int = 500,
+    ) -> AsyncIterator[D]:
+        """Every document matching ``where``, in ``sort`` order, fetched page by page.
+
+        For sets that are bounded but may exceed a page (a user's sessions or
+        memberships). Keyset paging makes it safe to update or delete what was already
+        yielded while iterating.
+        """
+        after = None
+        while True:
+            page = await self.find(model, where, sort=sort, limit=page_size, after=after)
+            for document in page.items:
+                yield document
+            if page.next_cursor is None:
+                return
+            after = page.next_cursor
 
     async def modify(
         self,

@@ -93,17 +93,12 @@ class Resets:
         just set: an older link must not set it again); how many were spent."""
         now = utcnow()
         spent = 0
-        after = None
-        while True:
-            page = await self.store.find(ResetToken, {"user_id": user_id}, limit=500, after=after)
-            for record in page.items:
-                if record.used_at is None and record.expires_at > now:
-                    with contextlib.suppress(DocumentNotFound):
-                        await self.store.modify(ResetToken, record.id, _spend(now))
-                        spent += 1
-            if page.next_cursor is None:
-                return spent
-            after = page.next_cursor
+        async for record in self.store.scan(ResetToken, {"user_id": user_id}):
+            if record.used_at is None and record.expires_at > now:
+                with contextlib.suppress(DocumentNotFound):
+                    await self.store.modify(ResetToken, record.id, _spend(now))
+                    spent += 1
+        return spent
 
 
 def _spend(now: datetime) -> Callable[[ResetToken], ResetToken]:

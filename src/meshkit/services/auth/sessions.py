@@ -227,14 +227,11 @@ class Sessions:
     async def open_sessions(self, user_id: str) -> list[Session]:
         """Sessions of a user that are neither revoked nor expired, newest first."""
         now = utcnow()
-        found: list[Session] = []
-        after = None
-        while True:
-            page = await self.store.find(Session, {"user_id": user_id}, limit=500, after=after)
-            found.extend(s for s in page.items if s.revoked_at is None and s.expires_at > now)
-            if page.next_cursor is None:
-                break
-            after = page.next_cursor
+        found = [
+            s
+            async for s in self.store.scan(Session, {"user_id": user_id})
+            if s.revoked_at is None and s.expires_at > now
+        ]
         return sorted(found, key=lambda s: (s.created_at, s.id), reverse=True)
 
     async def owned(self, user_id: str, session_id: str) -> Session:

@@ -28,7 +28,7 @@ from meshkit.services.messaging.models import (
     Membership,
     Message,
 )
-from meshkit.store import Asc, Store, new_id
+from meshkit.store import Store, new_id
 from meshkit.store.errors import DuplicateKey
 from meshkit.tokens import Principal
 
@@ -205,29 +205,11 @@ class Channels:
 
     async def members(self, channel_id: str) -> list[Membership]:
         """Every membership of a channel, oldest first."""
-        found: list[Membership] = []
-        after = None
-        while True:
-            page = await self.store.find(
-                Membership, {"channel_id": channel_id}, limit=1000, after=after
-            )
-            found.extend(page.items)
-            if page.next_cursor is None:
-                return found
-            after = page.next_cursor
+        return [m async for m in self.store.scan(Membership, {"channel_id": channel_id})]
 
     async def of_user(self, user_id: str) -> list[Membership]:
         """Every membership of a user."""
-        found: list[Membership] = []
-        after = None
-        while True:
-            page = await self.store.find(
-                Membership, {"user_id": user_id}, sort=[Asc("id")], limit=1000, after=after
-            )
-            found.extend(page.items)
-            if page.next_cursor is None:
-                return found
-            after = page.next_cursor
+        return [m async for m in self.store.scan(Membership, {"user_id": user_id})]
 
     async def mark_read(self, principal: Principal, channel_id: str, message_id: str) -> str:
         """Move the caller's read marker forward to ``message_id``; the marker now.

@@ -141,27 +141,16 @@ class MessagingConsumers(Service):
         """Tombstone every message ``user_id`` wrote that is not one yet; how many.
 
         Pages by id with a keyset cursor, so the scan ends even while the tombstones it
-        writes drop out of the query. Cost: without an ``author_id`` index on
-        :class:`Message` this is one pass over the collection per delivery.
+        writes drop out of the query; the ``author_id`` index makes it a lookup.
         """
         erased = 0
-        after: str | None = None
-        while True:
-            page = await self.store.find(
-                Message,
-                {"author_id": user_id, "deleted_at": None},
-                sort=[Asc("id")],
-                limit=PAGE,
-                after=after,
-            )
-            for message in page.items:
-                tombstone = await self._tombstone(message)
-                if tombstone is not None:
-                    erased += 1
-                    await self._push_deleted(tombstone)
-            if page.next_cursor is None:
-                return erased
-            after = page.next_cursor
+        where = {"author_id": user_id, "deleted_at": None}
+        async for message in self.store.scan(Message, where, sort=[Asc("id")], page_size=PAGE):
+            tombstone = await self._tombstone(message)
+            if tombstone is not None:
+                erased += 1
+                await self._push_deleted(tombstone)
+        return erased
 
     async def drop_notifications(self, user_id: str) -> int:
         """Delete the user's own notifications, and those their messages caused (whose
