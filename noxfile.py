@@ -69,6 +69,13 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session
+def sdk(session: nox.Session) -> None:
+    """Export the gateway's OpenAPI document to sdk/ and regenerate sdk/meshkit_api_client/."""
+    session.install("-e", ".[test]")
+    session.run("python", "tools/generate_sdk.py", *session.posargs)
+
+
+@nox.session
 def protos(session: nox.Session) -> None:
     """Regenerate src/meshkit/proto/ from protos/ (grpcio-tools' protoc + grpclib's plugin)."""
     session.install("-e", ".[test]")

@@ -1,5 +1,8 @@
 """Shared fixtures; the generic ones come from meshkit's own pytest plugin (meshkit.testing)."""
 
+import sys
+from pathlib import Path
+
 import pytest
 
 from meshkit.services.auth import AuthService
@@ -7,6 +10,12 @@ from meshkit.testing import make_settings
 from tests.sample import GreeterPlugin, NotesService
 
 ADMIN_PASSWORD = "trusty operator passphrase 42"
+
+# The SDK (sdk/meshkit_api_client, generated, and sdk/meshkit_sdk) is its own
+# distribution; the tests use it from the source tree.
+SDK = str(Path(__file__).parent.parent / "sdk")
+if SDK not in sys.path:
+    sys.path.insert(0, SDK)
 
 
 @pytest.fixture

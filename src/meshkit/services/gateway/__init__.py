@@ -3,10 +3,12 @@
 from collections.abc import Sequence
 
 from meshkit import PluginSettings, Service, hookimpl
+from meshkit.commands import Command
+from meshkit.services.gateway.commands import GATEWAY_COMMAND
 from meshkit.services.gateway.service import GatewayService
 from meshkit.services.gateway.settings import GatewaySettings
 
-__all__ = ["GatewayService", "meshkit_services", "meshkit_settings_classes"]
+__all__ = ["GatewayService", "meshkit_commands", "meshkit_services", "meshkit_settings_classes"]
 
 
 @hookimpl(trylast=True)
@@ -19,3 +21,9 @@ def meshkit_services() -> Sequence[type[Service]]:
 def meshkit_settings_classes() -> Sequence[type[PluginSettings]]:
     """The ``MESHKIT_GATEWAY_*`` section."""
     return [GatewaySettings]
+
+
+@hookimpl
+def meshkit_commands() -> Sequence[Command]:
+    """``meshkit gateway …``."""
+    return [GATEWAY_COMMAND]

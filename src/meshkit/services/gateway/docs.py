@@ -18,13 +18,39 @@ from typing import Any
 
 import aiohttp
 
-from meshkit.services.gateway.openapi_merge import merge_documents
+from meshkit.app import openapi_document
+from meshkit.config import Settings
+from meshkit.plugins import PluginManager
+from meshkit.services.gateway.openapi_merge import merge_documents, merge_openapi
 from meshkit.services.gateway.upstreams import Upstreams
 
 log = logging.getLogger("meshkit.gateway")
 MAX_DOCUMENT = 8 * 1024 * 1024
 TITLE = "meshkit API"
 DESCRIPTION = "Every service of this meshkit deployment, through its gateway."
+
+
+def installed_documents(
+    settings: Settings, pm: PluginManager, *, exclude: str = "gateway"
+) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[str, ...]]]:
+    """OpenAPI documents and extra route prefixes of every installed service.
+
+    Built from the service classes without starting anything: what the gateway routes
+    before any service answers, and what ``meshkit gateway openapi`` exports.
+    """
+    documents: dict[str, dict[str, Any]] = {}
+    prefixes: dict[str, tuple[str, ...]] = {}
+    for name, info in sorted(pm.services().items()):
+        if name == exclude:
+            continue
+        documents[name] = openapi_document(info.cls(settings), pm)
+        prefixes[name] = info.cls.gateway_prefixes
+    return documents, prefixes
+
+
+def merged_document(documents: Mapping[str, dict[str, Any]], version: str) -> dict[str, Any]:
+    """The gateway's document for ``documents`` (logging merge warnings)."""
+    return merge_openapi(documents, title=TITLE, version=version, description=DESCRIPTION)
 
 
 class ApiDocs:

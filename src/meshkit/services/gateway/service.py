@@ -13,12 +13,11 @@ import aiohttp_cors
 from aiohttp import web
 
 from meshkit import Service, get
-from meshkit.app import openapi_document
 from meshkit.errors import NotFound
 from meshkit.security import local_service_key
 from meshkit.service import Need, ServiceNotStarted
 from meshkit.services.gateway.access import AccessControl
-from meshkit.services.gateway.docs import TITLE, ApiDocs
+from meshkit.services.gateway.docs import TITLE, ApiDocs, installed_documents
 from meshkit.services.gateway.proxy import Proxy, ProxyPolicy, client_address
 from meshkit.services.gateway.ratelimit import RateLimiter, parse_policies
 from meshkit.services.gateway.routes import RouteTable, parse_classes, parse_patterns
@@ -61,14 +60,7 @@ class GatewayService(Service):
 
     def installed_documents(self) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[str, ...]]]:
         """OpenAPI documents and extra prefixes of every installed service but this one."""
-        documents: dict[str, dict[str, Any]] = {}
-        prefixes: dict[str, tuple[str, ...]] = {}
-        for name, info in sorted(self.plugins.services().items()):
-            if name == self.name:
-                continue
-            documents[name] = openapi_document(info.cls(self.settings), self.plugins)
-            prefixes[name] = info.cls.gateway_prefixes
-        return documents, prefixes
+        return installed_documents(self.settings, self.plugins, exclude=self.name)
 
     @property
     def upstreams(self) -> Upstreams:

@@ -1,0 +1,214 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...models.message_out import MessageOut
+from ...models.message_patch import MessagePatch
+from ...models.problem import Problem
+from ...types import Response
+
+
+def _get_kwargs(
+    channel_id: str,
+    message_id: str,
+    *,
+    body: MessagePatch,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "patch",
+        "url": "/v1/channels/{channel_id}/messages/{message_id}".format(
+            channel_id=quote(str(channel_id), safe=""),
+            message_id=quote(str(message_id), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> MessageOut | Problem:
+    if response.status_code == 200:
+        response_200 = MessageOut.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    response_default = Problem.from_dict(response.json())
+
+    return response_default
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[MessageOut | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    channel_id: str,
+    message_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: MessagePatch,
+) -> Response[MessageOut | Problem]:
+    """Edit one's own message (``edited_at`` is set).
+
+    Args:
+        channel_id (str):
+        message_id (str):
+        body (MessagePatch): A new text for one's own message.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[MessageOut | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        channel_id=channel_id,
+        message_id=message_id,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    channel_id: str,
+    message_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: MessagePatch,
+) -> MessageOut | Problem | None:
+    """Edit one's own message (``edited_at`` is set).
+
+    Args:
+        channel_id (str):
+        message_id (str):
+        body (MessagePatch): A new text for one's own message.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        MessageOut | Problem
+    """
+
+    return sync_detailed(
+        channel_id=channel_id,
+        message_id=message_id,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    channel_id: str,
+    message_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: MessagePatch,
+) -> Response[MessageOut | Problem]:
+    """Edit one's own message (``edited_at`` is set).
+
+    Args:
+        channel_id (str):
+        message_id (str):
+        body (MessagePatch): A new text for one's own message.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[MessageOut | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        channel_id=channel_id,
+        message_id=message_id,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    channel_id: str,
+    message_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: MessagePatch,
+) -> MessageOut | Problem | None:
+    """Edit one's own message (``edited_at`` is set).
+
+    Args:
+        channel_id (str):
+        message_id (str):
+        body (MessagePatch): A new text for one's own message.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        MessageOut | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            channel_id=channel_id,
+            message_id=message_id,
+            client=client,
+            body=body,
+        )
+    ).parsed

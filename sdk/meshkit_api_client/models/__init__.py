@@ -1,0 +1,85 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .accepted import Accepted
+from .api_key_created import ApiKeyCreated
+from .api_key_in import ApiKeyIn
+from .api_key_out import ApiKeyOut
+from .attachment import Attachment
+from .auth_assign_role_response_201 import AuthAssignRoleResponse201
+from .auth_rotate_keys_response_201 import AuthRotateKeysResponse201
+from .channel_in import ChannelIn
+from .channel_in_kind import ChannelInKind
+from .channel_out import ChannelOut
+from .channel_out_kind import ChannelOutKind
+from .channel_out_role_type_0 import ChannelOutRoleType0
+from .channel_patch import ChannelPatch
+from .delete_account_in import DeleteAccountIn
+from .login_in import LoginIn
+from .mark_read import MarkRead
+from .member_out import MemberOut
+from .member_out_role import MemberOutRole
+from .message_in import MessageIn
+from .message_out import MessageOut
+from .message_out_reactions import MessageOutReactions
+from .message_patch import MessagePatch
+from .notification_list import NotificationList
+from .notification_out import NotificationOut
+from .notification_out_kind import NotificationOutKind
+from .password_change_in import PasswordChangeIn
+from .problem import Problem
+from .problem_errors_item import ProblemErrorsItem
+from .profile_patch import ProfilePatch
+from .refresh_in import RefreshIn
+from .register_in import RegisterIn
+from .reset_confirm_in import ResetConfirmIn
+from .reset_request_in import ResetRequestIn
+from .role_in import RoleIn
+from .role_out import RoleOut
+from .role_patch import RolePatch
+from .session_out import SessionOut
+from .token_out import TokenOut
+from .unread_count import UnreadCount
+from .user_out import UserOut
+
+__all__ = (
+    "Accepted",
+    "ApiKeyCreated",
+    "ApiKeyIn",
+    "ApiKeyOut",
+    "Attachment",
+    "AuthAssignRoleResponse201",
+    "AuthRotateKeysResponse201",
+    "ChannelIn",
+    "ChannelInKind",
+    "ChannelOut",
+    "ChannelOutKind",
+    "ChannelOutRoleType0",
+    "ChannelPatch",
+    "DeleteAccountIn",
+    "LoginIn",
+    "MarkRead",
+    "MemberOut",
+    "MemberOutRole",
+    "MessageIn",
+    "MessageOut",
+    "MessageOutReactions",
+    "MessagePatch",
+    "NotificationList",
+    "NotificationOut",
+    "NotificationOutKind",
+    "PasswordChangeIn",
+    "Problem",
+    "ProblemErrorsItem",
+    "ProfilePatch",
+    "RefreshIn",
+    "RegisterIn",
+    "ResetConfirmIn",
+    "ResetRequestIn",
+    "RoleIn",
+    "RoleOut",
+    "RolePatch",
+    "SessionOut",
+    "TokenOut",
+    "UnreadCount",
+    "UserOut",
+)
