@@ -53,7 +53,7 @@ def lint(session: nox.Session) -> None:
     session.install("-e", ".[test]")
     paths = [
         p
-        for p in ("src", "tests", "bench", "tools", "examples", "noxfile.py")
+        for p in ("src", "tests", "bench", "tools", "sdk/meshkit_sdk", "examples", "noxfile.py")
         if (ROOT / p).exists()
     ]
     session.run("ruff", "check", *paths)

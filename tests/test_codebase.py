@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).parent.parent
 BIN = Path(sys.executable).parent
-LINTED = ("src", "tests", "bench", "tools", "noxfile.py")
+LINTED = ("src", "tests", "bench", "tools", "sdk/meshkit_sdk", "examples", "noxfile.py")
 
 
 def tool(name):

@@ -74,6 +74,9 @@ def generate(into: Path) -> None:
         )
     for cache in (into / PACKAGE).rglob("__pycache__"):
         shutil.rmtree(cache)
+    # PEP 561: the generated code is fully typed; say so, or a --strict consumer of the
+    # installed package gets import-untyped.
+    (into / PACKAGE / "py.typed").write_text("")
 
 
 def differences(left: Path, right: Path) -> list[str]:

@@ -1,0 +1,409 @@
+"""Realtime: the Socket.IO side of a MeshkitClient, with typed events, acks and resume.
+
+Handlers run one at a time, in the order the events arrived, on one dispatcher task, so a
+handler that awaits never sees a later message before an earlier one. Message ids are
+ULIDs (they sort by time): the highest id delivered to the ``message.created`` handlers
+says where the client stopped in every channel at once. After every reconnect the client
+emits ``resume`` from there (again while the server says ``more``) and delivers what it
+missed, oldest first, before any event of the new connection; an id already delivered is
+dropped, so handlers see no gap and no duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+import socketio  # type: ignore[import-untyped, unused-ignore]
+from meshkit_api_client.models import MessageOut, NotificationOut
+
+from .errors import INVALID_TOKEN, MeshkitError, Unauthenticated, error_from_problem
+
+if TYPE_CHECKING:
+    from .client import MeshkitClient
+
+log = logging.getLogger("meshkit_sdk.realtime")
+
+T = TypeVar("T")
+Handler = Callable[[T], Awaitable[None] | None]
+MessageHandler = TypeVar("MessageHandler", bound=Callable[[MessageOut], Awaitable[None] | None])
+TypingHandler = TypeVar("TypingHandler", bound=Callable[["TypingEvent"], Awaitable[None] | None])
+PresenceHandler = TypeVar(
+    "PresenceHandler", bound=Callable[["PresenceEvent"], Awaitable[None] | None]
+)
+NotificationHandler = TypeVar(
+    "NotificationHandler", bound=Callable[["NotificationEvent"], Awaitable[None] | None]
+)
+AnyHandler = TypeVar("AnyHandler", bound=Callable[[Any], Awaitable[None] | None])
+
+PresenceStatus = Literal["online", "idle", "dnd", "offline"]
+
+RESUME_LIMIT = 500
+SEEN_LIMIT = 10_000  # ids remembered for dropping duplicates
+_CONNECTED = "\0connected"  # the dispatcher's marker for "a connection (re)started"
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def ulid_floor(unix_seconds: float) -> str:
+    """The smallest ULID of a moment: every message created later sorts after it."""
+    ms = max(0, int(unix_seconds * 1000))
+    head = []
+    for _ in range(10):
+        head.append(_CROCKFORD[ms & 31])
+        ms >>= 5
+    return "".join(reversed(head)) + "0" * 16
+
+
+@dataclass(frozen=True, slots=True)
+class TypingEvent:
+    """``typing``: someone is typing in a channel."""
+
+    channel_id: str
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceEvent:
+    """``presence``: a user's status changed (``online``, ``idle``, ``dnd``, ``offline``)."""
+
+    user_id: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationEvent:
+    """``notification``: a new notification for the user, and the unread badge."""
+
+    notification: NotificationOut
+    unread: int
+
+
+class NotConnected(ConnectionError):
+    """An emit while the Socket.IO connection is down."""
+
+
+class Realtime:
+    """The Socket.IO connection of a :class:`~meshkit_sdk.MeshkitClient`.
+
+    Reconnects by itself (with the client's current, refreshed access token) and resumes
+    the message stream without gap or duplicate.
+    """
+
+    def __init__(
+        self,
+        client: MeshkitClient,
+        *,
+        transports: Sequence[str] | None = ("websocket",),
+        ack_timeout: float = 10.0,
+        clock_margin: float = 2.0,
+        reconnection_delay: float = 0.5,
+        reconnection_delay_max: float = 5.0,
+    ) -> None:
+        self._client = client
+        self.transports = list(transports) if transports is not None else None
+        self.ack_timeout = ack_timeout
+        self.clock_margin = clock_margin
+        self.resume_limit = RESUME_LIMIT  # messages per ``resume`` page (server max 500)
+        self._sio = socketio.AsyncClient(
+            reconnection=True,
+            reconnection_delay=reconnection_delay,
+            reconnection_delay_max=reconnection_delay_max,
+            logger=False,
+            engineio_logger=False,
+        )
+        self._handlers: dict[str, list[Callable[[Any], Awaitable[None] | None]]] = {}
+        self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._last_id: str | None = None
+        self._resume_from: str | None = None  # owed a resume from here (None: nothing owed)
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._auth_token: str | None = None
+        self._connect_error: Any = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._sio.on("connect", self._on_connect)
+        self._sio.on("connect_error", self._on_connect_error)
+        for event in (
+            "message.created",
+            "message.updated",
+            "message.deleted",
+            "typing",
+            "presence",
+            "notification",
+        ):
+            self._listen(event)
+
+    # --- connection ------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return bool(self._sio.connected)
+
+    @property
+    def last_message_id(self) -> str | None:
+        """The highest message id delivered to the message handlers (the resume point)."""
+        return self._last_id
+
+    async def connect(self, *, wait_timeout: float = 10.0) -> None:
+        """Connect through the gateway with the current access token.
+
+        A token the server refuses as ``invalid-token`` (revoked early) is refreshed and
+        the connection tried once more; other refusals raise their typed error.
+        """
+        await self._client.fresh_token()  # not logged in: Unauthenticated, before any I/O
+        if self._dispatcher is None or self._dispatcher.done():
+            self._dispatcher = asyncio.create_task(self._dispatch(), name="meshkit-realtime")
+        try:
+            await self._connect(wait_timeout)
+        except Unauthenticated as exc:
+            if exc.type != INVALID_TOKEN or self._auth_token is None:
+                raise
+            await self._client._refresh(stale=self._auth_token)
+            await self._connect(wait_timeout)
+
+    async def _connect(self, wait_timeout: float) -> None:
+        self._connect_error = None
+        try:
+            await self._sio.connect(
+                self._client.base_url,
+                auth=self._auth,
+                transports=self.transports,
+                wait_timeout=wait_timeout,
+            )
+        except socketio.exceptions.ConnectionError as exc:
+            refused = self._connect_error
+            if isinstance(refused, Mapping) and isinstance(refused.get("data"), Mapping):
+                raise error_from_problem(refused["data"]) from exc
+            raise
+
+    async def disconnect(self) -> None:
+        """Disconnect (and stop reconnecting); handlers already queued still run."""
+        await self._sio.shutdown()
+        if self._dispatcher is not None:
+            self._dispatcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._dispatcher
+            self._dispatcher = None
+
+    async def wait(self) -> None:
+        """Wait until the connection ends for good (disconnect, or reconnection gave up)."""
+        await self._sio.wait()
+
+    async def _auth(self) -> dict[str, str]:
+        """The ``auth`` payload of each (re)connection: the current, refreshed token."""
+        try:
+            token = await self._client.fresh_token()
+        except Exception as exc:  # the server refuses; reconnection tries again later
+            log.warning("no access token for the Socket.IO connection: %s", exc)
+            return {}
+        self._auth_token = token
+        return {"token": token}
+
+    def _on_connect(self) -> None:
+        self._queue.put_nowait((_CONNECTED, None))
+
+    def _on_connect_error(self, data: Any = None) -> None:
+        self._connect_error = data
+        problem = data.get("data") if isinstance(data, Mapping) else None
+        stale = self._auth_token
+        if (
+            isinstance(problem, Mapping)
+            and problem.get("type") == INVALID_TOKEN
+            and stale
+            and self._sio._reconnect_task is not None
+        ):
+            # revoked before it expired: refresh, so the next reconnection attempt works
+            task = asyncio.get_running_loop().create_task(self._refresh_quietly(stale))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _refresh_quietly(self, stale: str) -> None:
+        try:
+            await self._client._refresh(stale=stale)
+        except Exception as exc:
+            log.warning("refreshing the token for Socket.IO failed: %s", exc)
+
+    # --- emits -----------------------------------------------------------------------
+
+    async def emit(self, event: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """Emit with an ack; answers the ack (``ok: true``) or raises its typed error."""
+        # ``namespaces``, not ``connected``: the connect handlers (resume) run before
+        # socketio sets ``connected``
+        if "/" not in self._sio.namespaces:
+            raise NotConnected(f"cannot emit {event!r}: not connected")
+        try:
+            ack = await self._sio.call(event, dict(payload), timeout=self.ack_timeout)
+        except socketio.exceptions.BadNamespaceError as exc:
+            raise NotConnected(f"cannot emit {event!r}: not connected") from exc
+        except socketio.exceptions.TimeoutError as exc:
+            raise TimeoutError(f"no ack for {event!r} in {self.ack_timeout} s") from exc
+        if not isinstance(ack, dict):
+            raise MeshkitError({"title": "Malformed ack", "detail": repr(ack)[:200]})
+        if ack.get("ok") is not True:
+            error = ack.get("error")
+            raise error_from_problem(error if isinstance(error, Mapping) else {"status": 0})
+        return ack
+
+    async def send(
+        self,
+        channel_id: str,
+        content: str,
+        *,
+        nonce: str | None = None,
+        reply_to: str | None = None,
+    ) -> MessageOut:
+        """Post a message over the socket; answers it once stored (the ack)."""
+        payload: dict[str, Any] = {
+            "channel_id": channel_id,
+            "content": content,
+            "nonce": nonce or uuid.uuid4().hex,
+        }
+        if reply_to is not None:
+            payload["reply_to"] = reply_to
+        ack = await self.emit("message.send", payload)
+        return MessageOut.from_dict(ack["message"])
+
+    async def typing(self, channel_id: str) -> None:
+        """Tell the channel the user is typing (the server throttles it)."""
+        await self.emit("typing", {"channel_id": channel_id})
+
+    async def read(self, channel_id: str, message_id: str) -> str:
+        """Move the read marker forward; answers the marker (it never moves back)."""
+        ack = await self.emit("read", {"channel_id": channel_id, "message_id": message_id})
+        return str(ack["last_read_id"])
+
+    async def set_presence(self, status: PresenceStatus) -> str:
+        """Choose the status others see while connected; answers it."""
+        ack = await self.emit("presence.set", {"status": status})
+        return str(ack["status"])
+
+    # --- handlers --------------------------------------------------------------------
+
+    def on_message(self, handler: MessageHandler) -> MessageHandler:
+        """``message.created``, in id order, without gap or duplicate across reconnects."""
+        return self._add("message.created", handler)
+
+    def on_message_updated(self, handler: MessageHandler) -> MessageHandler:
+        return self._add("message.updated", handler)
+
+    def on_message_deleted(self, handler: MessageHandler) -> MessageHandler:
+        """A deleted message: a tombstone (``deleted``, empty content)."""
+        return self._add("message.deleted", handler)
+
+    def on_typing(self, handler: TypingHandler) -> TypingHandler:
+        return self._add("typing", handler)
+
+    def on_presence(self, handler: PresenceHandler) -> PresenceHandler:
+        return self._add("presence", handler)
+
+    def on_notification(self, handler: NotificationHandler) -> NotificationHandler:
+        return self._add("notification", handler)
+
+    def on(self, event: str, handler: AnyHandler) -> AnyHandler:
+        """Any server event, with its raw payload (``reaction.added``, ``read``, …);
+        for the events above, the typed value."""
+        self._listen(event)
+        return self._add(event, handler)
+
+    def _add(self, event: str, handler: AnyHandler) -> AnyHandler:
+        self._handlers.setdefault(event, []).append(handler)
+        return handler
+
+    def _listen(self, event: str) -> None:
+        if event in self._sio.handlers.get("/", {}):
+            return
+
+        def enqueue(data: Any = None) -> None:
+            # synchronous: events reach the queue in the order they arrived
+            self._queue.put_nowait((event, data))
+
+        self._sio.on(event, enqueue)
+
+    # --- dispatch --------------------------------------------------------------------
+
+    async def _dispatch(self) -> None:
+        while True:
+            event, data = await self._queue.get()
+            try:
+                if event == _CONNECTED:
+                    await self._resume()
+                elif event == "message.created":
+                    await self._deliver(MessageOut.from_dict(data))
+                else:
+                    await self._fire(event, _typed(event, data))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("Socket.IO event %r could not be handled", event)
+
+    async def _deliver(self, message: MessageOut) -> None:
+        """Hand a new message to the handlers unless it was delivered already."""
+        if message.id in self._seen:
+            return
+        self._seen[message.id] = None
+        if len(self._seen) > SEEN_LIMIT:
+            self._seen.popitem(last=False)
+        if self._last_id is None or message.id > self._last_id:
+            self._last_id = message.id
+        await self._fire("message.created", message)
+
+    async def _fire(self, event: str, value: Any) -> None:
+        for handler in list(self._handlers.get(event, ())):
+            try:
+                result = handler(value)
+                if inspect.isawaitable(result):
+                    await result
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("handler %r for %r failed", handler, event)
+
+    async def _resume(self) -> None:
+        """After a (re)connect: deliver what was missed since the last delivered id."""
+        start = self._resume_from or self._last_id
+        if start is None:
+            # first connection, nothing delivered yet: should it drop before the first
+            # message arrives, resume from the moment it was made (less the clock margin)
+            self._last_id = ulid_floor(time.time() - self.clock_margin)
+            return
+        self._resume_from = start  # owed until a resume completes
+        cursor = start
+        try:
+            while True:
+                ack = await self.emit(
+                    "resume", {"last_seen_id": cursor, "limit": self.resume_limit}
+                )
+                messages = ack.get("messages") or []
+                for raw in messages:
+                    await self._deliver(MessageOut.from_dict(raw))
+                if not ack.get("more") or not messages:
+                    break
+                cursor = str(messages[-1]["id"])
+        except (NotConnected, TimeoutError, MeshkitError) as exc:
+            # the next connection resumes again from ``start``; duplicates are dropped
+            log.warning("resume failed, retried on the next connection: %s", exc)
+            return
+        self._resume_from = None
+
+
+def _typed(event: str, data: Any) -> Any:
+    """The typed value handlers of ``event`` receive."""
+    if event in ("message.updated", "message.deleted"):
+        return MessageOut.from_dict(data)
+    if event == "typing":
+        return TypingEvent(channel_id=str(data["channel_id"]), user_id=str(data["user_id"]))
+    if event == "presence":
+        return PresenceEvent(user_id=str(data["user_id"]), status=str(data["status"]))
+    if event == "notification":
+        return NotificationEvent(
+            notification=NotificationOut.from_dict(data["notification"]),
+            unread=int(data["unread"]),
+        )
+    return data

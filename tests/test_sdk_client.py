@@ -1,0 +1,350 @@
+"""The hand-written SDK (sdk/meshkit_sdk) end to end: real auth and messaging services behind
+a real gateway, SDK clients talking REST and Socket.IO through it."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "sdk"))  # until conftest has it
+
+from meshkit_api_client.api.auth import auth_list_sessions, auth_revoke_session
+from meshkit_api_client.api.messaging import messaging_get_channel
+from meshkit_sdk import (
+    Forbidden,
+    MeshkitClient,
+    MessageOut,
+    NotFound,
+    Tokens,
+    TypingEvent,
+    Unauthenticated,
+    ValidationError,
+)
+
+from meshkit.plugins import get_plugin_manager
+from meshkit.runtime import Runtime
+from meshkit.testing import make_settings
+from meshkit.tokens import deny
+
+ROOT = Path(__file__).parent.parent
+PASSWORD = "correct horse battery staple"
+MISSING = "01ARZ3NDEKTSV4RRFFQ69G5FAV"  # a well-formed ULID nobody uses
+
+
+class Clock:
+    """A monotonic clock the test can move forward."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return asyncio.get_running_loop().time() + self.offset
+
+
+class Stack:
+    def __init__(self, gateway: str, redis: Any) -> None:
+        self.gateway, self.redis = gateway, redis
+        self.clients: list[MeshkitClient] = []
+        self.refreshes: dict[str, int] = {}
+
+    async def user(self, name: str, clock: Clock | None = None) -> MeshkitClient:
+        """A registered, logged-in SDK client; ``refreshes[name]`` counts its new pairs."""
+
+        def count(tokens: Tokens) -> None:
+            self.refreshes[name] = self.refreshes.get(name, -1) + 1  # the login is not one
+
+        client = MeshkitClient(self.gateway, clock=clock or Clock(), on_tokens=count)
+        self.clients.append(client)
+        user = await client.register(email=f"{name}@example.test", username=name, password=PASSWORD)
+        assert user.username == name
+        await client.login(name, PASSWORD)
+        return client
+
+
+@pytest.fixture
+async def stack(tmp_path: Path, meshkit_redis_url: str, meshkit_redis: Any) -> AsyncIterator[Stack]:
+    settings = make_settings(
+        tmp_path,
+        MESHKIT_REDIS_URL=meshkit_redis_url,
+        MESHKIT_AUTH_BCRYPT_COST="4",
+        MESHKIT_SHUTDOWN_TIMEOUT="2",
+        MESHKIT_GATEWAY_HEALTH_INTERVAL="0.2",
+    )
+    names = ["auth", "messaging", "gateway"]
+    runtime = Runtime(settings, get_plugin_manager(settings), names, ports=dict.fromkeys(names, 0))
+    started = {r.service.name: r for r in await runtime.start()}
+    found = Stack(started["gateway"].url, meshkit_redis)
+    try:
+        yield found
+    finally:
+        for client in found.clients:
+            await client.aclose()
+        await runtime.stop()
+
+
+def claims(token: str) -> dict[str, Any]:
+    """The claims of a JWT, unverified (the test only needs ``jti`` and ``exp``)."""
+    payload = token.split(".")[1]
+    return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+
+
+async def eventually(check: Callable[[], bool], within: float = 10.0) -> None:
+    for _ in range(int(within / 0.02)):
+        if check():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"not true within {within} s")
+
+
+def collect(client: MeshkitClient) -> list[MessageOut]:
+    received: list[MessageOut] = []
+
+    @client.realtime.on_message
+    async def on_message(message: MessageOut) -> None:
+        received.append(message)
+
+    return received
+
+
+async def test_register_login_and_the_common_flows(stack: Stack) -> None:
+    ada = await stack.user("ada")
+    bob = await stack.user("bob")
+    channel = await ada.create_channel("general", topic="everything")
+    assert channel.name == "general"
+    assert [c.id for c in await ada.channels()] == [channel.id]
+    await bob.join(channel.id)
+    first = await ada.send(channel.id, "hello bob")
+    assert isinstance(first.nonce, str)  # a fresh one by default
+    again = await ada.send(channel.id, "hello bob", nonce=first.nonce)  # a retry
+    assert again.id == first.id
+    reply = await bob.send(channel.id, f"hi <@{first.author_id}>", reply_to=first.id)
+    assert reply.reply_to == first.id
+    assert [m.id for m in await bob.history(channel.id)] == [first.id, reply.id]
+    assert [m.id for m in await bob.history(channel.id, before=reply.id)] == [first.id]
+    assert [m.id for m in await bob.history(channel.id, after=first.id, limit=1)] == [reply.id]
+    notifications = await ada.notifications()
+    assert notifications.unread == 1
+    assert notifications.items[0].message_id == reply.id
+    # any generated function goes through call(), typed
+    assert (await bob.call(messaging_get_channel.asyncio_detailed, channel.id)).id == channel.id
+    await bob.leave(channel.id)
+    with pytest.raises(Forbidden) as forbidden:
+        await bob.send(channel.id, "still here?")
+    assert forbidden.value.status == 403
+    assert forbidden.value.problem["type"] == forbidden.value.type
+
+
+async def test_errors_are_typed_from_problem_documents(stack: Stack) -> None:
+    ada = await stack.user("ada")
+    channel = await ada.create_channel("general")
+    with pytest.raises(ValidationError) as invalid:
+        await ada.send(channel.id, "x" * 4001)
+    assert invalid.value.status == 422
+    assert invalid.value.type == "urn:meshkit:problem:validation-error"
+    assert invalid.value.fields == ["content"]
+    assert invalid.value.errors[0].loc == ("body", "content")
+    assert invalid.value.errors[0].code
+    with pytest.raises(NotFound) as missing:
+        await ada.history(MISSING)
+    assert missing.value.status == 404
+    assert missing.value.title
+    with pytest.raises(Unauthenticated) as wrong:
+        await ada.login("ada", "not the password at all")
+    assert wrong.value.type == "urn:meshkit:problem:invalid-credentials"
+    anonymous = MeshkitClient(stack.gateway)
+    stack.clients.append(anonymous)
+    with pytest.raises(Unauthenticated) as nobody:
+        await anonymous.channels()
+    assert nobody.value.type == "urn:meshkit:problem:token-missing"
+
+
+async def test_two_clients_talk_in_real_time(stack: Stack) -> None:
+    ada, bob = await stack.user("ada"), await stack.user("bob")
+    channel = await ada.create_channel("general")
+    await bob.join(channel.id)
+    ada_got, bob_got = collect(ada), collect(bob)
+    typing: list[TypingEvent] = []
+    ada.realtime.on_typing(typing.append)
+    await ada.realtime.connect()
+    await bob.realtime.connect()
+    sent = await ada.realtime.send(channel.id, "hello bob")
+    assert sent.content == "hello bob"
+    await eventually(lambda: [m.id for m in bob_got] == [sent.id])
+    await bob.realtime.typing(channel.id)
+    reply = await bob.realtime.send(channel.id, "hi ada")
+    await eventually(lambda: [m.id for m in ada_got] == [sent.id, reply.id])  # own echo too
+    assert typing == [TypingEvent(channel_id=channel.id, user_id=reply.author_id)]
+    assert await bob.realtime.read(channel.id, reply.id) == reply.id
+    assert await ada.realtime.set_presence("dnd") == "dnd"
+    # an error ack is the same typed error as over REST
+    with pytest.raises(ValidationError) as invalid:
+        await ada.realtime.send(channel.id, "x" * 4001)
+    assert invalid.value.fields == ["content"]
+    with pytest.raises(NotFound):
+        await ada.realtime.send(MISSING, "anyone?")
+    assert ada.realtime.connected  # error acks never drop the connection
+
+
+async def test_20_concurrent_calls_with_an_expired_token_refresh_once(stack: Stack) -> None:
+    clock = Clock()
+    ada = await stack.user("ada", clock)
+    await ada.create_channel("general")
+    before = ada.tokens
+    assert before is not None
+    clock.offset += before.expires_in  # the access token is now past its lifetime
+    results = await asyncio.gather(*(ada.channels() for _ in range(20)))
+    assert all(len(channels) == 1 for channels in results)
+    assert stack.refreshes["ada"] == 1
+    assert ada.tokens is not None
+    assert ada.tokens.refresh_token != before.refresh_token  # rotated, the old one spent
+    await ada.channels()
+    assert stack.refreshes["ada"] == 1
+
+
+async def test_a_revoked_access_token_is_refreshed_transparently(stack: Stack) -> None:
+    ada = await stack.user("ada")
+    token = ada.access_token
+    assert token is not None
+    claim = claims(token)
+    await deny(stack.redis, claim["jti"], datetime.fromtimestamp(claim["exp"], UTC))
+    results = await asyncio.gather(*(ada.channels() for _ in range(5)))  # 401, refresh, retry
+    assert results == [[]] * 5
+    assert stack.refreshes["ada"] == 1
+    assert ada.access_token != token
+    # Socket.IO too: a connection refused for a revoked token refreshes and connects
+    token = ada.access_token
+    assert token is not None
+    claim = claims(token)
+    await deny(stack.redis, claim["jti"], datetime.fromtimestamp(claim["exp"], UTC))
+    await ada.realtime.connect()
+    assert ada.realtime.connected
+    assert stack.refreshes["ada"] == 2
+
+
+async def test_a_refused_refresh_raises_unauthenticated(stack: Stack) -> None:
+    ada = await stack.user("ada")
+    other = MeshkitClient(stack.gateway)
+    stack.clients.append(other)
+    await other.login("ada", PASSWORD)
+    assert ada.tokens is not None
+    assert other.tokens is not None
+    # the other device ends ada's first session: access and refresh tokens die with it
+    await other.call(auth_revoke_session.asyncio_detailed, ada.tokens.session_id)
+    with pytest.raises(Unauthenticated) as ended:
+        await ada.channels()
+    assert ended.value.type == "urn:meshkit:problem:invalid-refresh-token"
+    assert ada.tokens is None
+    with pytest.raises(Unauthenticated):
+        await ada.refresh()
+    sessions = await other.call(auth_list_sessions.asyncio_detailed)
+    assert [s.id for s in sessions] == [other.tokens.session_id]
+    await other.logout()
+    assert other.tokens is None
+
+
+async def test_reconnect_resumes_without_gap_or_duplicate(stack: Stack) -> None:
+    clock = Clock()
+    ada, bob = await stack.user("ada"), await stack.user("bob", clock)
+    channel = await ada.create_channel("busy")
+    await bob.join(channel.id)
+    received = collect(bob)
+    bob.realtime.resume_limit = 2  # several resume pages (``more``)
+    await bob.realtime.connect()
+    sent = [await ada.send(channel.id, f"live {i}") for i in range(2)]
+    await eventually(lambda: len(received) == 2)
+    # the transport drops (as a network would); the client reconnects by itself
+    sio: Any = bob.realtime._sio
+    await sio.eio.ws.close()
+    await eventually(lambda: not bob.realtime.connected)
+    assert bob.tokens is not None
+    clock.offset += bob.tokens.expires_in  # the reconnection needs a fresh token
+    for i in range(5):
+        sent.append(await ada.send(channel.id, f"missed {i}"))
+        assert not bob.realtime.connected  # really sent while bob was away
+    await eventually(lambda: len(received) >= 7)
+    assert stack.refreshes["bob"] == 1  # the reconnection used the refreshed token
+    sent.append(await ada.send(channel.id, "after"))
+    await eventually(lambda: len(received) >= 8)
+    await asyncio.sleep(0.3)  # anything duplicated would arrive by now
+    assert [m.id for m in received] == [m.id for m in sent]
+    assert [m.content for m in received][2:7] == [f"missed {i}" for i in range(5)]
+    assert bob.realtime.last_message_id == sent[-1].id
+
+
+CONSUMER = """
+    import asyncio
+
+    from meshkit_sdk import MeshkitClient, MessageOut, RateLimited, ValidationError
+
+
+    async def main() -> None:
+        async with MeshkitClient("http://127.0.0.1:3000") as client:
+            await client.login("ada", "correct horse battery staple")
+            channel = await client.create_channel("general")
+
+            @client.realtime.on_message
+            async def show(message: MessageOut) -> None:
+                print(message.author_id, message.content)
+
+            await client.realtime.connect()
+            try:
+                sent: MessageOut = await client.send(channel.id, "hello")
+                echoed: MessageOut = await client.realtime.send(channel.id, "again")
+                print(sent.id < echoed.id)
+            except ValidationError as exc:
+                fields: list[str] = exc.fields
+                print(fields)
+            except RateLimited as exc:
+                await asyncio.sleep(exc.retry_after or 1.0)
+            page = await client.history(channel.id, limit=10)
+            print(len(page) + (await client.notifications()).unread)
+
+
+    asyncio.run(main())
+"""
+
+MYPY_CONFIG = """
+    [mypy]
+    strict = True
+    python_version = 3.11
+
+    [mypy-meshkit_api_client.*]
+    # generated code: excluded from checks, like in the project's own configuration
+    ignore_errors = True
+"""
+
+
+def run_mypy(tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
+    program = tmp_path / "consumer.py"
+    program.write_text(textwrap.dedent(source))
+    config = tmp_path / "mypy.ini"
+    config.write_text(textwrap.dedent(MYPY_CONFIG))
+    env = {**os.environ, "MYPYPATH": str(ROOT / "sdk")}
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", str(config), "--strict", str(program)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_a_consumer_type_checks_under_mypy_strict(tmp_path: Path) -> None:
+    result = run_mypy(tmp_path, CONSUMER)
+    assert result.returncode == 0, result.stdout + result.stderr
+    wrong = CONSUMER.replace("async def show(message: MessageOut)", "async def show(message: int)")
+    result = run_mypy(tmp_path, wrong)  # the handler's type is checked
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "on_message" in result.stdout
