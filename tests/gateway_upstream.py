@@ -66,6 +66,11 @@ class EchoService(Service):
             "has_api_key": "X-Meshkit-Api-Key" in request.headers,
         }
 
+    @get("/v1/echo/vault/{key}", internal=True)
+    async def vault(self, key: str) -> dict[str, str]:
+        """For other services only: the gateway must never route here."""
+        return {"reached_internal": key}
+
     @get("/v1/echo/public")
     async def public(self, request: web.Request) -> dict[str, Any]:
         """No token needed here (the tests list it as a public route)."""

@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 import pytest
 import socketio
+import yarl
 
 from meshkit.config import Settings
 from meshkit.plugins import get_plugin_manager
@@ -593,3 +594,36 @@ async def test_docs_render_every_routed_service_in_chromium(stack, tmp_path):
     width, height, colours = png_size_and_colours(screenshot.read_bytes())
     assert (width, height) == (1280, 3000)
     assert colours > 20
+
+
+async def test_internal_routes_stay_unreachable_with_encoded_slashes(stack):
+    services = await stack(("echo", "gateway"), MESHKIT_GATEWAY_PUBLIC_ROUTES="* /v1/echo/*")
+    gateway = services["gateway"].url
+    async with aiohttp.ClientSession() as http:
+        for path in ("/v1/echo/vault/abc", "/v1/echo/vault/a%2fb", "/v1/echo/vault/a%2Fb/"):
+            url = yarl.URL(f"{gateway}{path}", encoded=True)
+            async with http.get(url) as response:
+                assert response.status == 404, path
+                assert "reached_internal" not in await response.text()
+
+
+async def test_clients_breaking_off_uploads_do_not_open_the_circuit(stack):
+    services = await stack(
+        ("echo", "gateway"),
+        MESHKIT_GATEWAY_PUBLIC_ROUTES="* /v1/echo/*",
+        MESHKIT_BREAKER_FAILURE_THRESHOLD="2",
+    )
+    gateway = services["gateway"]
+    for _ in range(5):
+        _, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+        writer.write(
+            b"POST /v1/echo/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n"
+            + b"x" * 200_000
+        )
+        await writer.drain()
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+    await asyncio.sleep(0.2)
+    async with aiohttp.ClientSession() as http, http.get(f"{gateway.url}/v1/echo/public") as r:
+        assert r.status == 200  # the upstream was never at fault

@@ -228,13 +228,14 @@ class TokenVerifier:
         """
         cached = self._verified.get(token)
         if cached is not None:
-            if await self.keys.get(cached.kid) is cached.key:
+            if await self.keys.get(cached.kid) is cached.key:  # may suspend: others run
                 if self._clock() >= cached.expires + self.leeway:
-                    del self._verified[token]
+                    self._verified.pop(token, None)
                     _refuse("token expired")
-                self._verified.move_to_end(token)
+                if token in self._verified:
+                    self._verified.move_to_end(token)
                 return cached.principal
-            del self._verified[token]
+            self._verified.pop(token, None)
         header, algorithm, kid = self._header(token)
         key = await self.keys.get(kid)
         if key is None:

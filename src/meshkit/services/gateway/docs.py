@@ -125,7 +125,11 @@ class ApiDocs:
             ) as response:
                 if response.status != 200:
                     return None
-                raw = await response.content.read(MAX_DOCUMENT + 1)
+                raw = bytearray()
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    raw += chunk
+                    if len(raw) > MAX_DOCUMENT:
+                        break
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             log.info("could not fetch the OpenAPI document of %s: %r", service, exc)
             return None

@@ -118,9 +118,13 @@ def end_to_end(
 
 
 def client_address(request: web.Request, trust_forwarded: bool) -> str:
-    """The client's address: the peer, or the first hop of a trusted X-Forwarded-For."""
+    """The client's address: the peer, or what the trusted proxy in front appended.
+
+    A proxy appends the address it saw to ``X-Forwarded-For``; everything to the left
+    of that came from the client and proves nothing, so only the last entry is used.
+    """
     if trust_forwarded:
-        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
+        forwarded = request.headers.get("X-Forwarded-For", "").rsplit(",", 1)[-1].strip()
         if forwarded:
             return forwarded
     return request.remote or "unknown"
@@ -129,9 +133,9 @@ def client_address(request: web.Request, trust_forwarded: bool) -> str:
 def upstream_headers(request: web.Request, policy: ProxyPolicy) -> CIMultiDict[str]:
     """What the upstream receives: end-to-end headers plus the forwarding ones."""
     headers = end_to_end(request.headers, drop=NOT_FORWARDED)
-    peer = request.remote or "unknown"
-    incoming = request.headers.get("X-Forwarded-For") if policy.trust_forwarded else None
-    headers["X-Forwarded-For"] = f"{incoming}, {peer}" if incoming else peer
+    # One address, the client as far as the gateway can tell: upstreams (auth's lockout)
+    # may believe it because the gateway's API key comes with it.
+    headers["X-Forwarded-For"] = client_address(request, policy.trust_forwarded)
     proto = request.headers.get("X-Forwarded-Proto") if policy.trust_forwarded else None
     headers["X-Forwarded-Proto"] = proto or request.scheme
     headers["X-Forwarded-Host"] = request.headers.get("Host", request.host)
@@ -216,6 +220,9 @@ class Proxy:
                     raise PayloadTooLarge(
                         f"the request body exceeds {self.policy.max_body_size} bytes"
                     ) from None
+                if state.client_failed:  # the client broke off its body: no verdict
+                    lease.release()
+                    raise ConnectionResetError("the client broke off its request") from None
                 problem = self._failure(exc, lease)
                 lease.failure()
                 if attempt + 1 < attempts and not isinstance(problem, UpstreamTimeout):
@@ -242,7 +249,15 @@ class Proxy:
     async def _limited(self, request: web.Request, state: _Sent) -> AsyncIterator[bytes]:
         """The request body in chunks, stopping at the size limit."""
         limit = self.policy.max_body_size
-        async for chunk in request.content.iter_chunked(CHUNK):
+        chunks = request.content.iter_chunked(CHUNK)
+        while True:
+            try:
+                chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                return
+            except BaseException:
+                state.client_failed = True
+                raise
             state.bytes += len(chunk)
             if state.bytes > limit:
                 state.too_large = True
@@ -280,8 +295,9 @@ class Proxy:
                 lease.release()
                 raise
             except (aiohttp.ClientError, TimeoutError) as exc:
-                upstream.release()
-                raise self._failure(exc, lease) from None  # nothing sent yet: a clean 502
+                problem = self._failure(exc, lease)
+                lease.failure()
+                raise problem from None  # nothing sent yet: a clean 502/504
             finally:
                 upstream.release()
             lease.failure() if verdict_failure else lease.success()
@@ -343,3 +359,4 @@ class _Sent:
     def __init__(self) -> None:
         self.bytes = 0
         self.too_large = False
+        self.client_failed = False

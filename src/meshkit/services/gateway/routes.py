@@ -103,14 +103,18 @@ class RouteTable:
         table.prefixes.update(overridden)
         return table
 
-    def match(self, path: str) -> str | None:
+    def match(self, path: str, raw_path: str | None = None) -> str | None:
         """The service for ``path``, or ``None`` (not routed, internal or unknown).
 
-        Tries ``path`` and each shorter segment prefix in turn (a few dict lookups,
-        whatever the size of the table).
+        ``raw_path`` is the path as sent (percent-encoded): the upstream's router matches
+        that one, where ``a%2Fb`` is one segment, so internal templates are checked
+        against both forms. Tries ``path`` and each shorter segment prefix in turn (a
+        few dict lookups, whatever the size of the table).
         """
-        if under(path, INTERNAL_PREFIX) or any(p.match(path) for p in self.internal):
-            return None
+        forms = (path,) if raw_path is None or raw_path == path else (path, raw_path)
+        for form in forms:
+            if under(form, INTERNAL_PREFIX) or any(p.match(form) for p in self.internal):
+                return None
         candidate = path.rstrip("/") or "/"
         while True:
             service = self.prefixes.get(candidate)

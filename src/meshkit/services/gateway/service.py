@@ -146,7 +146,7 @@ class GatewayService(Service):
         """Everything not served by the gateway itself: check, limit, forward."""
         if self._proxy is None or self._access is None:
             raise ServiceNotStarted("the gateway is not started")
-        service = self.table.match(request.path)
+        service = self.table.match(request.path, request.rel_url.raw_path)
         if service is None:
             raise NotFound(f"no service serves {request.path}")
         client = client_address(request, self.config.trust_forwarded)
@@ -184,5 +184,5 @@ class GatewayService(Service):
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if request.headers.get("X-Forwarded-Proto", request.scheme) == "https":
+    if request.secure:  # TLS here (a client-sent X-Forwarded-Proto proves nothing)
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")

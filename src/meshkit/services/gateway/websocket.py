@@ -16,12 +16,18 @@ import logging
 import aiohttp
 from aiohttp import WSMsgType, web
 
+from meshkit.errors import Forbidden, NotFound, Problem, Unauthenticated
 from meshkit.services.gateway.proxy import BadGateway, Proxy, UpstreamTimeout, upstream_headers
 from meshkit.services.gateway.upstreams import ServicePool
 
 log = logging.getLogger("meshkit.gateway")
 UPSTREAM_BROKE = 1011
+MAX_MESSAGE = 1024 * 1024
+"""Largest WebSocket message relayed, either way (aiohttp buffers a whole message)."""
 UNSENDABLE = frozenset({1005, 1006, 1015})  # reserved: never sent in a close frame
+
+
+REFUSALS: dict[int, type[Problem]] = {401: Unauthenticated, 403: Forbidden, 404: NotFound}
 
 
 def is_websocket(request: web.Request) -> bool:
@@ -51,13 +57,16 @@ async def proxy_websocket(
             protocols=offered,
             timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=proxy.policy.connect_timeout),
             autoping=True,
-            max_msg_size=0,
+            max_msg_size=MAX_MESSAGE,
         )
     except asyncio.CancelledError:
         lease.release()
         raise
     except aiohttp.WSServerHandshakeError as exc:
         lease.failure() if exc.status >= 500 else lease.success()
+        refusal = REFUSALS.get(exc.status)
+        if refusal is not None:  # the upstream's answer to the client, not a failure
+            raise refusal(f"{pool.service} refused the WebSocket upgrade") from None
         raise BadGateway(f"{pool.service} refused the WebSocket upgrade ({exc.status})") from None
     except (aiohttp.ServerTimeoutError, TimeoutError):
         lease.failure()
@@ -69,7 +78,7 @@ async def proxy_websocket(
     client = web.WebSocketResponse(
         protocols=[upstream.protocol] if upstream.protocol else (),
         autoping=True,
-        max_msg_size=0,
+        max_msg_size=MAX_MESSAGE,
     )
     try:
         await client.prepare(request)

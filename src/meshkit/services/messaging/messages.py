@@ -237,6 +237,8 @@ class Messages:
 
         def apply(current: Message) -> Message:
             nonlocal changed
+            if current.deleted_at is not None:  # deleted since it was read
+                raise Conflict("the message was deleted")
             reactions = {k: list(v) for k, v in current.reactions.items()}
             users = reactions.get(emoji, [])
             if add and user not in users:

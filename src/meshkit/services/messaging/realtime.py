@@ -190,16 +190,42 @@ class Realtime:
             raise socketio.exceptions.ConnectionRefusedError(
                 problem.detail, problem.to_dict()
             ) from None
-        await self.sio.save_session(sid, {"user_id": principal.subject, "principal": principal})
-        self.local.setdefault(principal.subject, set()).add(sid)
-        await self.sio.enter_room(sid, user_room(principal.subject))
-        for member in await self.service.channels.of_user(principal.subject):
-            await self.sio.enter_room(sid, channel_room(member.channel_id))
-        if self.presence is not None:
-            before = await self.presence.status(principal.subject)
-            after = await self.presence.connected(principal.subject, sid)
-            if after != before:
-                await self.push_presence(principal.subject, after)
+        user = principal.subject
+        try:
+            await self.sio.save_session(sid, {"user_id": user, "principal": principal})
+            await self.sio.enter_room(sid, user_room(user))
+            rooms = await self._sync_rooms(sid, user)
+            if self.presence is not None:
+                before = await self.presence.status(user)
+                after = await self.presence.connected(user, sid)
+                if after != before:
+                    await self.push_presence(user, after)
+            # Registered last: a connection that fails half-way must leave no trace
+            # (socket.io never calls disconnect for a refused connect).
+            self.local.setdefault(user, set()).add(sid)
+            await self._sync_rooms(sid, user, joined=rooms)  # changes during the scan
+        except Exception as exc:
+            log.warning("Socket.IO connect of %s failed: %r", user, exc)
+            with contextlib.suppress(Exception):
+                await self.sio.leave_room(sid, user_room(user))
+                if self.presence is not None:
+                    await self.presence.disconnected(user, sid)
+            self.local.get(user, set()).discard(sid)
+            refusal = ServiceUnavailable("cannot set up the connection now; retry")
+            raise socketio.exceptions.ConnectionRefusedError(
+                refusal.detail, refusal.to_dict()
+            ) from None
+
+    async def _sync_rooms(self, sid: str, user: str, joined: set[str] | None = None) -> set[str]:
+        """Put ``sid`` in the rooms of ``user``'s channels and out of any others it was
+        put in (``joined``); the rooms now. Run again after registering the socket, a
+        membership change published during the first scan is not lost."""
+        rooms = {channel_room(m.channel_id) for m in await self.service.channels.of_user(user)}
+        for room in rooms - (joined or set()):
+            await self.sio.enter_room(sid, room)
+        for room in (joined or set()) - rooms:
+            await self.sio.leave_room(sid, room)
+        return rooms
 
     async def _disconnect(self, sid: str, *args: Any) -> None:
         try:
