@@ -281,3 +281,13 @@ def test_mentions_are_parsed_from_the_text():
     assert mentions_in("hi <@u1> and <@u2>, <@u1> again") == (["u1", "u2"], False)
     assert mentions_in("ping @channel") == ([], True)
     assert mentions_in("mail me at x@everyone.test") == ([], False)
+
+
+async def test_a_channel_with_an_unknown_member_is_not_created_at_all(chat):
+    user, _ = chat
+    ada = await user("ada")
+    status, _ = await ada.call(
+        "POST", "/v1/channels", json={"name": "team", "kind": "private", "members": ["ghost"]}
+    )
+    assert status == 404
+    assert (await ada.call("GET", "/v1/channels"))[1] == []

@@ -69,18 +69,22 @@ class Channels:
                     await self.user_exists(user)
             key = "dm:" + ",".join(people)
             channel = Channel(kind="dm", key=key, created_by=me, created_at=now)
+            created = True
             try:
                 channel = await self.store.insert(channel)
             except DuplicateKey:
                 found = await self.store.find(Channel, {"key": key}, limit=1)
-                return found.items[0], False
-            for user in people:
+                channel, created = found.items[0], False
+            for user in people:  # also completes a DM whose first opening broke off
                 await self._add(channel.id, user, "member", now)
-            return channel, True
+            return channel, created
         if not body.name:
             raise ValidationFailed(
                 [FieldError.of(("body", "name"), "a channel needs a name", "missing")]
             )
+        others = [user for user in body.members if user != me]
+        for user in others:  # before anything is stored: an unknown user leaves no channel
+            await self.user_exists(user)
         channel_id = new_id()
         channel = Channel(
             id=channel_id,
@@ -93,10 +97,8 @@ class Channels:
         )
         channel = await self.store.insert(channel)
         await self._add(channel.id, me, "owner", now)
-        for user in body.members:
-            if user != me:
-                await self.user_exists(user)
-                await self._add(channel.id, user, "member", now)
+        for user in others:
+            await self._add(channel.id, user, "member", now)
         return channel, True
 
     async def _add(self, channel_id: str, user_id: str, role: MemberRole, now: datetime) -> bool:

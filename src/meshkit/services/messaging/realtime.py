@@ -372,6 +372,7 @@ class Realtime:
             try:
                 pubsub = self.service.redis.pubsub(ignore_subscribe_messages=True)
                 await pubsub.subscribe(MEMBERSHIP_CHANNEL)
+                await self._resync_rooms()  # changes published while unsubscribed are lost
                 try:
                     async for message in pubsub.listen():
                         await self._apply_membership(message.get("data"))
@@ -383,6 +384,14 @@ class Realtime:
             except Exception as exc:
                 log.warning("membership change feed interrupted: %r; resubscribing", exc)
                 await asyncio.sleep(1.0)
+
+    async def _resync_rooms(self) -> None:
+        """Bring every local socket's channel rooms in line with the store."""
+        for user, sids in list(self.local.items()):
+            for sid in list(sids):
+                with contextlib.suppress(Exception):
+                    joined = {r for r in self.sio.rooms(sid) if r.startswith("channel:")}
+                    await self._sync_rooms(sid, user, joined=joined)
 
     async def _apply_membership(self, raw: Any) -> None:
         try:
