@@ -4,6 +4,7 @@ typed errors, membership-driven rooms and resume — real clients over real sock
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import os
@@ -11,7 +12,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -61,6 +64,7 @@ class Person:
             "notification",
             "reaction.added",
             "reaction.removed",
+            "session.ended",
         ):
             client.on(event, lambda data, event=event: inbox.put_nowait((event, data)))
         await client.connect(
@@ -89,6 +93,7 @@ async def two_instances(
         MESHKIT_AUTH_BCRYPT_COST="4",
         MESHKIT_SHUTDOWN_TIMEOUT="2",
         MESHKIT_MESSAGING_PRESENCE_TTL="2",
+        MESHKIT_MESSAGING_SESSION_CHECK_INTERVAL="300",  # tests end sessions by hand here
     )
     plugins = [("no-secrets", NoSecrets())]
     first = Runtime(
@@ -103,6 +108,7 @@ async def two_instances(
         MESHKIT_REDIS_URL=meshkit_redis_url,
         MESHKIT_SHUTDOWN_TIMEOUT="2",
         MESHKIT_MESSAGING_PRESENCE_TTL="2",
+        MESHKIT_MESSAGING_SESSION_CHECK_INTERVAL="0.2",  # here the periodic check ends them
         MESHKIT_AUTH_URLS=started["auth"].url,
     )
     second = Runtime(
@@ -128,7 +134,7 @@ async def two_instances(
             return found
 
         try:
-            yield Stack(
+            stack = Stack(
                 person,
                 started["messaging"].url,
                 started_second[0].url,
@@ -136,6 +142,8 @@ async def two_instances(
                 meshkit_redis_url,
                 started["auth"].url,
             )
+            stack.realtime_one = started["messaging"].service.realtime
+            yield stack
         finally:
             for someone in people:
                 for client in someone.clients:
@@ -501,3 +509,105 @@ async def test_reactions_count_per_emoji_and_are_pushed(two_instances):
     for bad in ("abc", quote("a b"), ":NO SPACES:"):
         async with ada.http.put(f"{ada.rest}{base}/{bad}", headers=headers) as response:
             assert response.status == 422, bad
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    payload = token.split(".")[1]
+    return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+
+
+async def log_in(stack: Any, person: Person, name: str) -> str:
+    """A token of a new session of ``person``."""
+    body = {"login": name, "password": PASSWORD}
+    async with person.http.post(f"{stack.auth_url}/v1/auth/login", json=body) as response:
+        assert response.status == 200, await response.text()
+        return str((await response.json())["access_token"])
+
+
+async def wait_disconnected(client: socketio.AsyncClient) -> None:
+    for _ in range(250):
+        if not client.connected:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the server did not disconnect the client")
+
+
+async def test_a_connection_lives_as_long_as_its_token_and_renews_over_the_socket(
+    two_instances,
+):
+    person, one, _ = two_instances
+    realtime = two_instances.realtime_one
+    ada, bob = await person("ada"), await person("bob")
+    channel = await ada.call("POST", "/v1/channels", json={"name": "general"})
+    client, inbox = await ada.connect(one)
+    await asyncio.sleep(1.1)  # exp has whole seconds: the next token outlives this one
+    renewed = await log_in(two_instances, ada, "ada")
+    bobs = await log_in(two_instances, bob, "bob")
+    tokens = realtime.service.tokens
+    first_exp, renewed_exp = claims_of(ada.token)["exp"], claims_of(renewed)["exp"]
+    assert renewed_exp > first_exp
+    # the server's clock moves just past the first token's expiry (and the leeway)
+    skew = first_exp + tokens.leeway + 0.05 - time.time()
+    tokens.clock = lambda: time.time() + skew
+    send = {"channel_id": channel["id"], "content": "too late"}
+    refused = await client.call("message.send", send, timeout=5)
+    assert refused["ok"] is False
+    assert refused["error"]["type"].endswith(":invalid-token")
+    assert "expired" in refused["error"]["detail"]
+    # renewal: the same user's fresh token, over the open connection
+    for bad, slug in (({}, "validation-error"), ({"token": "garbage"}, "invalid-token")):
+        ack = await client.call("auth", bad, timeout=5)
+        assert ack["error"]["type"].endswith(f":{slug}"), ack
+    other = await client.call("auth", {"token": bobs}, timeout=5)
+    assert other["error"]["status"] == 403  # a connection cannot change user
+    ack = await client.call("auth", {"token": renewed}, timeout=5)
+    assert ack["ok"] is True
+    assert datetime.fromisoformat(ack["expires_at"]).timestamp() == renewed_exp
+    assert (await client.call("message.send", send, timeout=5))["ok"] is True
+    assert await realtime.end_stale_sessions() == 0  # renewed: nothing to end
+    # once the renewed token runs out too, the check ends the connection
+    skew = renewed_exp + tokens.leeway + 0.05 - time.time()
+    tokens.clock = lambda: time.time() + skew
+    assert await realtime.end_stale_sessions() == 1
+    ended = await next_event(inbox, "session.ended")
+    assert ended["type"].endswith(":invalid-token")
+    assert ended["status"] == 401
+    assert "expired" in ended["detail"]
+    await wait_disconnected(client)
+    assert not realtime.principals  # the server forgot the connection
+
+
+async def test_logging_out_ends_the_sessions_open_connections(two_instances):
+    person, one, two = two_instances
+    realtime = two_instances.realtime_one  # instance one checks only when told to
+    ada, bob = await person("ada"), await person("bob")
+    channel = await ada.call("POST", "/v1/channels", json={"name": "general"})
+    await bob.call("PUT", f"/v1/channels/{channel['id']}/members/me")
+    swept, swept_inbox = await ada.connect(two)  # instance two checks every 0.2 s
+    stale, stale_inbox = await ada.connect(one)
+    other_session = await log_in(two_instances, ada, "ada")
+    kept = socketio.AsyncClient(reconnection=False)
+    await kept.connect(one, auth={"token": other_session}, transports=["websocket"])
+    ada.clients.append(kept)
+    _, bob_inbox = await bob.connect(one)
+    headers = {"Authorization": f"Bearer {ada.token}"}
+    async with ada.http.post(f"{two_instances.auth_url}/v1/auth/logout", headers=headers) as r:
+        assert r.status == 204
+    # the periodic check ends the logged-out session's connection, saying why
+    ended = await next_event(swept_inbox, "session.ended")
+    assert ended["type"].endswith(":invalid-token")
+    assert ended["detail"] == "token revoked"
+    await wait_disconnected(swept)
+    # before any check runs, every emit of a revoked connection is refused
+    send = {"channel_id": channel["id"], "content": "after logout"}
+    refused = await stale.call("message.send", send, timeout=5)
+    assert refused["error"]["detail"] == "token revoked"
+    assert await realtime.end_stale_sessions() == 1
+    assert (await next_event(stale_inbox, "session.ended"))["detail"] == "token revoked"
+    await wait_disconnected(stale)
+    # the other session's connection carries on
+    ack = await kept.call("message.send", {"channel_id": channel["id"], "content": "hi"}, timeout=5)
+    assert ack["ok"] is True
+    assert (await next_event(bob_inbox, "message.created"))["content"] == "hi"
+    history = await bob.call("GET", f"/v1/channels/{channel['id']}/messages")
+    assert [m["content"] for m in history] == ["hi"]

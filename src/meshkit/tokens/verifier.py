@@ -57,7 +57,6 @@ class _Verified:
     principal: Principal
     kid: str
     key: object
-    expires: float
 
 
 def _refuse(detail: str) -> NoReturn:
@@ -190,7 +189,7 @@ class TokenVerifier:
         self.keys = KeyCache(
             source, refetch_interval=refetch_interval, max_age=max_age, clock=clock
         )
-        self._clock = clock
+        self.clock = clock
         self._registries = {alg: jws_registry([alg]) for alg in self.algorithms}
         self._verified: OrderedDict[str, _Verified] = OrderedDict()
 
@@ -229,7 +228,7 @@ class TokenVerifier:
         cached = self._verified.get(token)
         if cached is not None:
             if await self.keys.get(cached.kid) is cached.key:  # may suspend: others run
-                if self._clock() >= cached.expires + self.leeway:
+                if self.expired(cached.principal):
                     self._verified.pop(token, None)
                     _refuse("token expired")
                 if token in self._verified:
@@ -252,10 +251,18 @@ class TokenVerifier:
         if signed.protected != header:  # the library must have read the header we checked
             _refuse("malformed token")
         principal = self._principal(_json_object(signed.payload, "claims"))
-        self._verified[token] = _Verified(principal, kid, key, principal.expires_at.timestamp())
+        self._verified[token] = _Verified(principal, kid, key)
         if len(self._verified) > VERIFIED_CACHE:
             self._verified.popitem(last=False)
         return principal
+
+    def expired(self, principal: Principal) -> bool:
+        """Whether ``principal``'s token is past its expiry (and the leeway) by now.
+
+        For holders of a long-lived connection, who verified the token once and must
+        stop trusting it when it runs out.
+        """
+        return self.clock() >= principal.expires_at.timestamp() + self.leeway
 
     def revocation_keys(self, principal: Principal) -> list[str]:
         """The denylist keys whose existence means ``principal``'s token is revoked."""
@@ -279,6 +286,25 @@ class TokenVerifier:
             raise RevocationUnavailable("cannot check whether the token was revoked") from None
         if revoked:
             _refuse("token revoked")
+
+    async def revoked(self, principals: Sequence[Principal]) -> list[bool]:
+        """For each principal, whether its token or session was revoked (one round trip).
+
+        For holders of many long-lived connections, who re-check them all at once.
+        Without Redis nothing is revoked; with Redis down it raises
+        :class:`RevocationUnavailable`.
+        """
+        if self.redis is None or not principals:
+            return [False] * len(principals)
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for principal in principals:
+                    pipe.exists(*self.revocation_keys(principal))
+                counts = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            log.warning("cannot read the token denylist: %r", exc)
+            raise RevocationUnavailable("cannot check whether tokens were revoked") from None
+        return [bool(count) for count in counts]
 
     def _header(self, token: str) -> tuple[dict[str, Any], str, str]:
         """Shape and header checks, before any key is looked up."""
@@ -311,7 +337,7 @@ class TokenVerifier:
 
     def _principal(self, claims: dict[str, Any]) -> Principal:
         """The claim checks, in the documented order."""
-        now = self._clock()
+        now = self.clock()
         if claims.get("iss") != self.issuer:
             _refuse("wrong issuer")
         audience = claims.get("aud")

@@ -8,6 +8,11 @@ Contract, for clients (``docs/messaging.md`` has the full event list):
 * On connect the socket is in a room per channel the user belongs to (and one for the
   user, which all their devices share); membership changes made anywhere (REST, another
   instance) move the user's sockets in and out of rooms.
+* A connection lives as long as its access token: renew it before it expires with the
+  ``auth`` emit (``{"token": "<new access token>"}``, same user). A connection whose
+  token expired or was revoked (logout, session revoked) gets ``session.ended`` (a
+  problem document) and is disconnected; the client connects again with a fresh token
+  and resumes.
 * Every client emit is answered by an ack: ``{"ok": true, ...}`` or ``{"ok": false,
   "error": <problem document>}``. A malformed payload is an ``ok: false`` ack, never a
   dropped connection.
@@ -33,6 +38,7 @@ from redis.asyncio import Redis
 
 from meshkit.errors import (
     FieldError,
+    Forbidden,
     InternalError,
     Problem,
     ServiceUnavailable,
@@ -41,7 +47,8 @@ from meshkit.errors import (
 from meshkit.services.messaging.messages import message_out
 from meshkit.services.messaging.models import Id, Message, MessageIn, MessageOut
 from meshkit.services.messaging.presence import Presence
-from meshkit.tokens import Principal, TokenMissing
+from meshkit.tokens import Principal, RevocationUnavailable, TokenInvalid, TokenMissing
+from meshkit.tokens.principal import MAX_TOKEN
 
 if TYPE_CHECKING:
     from meshkit.services.messaging.service import MessagingService
@@ -102,6 +109,12 @@ class PresenceIn(BaseModel):
     status: Literal["online", "idle", "dnd", "offline"]
 
 
+class AuthIn(BaseModel):
+    """``auth``: a fresh access token for the connection (the same user's)."""
+
+    token: str = Field(min_length=1, max_length=MAX_TOKEN)
+
+
 class ResumeIn(BaseModel):
     """``resume``: the id of the last message the client received (any channel)."""
 
@@ -139,9 +152,12 @@ class Realtime:
         )
         self.local: dict[str, set[str]] = {}
         """user id → sids connected to this instance (to move them between rooms)."""
+        self.principals: dict[str, Principal] = {}
+        """sid → whom its current access token names (replaced by the ``auth`` emit)."""
         self._typing: dict[tuple[str, str], float] = {}
         self._listener: asyncio.Task[None] | None = None
         self._beating: asyncio.Task[None] | None = None
+        self._enforcing: asyncio.Task[None] | None = None
         self.presence: Presence | None = None
         self.sio.on("connect", self._connect)
         self.sio.on("disconnect", self._disconnect)
@@ -151,20 +167,23 @@ class Realtime:
             ("read", self._read),
             ("presence.set", self._presence),
             ("resume", self._resume),
+            ("auth", self._auth),
         ):
             self.sio.on(event, self._guarded(handler))
 
     # --- lifecycle ---------------------------------------------------------------
 
-    async def start(self, *, presence_ttl: float) -> None:
-        """Follow membership changes made by any instance; keep presence alive."""
+    async def start(self, *, presence_ttl: float, session_check_interval: float) -> None:
+        """Follow membership changes made by any instance; keep presence alive; end
+        connections whose token ran out or was revoked."""
         self.presence = Presence(self.service.redis, instance=uuid.uuid4().hex, ttl=presence_ttl)
         self._listener = asyncio.create_task(self._follow_memberships())
         self._beating = asyncio.create_task(self._heartbeats())
+        self._enforcing = asyncio.create_task(self._enforce_sessions(session_check_interval))
 
     async def stop(self) -> None:
         """Disconnect clients and stop background work."""
-        for task in (self._listener, self._beating):
+        for task in (self._listener, self._beating, self._enforcing):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -192,7 +211,7 @@ class Realtime:
             ) from None
         user = principal.subject
         try:
-            await self.sio.save_session(sid, {"user_id": user, "principal": principal})
+            self.principals[sid] = principal
             await self.sio.enter_room(sid, user_room(user))
             rooms = await self._sync_rooms(sid, user)
             if self.presence is not None:
@@ -211,6 +230,7 @@ class Realtime:
                 if self.presence is not None:
                     await self.presence.disconnected(user, sid)
             self.local.get(user, set()).discard(sid)
+            self.principals.pop(sid, None)
             refusal = ServiceUnavailable("cannot set up the connection now; retry")
             raise socketio.exceptions.ConnectionRefusedError(
                 refusal.detail, refusal.to_dict()
@@ -228,11 +248,10 @@ class Realtime:
         return rooms
 
     async def _disconnect(self, sid: str, *args: Any) -> None:
-        try:
-            session = await self.sio.get_session(sid)
-        except KeyError:
+        principal = self.principals.pop(sid, None)
+        if principal is None:
             return
-        user_id = session["user_id"]
+        user_id = principal.subject
         sids = self.local.get(user_id, set())
         sids.discard(sid)
         if not sids:
@@ -242,8 +261,14 @@ class Realtime:
             await self.push_presence(user_id, "offline")
 
     async def _principal(self, sid: str) -> Principal:
-        session = await self.sio.get_session(sid)
-        principal: Principal = session["principal"]
+        """Whom ``sid`` acts for, if its token still holds (every emit checks)."""
+        principal = self.principals.get(sid)
+        if principal is None:
+            raise TokenInvalid("the connection has no session; connect again")
+        tokens = self.service.tokens
+        if tokens.expired(principal):
+            raise TokenInvalid("token expired; renew it with the auth emit")
+        await tokens.check_not_revoked(principal)
         return principal
 
     def _guarded(self, handler: Handler) -> Callable[[str, Any], Awaitable[dict[str, Any]]]:
@@ -314,6 +339,57 @@ class Realtime:
             "messages": [message_out(m).model_dump(mode="json") for m in missed[: body.limit]],
             "more": more,
         }
+
+    async def _auth(self, sid: str, data: Any) -> dict[str, Any]:
+        body = AuthIn.model_validate(data)
+        current = self.principals.get(sid)
+        if current is None:
+            raise TokenInvalid("the connection has no session; connect again")
+        principal = await self.service.tokens.verify(body.token)
+        if principal.subject != current.subject:
+            raise Forbidden("a connection cannot change user; connect with the other token")
+        self.principals[sid] = principal
+        return {"ok": True, "expires_at": principal.expires_at.isoformat()}
+
+    # --- session lifetime ------------------------------------------------------------
+
+    async def _enforce_sessions(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.end_stale_sessions()
+            except asyncio.CancelledError:
+                raise
+            except RevocationUnavailable:
+                pass  # logged by the verifier; emits fail closed meanwhile, sockets stay
+            except Exception as exc:
+                log.warning("checking the connections' tokens failed: %r", exc)
+
+    async def end_stale_sessions(self) -> int:
+        """End this instance's connections whose token expired or was revoked; how many.
+
+        One Redis round trip for all of them. Each gets ``session.ended`` with the
+        reason as a problem document, then a disconnect.
+        """
+        tokens = self.service.tokens
+        ended: dict[str, str] = {}
+        live = []
+        for sid, principal in list(self.principals.items()):
+            if tokens.expired(principal):
+                ended[sid] = "token expired; renew it with the auth emit before it does"
+            else:
+                live.append((sid, principal))
+        revoked = await tokens.revoked([principal for _, principal in live])
+        for (sid, _), gone in zip(live, revoked, strict=True):
+            if gone:
+                ended[sid] = "token revoked"
+        for sid, detail in ended.items():
+            with contextlib.suppress(Exception):  # gone meanwhile: nothing to end
+                await self.sio.emit(
+                    "session.ended", TokenInvalid(detail).to_dict(), to=sid, ignore_queue=True
+                )
+            await self.sio.disconnect(sid)
+        return len(ended)
 
     # --- server pushes ---------------------------------------------------------------
 

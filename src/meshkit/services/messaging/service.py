@@ -88,8 +88,10 @@ class MessagingService(NotificationsApi, MessagingApi, MessagingConsumers):
         self.notifications = Notifications(
             self.store, self.plugins, self, push=self._push_notification
         )
+        settings = self.settings.section(MessagingSettings)
         await self.realtime.start(
-            presence_ttl=self.settings.section(MessagingSettings).presence_ttl
+            presence_ttl=settings.presence_ttl,
+            session_check_interval=settings.session_check_interval,
         )
         try:
             yield

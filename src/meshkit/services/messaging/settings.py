@@ -9,7 +9,7 @@ from meshkit.config import PluginSettings
 
 
 class MessagingSettings(PluginSettings):
-    """Presence timing."""
+    """Presence and connection-session timing."""
 
     model_config = SettingsConfigDict(env_prefix="MESHKIT_MESSAGING_", extra="ignore", frozen=True)
 
@@ -20,4 +20,12 @@ class MessagingSettings(PluginSettings):
         description="Seconds a connection counts as alive without a heartbeat; an instance "
         "that dies takes its users offline this long after its last heartbeat (it beats "
         "every third of it).",
+    )
+    session_check_interval: float = Field(
+        default=5.0,
+        gt=0.0,
+        le=300.0,
+        description="Seconds between checks of the open Socket.IO connections' tokens: a "
+        "connection whose access token expired (not renewed with the auth emit) or was "
+        "revoked is ended within this long.",
     )
