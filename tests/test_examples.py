@@ -30,6 +30,9 @@ async def system(tmp_path: Path, meshkit_redis_url: str) -> AsyncIterator[dict[s
         "MESHKIT_AUTH_BCRYPT_COST": "4",
         "MESHKIT_LOG_FORMAT": "json",
         "MESHKIT_SHUTDOWN_TIMEOUT": "2",
+        # every test logs in from 127.0.0.1 on one Redis: the per-IP login limit would
+        # count the other tests' logins too
+        "MESHKIT_GATEWAY_RATE_LIMITS": "default=1200/60s,auth=1000/60s,reset=5/3600s",
     }
     ports = [arg for name in SERVICES for arg in ("--port", f"{name}=0")]
     process = await asyncio.create_subprocess_exec(
