@@ -57,6 +57,7 @@ class Stack:
         self.gateway, self.redis = gateway, redis
         self.clients: list[MeshkitClient] = []
         self.refreshes: dict[str, int] = {}
+        self.socket_sessions: dict[str, Any] = {}  # messaging: sid → principal
 
     async def user(self, name: str, clock: Clock | None = None) -> MeshkitClient:
         """A registered, logged-in SDK client; ``refreshes[name]`` counts its new pairs."""
@@ -80,11 +81,16 @@ async def stack(tmp_path: Path, meshkit_redis_url: str, meshkit_redis: Any) -> A
         MESHKIT_AUTH_BCRYPT_COST="4",
         MESHKIT_SHUTDOWN_TIMEOUT="2",
         MESHKIT_GATEWAY_HEALTH_INTERVAL="0.2",
+        MESHKIT_MESSAGING_SESSION_CHECK_INTERVAL="0.2",
+        # every test logs in from 127.0.0.1 on one Redis: the per-IP login limit would
+        # count the other tests' logins too
+        MESHKIT_GATEWAY_RATE_LIMITS="default=1200/60s,auth=1000/60s,reset=5/3600s",
     )
     names = ["auth", "messaging", "gateway"]
     runtime = Runtime(settings, get_plugin_manager(settings), names, ports=dict.fromkeys(names, 0))
     started = {r.service.name: r for r in await runtime.start()}
     found = Stack(started["gateway"].url, meshkit_redis)
+    found.socket_sessions = started["messaging"].service.realtime.principals
     try:
         yield found
     finally:
@@ -280,6 +286,66 @@ async def test_reconnect_resumes_without_gap_or_duplicate(stack: Stack) -> None:
     assert [m.id for m in received] == [m.id for m in sent]
     assert [m.content for m in received][2:7] == [f"missed {i}" for i in range(5)]
     assert bob.realtime.last_message_id == sent[-1].id
+
+
+async def test_realtime_hands_the_server_each_refreshed_token(stack: Stack) -> None:
+    clock = Clock()
+    ada = await stack.user("ada", clock)
+    await ada.realtime.connect()
+    sio: Any = ada.realtime._sio
+    first, sid = ada.access_token, sio.sid
+    assert first is not None
+    assert [p.token_id for p in stack.socket_sessions.values()] == [claims(first)["jti"]]
+    assert ada.tokens is not None
+    clock.offset += ada.tokens.expires_in  # due for a refresh: the connection renews
+    await eventually(lambda: ada.access_token != first)
+    renewed = ada.access_token
+    assert renewed is not None
+    await eventually(
+        lambda: [p.token_id for p in stack.socket_sessions.values()] == [claims(renewed)["jti"]]
+    )
+    assert stack.refreshes["ada"] == 1
+    assert sio.sid == sid  # the same connection, never dropped
+    channel = await ada.create_channel("general")
+    assert (await ada.realtime.send(channel.id, "still here")).content == "still here"
+
+
+async def test_a_session_the_server_ends_reconnects_and_resumes(stack: Stack) -> None:
+    ada, bob = await stack.user("ada"), await stack.user("bob")
+    channel = await ada.create_channel("general")
+    await bob.join(channel.id)
+    received = collect(bob)
+    endings: list[Unauthenticated] = []
+    bob.realtime.on_session_ended(endings.append)  # type: ignore[arg-type]
+    await bob.realtime.connect()
+    sent = [await ada.send(channel.id, "before")]
+    await eventually(lambda: len(received) == 1)
+    token = bob.access_token
+    assert token is not None
+    claim = claims(token)
+    await deny(stack.redis, claim["jti"], datetime.fromtimestamp(claim["exp"], UTC))
+    await eventually(lambda: bool(endings))  # the server's periodic check ends it
+    assert isinstance(endings[0], Unauthenticated)
+    assert endings[0].detail == "token revoked"
+    sent += [await ada.send(channel.id, f"meanwhile {i}") for i in range(3)]
+    await eventually(lambda: len(received) == 4)
+    assert bob.realtime.connected
+    assert stack.refreshes["bob"] == 1  # reconnected with a refreshed token
+    sent.append(await ada.send(channel.id, "after"))
+    await eventually(lambda: len(received) == 5)
+    await asyncio.sleep(0.3)  # anything duplicated would arrive by now
+    assert [m.id for m in received] == [m.id for m in sent]
+    # a session that is over stays down: the handlers hear why, nothing reconnects
+    other = MeshkitClient(stack.gateway)
+    stack.clients.append(other)
+    await other.login("bob", PASSWORD)
+    assert bob.tokens is not None
+    await other.call(auth_revoke_session.asyncio_detailed, bob.tokens.session_id)
+    await eventually(lambda: len(endings) == 2)
+    await eventually(lambda: bob.tokens is None)  # the refresh was refused
+    await asyncio.sleep(0.5)
+    assert not bob.realtime.connected
+    assert not stack.socket_sessions  # only ada's REST calls: no socket is left
 
 
 CONSUMER = """

@@ -5,8 +5,16 @@ handler that awaits never sees a later message before an earlier one. Message id
 ULIDs (they sort by time): the highest id delivered to the ``message.created`` handlers
 says where the client stopped in every channel at once. After every reconnect the client
 emits ``resume`` from there (again while the server says ``more``) and delivers what it
-missed, oldest first, before any event of the new connection; an id already delivered is
-dropped, so handlers see no gap and no duplicate.
+missed, oldest first, before any message of the new connection (the server may push one
+before it confirms the connection: such messages are held until the resume is done); an
+id already delivered is dropped, so handlers see no gap and no duplicate.
+
+The server trusts a connection only as long as its access token: when the client would
+refresh the token, the connection hands the new one to the server (the ``auth`` emit)
+without reconnecting. Should the server end the session anyway (the token was revoked,
+or ran out while the process slept), handlers get ``session.ended`` and the connection
+is made again with a fresh token, and resumed; when the session itself is over (logout,
+revoked), it stays down.
 """
 
 from __future__ import annotations
@@ -42,12 +50,17 @@ PresenceHandler = TypeVar(
 NotificationHandler = TypeVar(
     "NotificationHandler", bound=Callable[["NotificationEvent"], Awaitable[None] | None]
 )
+SessionEndedHandler = TypeVar(
+    "SessionEndedHandler", bound=Callable[[MeshkitError], Awaitable[None] | None]
+)
 AnyHandler = TypeVar("AnyHandler", bound=Callable[[Any], Awaitable[None] | None])
 
 PresenceStatus = Literal["online", "idle", "dnd", "offline"]
 
 RESUME_LIMIT = 500
 SEEN_LIMIT = 10_000  # ids remembered for dropping duplicates
+RENEW_POLL = 1.0  # seconds between looks at the clock while a renewal is not due
+RENEW_RETRY = 5.0  # seconds before a failed renewal is tried again
 _CONNECTED = "\0connected"  # the dispatcher's marker for "a connection (re)started"
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -124,12 +137,18 @@ class Realtime:
         self._dispatcher: asyncio.Task[None] | None = None
         self._last_id: str | None = None
         self._resume_from: str | None = None  # owed a resume from here (None: nothing owed)
+        self._resuming = False  # a connection is being made: hold new messages back
+        self._held: list[MessageOut] = []
         self._seen: OrderedDict[str, None] = OrderedDict()
-        self._auth_token: str | None = None
+        self._auth_token: str | None = None  # what the server knows the connection by
+        self._renew_at = 0.0  # client clock: hand the server a fresh token from then on
+        self._wait_timeout = 10.0
+        self._keeper: asyncio.Task[None] | None = None
         self._connect_error: Any = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._sio.on("connect", self._on_connect)
         self._sio.on("connect_error", self._on_connect_error)
+        self._sio.on("session.ended", self._on_session_ended)
         for event in (
             "message.created",
             "message.updated",
@@ -158,8 +177,11 @@ class Realtime:
         the connection tried once more; other refusals raise their typed error.
         """
         await self._client.fresh_token()  # not logged in: Unauthenticated, before any I/O
+        self._wait_timeout = wait_timeout
         if self._dispatcher is None or self._dispatcher.done():
             self._dispatcher = asyncio.create_task(self._dispatch(), name="meshkit-realtime")
+        if self._keeper is None or self._keeper.done():
+            self._keeper = asyncio.create_task(self._keep_token_fresh(), name="meshkit-renew")
         try:
             await self._connect(wait_timeout)
         except Unauthenticated as exc:
@@ -186,6 +208,12 @@ class Realtime:
     async def disconnect(self) -> None:
         """Disconnect (and stop reconnecting); handlers already queued still run."""
         await self._sio.shutdown()
+        for task in (self._keeper, *self._tasks):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._keeper = None
         if self._dispatcher is not None:
             self._dispatcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -204,6 +232,8 @@ class Realtime:
             log.warning("no access token for the Socket.IO connection: %s", exc)
             return {}
         self._auth_token = token
+        self._renew_at = self._client._refresh_at
+        self._resuming = True  # from here the server may push; the resume goes first
         return {"token": token}
 
     def _on_connect(self) -> None:
@@ -220,15 +250,60 @@ class Realtime:
             and self._sio._reconnect_task is not None
         ):
             # revoked before it expired: refresh, so the next reconnection attempt works
-            task = asyncio.get_running_loop().create_task(self._refresh_quietly(stale))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(self._refresh_quietly(stale))
 
     async def _refresh_quietly(self, stale: str) -> None:
         try:
             await self._client._refresh(stale=stale)
         except Exception as exc:
             log.warning("refreshing the token for Socket.IO failed: %s", exc)
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- session lifetime ------------------------------------------------------------
+
+    async def _keep_token_fresh(self) -> None:
+        """When the client's token is due for a refresh, hand the connection the new one."""
+        while True:
+            wait = self._renew_at - self._client.clock()
+            if wait > 0 or "/" not in self._sio.namespaces:
+                await asyncio.sleep(min(wait, RENEW_POLL) if wait > 0 else RENEW_POLL)
+                continue
+            try:
+                token = await self._client.fresh_token()
+                if token != self._auth_token:
+                    await self.emit("auth", {"token": token})
+                    self._auth_token = token
+                self._renew_at = self._client._refresh_at
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the server ends the session if it comes to that
+                log.warning("renewing the Socket.IO session's token failed: %s", exc)
+                self._renew_at = self._client.clock() + RENEW_RETRY
+
+    def _on_session_ended(self, data: Any = None) -> None:
+        self._queue.put_nowait(("session.ended", data))  # handlers: in arrival order
+        self._spawn(self._reconnect_after_end(self._auth_token))
+
+    async def _reconnect_after_end(self, stale: str | None) -> None:
+        """The server ends the session and disconnects: connect again with a fresh token
+        (and resume); stay down when the session itself is over."""
+        eio = self._sio.eio
+        for _ in range(250):  # the server's disconnect follows its event
+            # engine.io closes its HTTP session last, after saying "disconnected": a
+            # connection made before that would have its new session closed under it
+            if eio.state == "disconnected" and eio.http is None:
+                break
+            await asyncio.sleep(0.02)
+        try:
+            if stale is not None:
+                await self._client._refresh(stale=stale)
+            await self._connect(self._wait_timeout)
+        except Exception as exc:
+            log.warning("the server ended the session; connecting again failed: %s", exc)
 
     # --- emits -----------------------------------------------------------------------
 
@@ -306,6 +381,11 @@ class Realtime:
     def on_notification(self, handler: NotificationHandler) -> NotificationHandler:
         return self._add("notification", handler)
 
+    def on_session_ended(self, handler: SessionEndedHandler) -> SessionEndedHandler:
+        """The server ended the connection's session (``Unauthenticated``, saying why);
+        the client connects again by itself unless the session is over."""
+        return self._add("session.ended", handler)
+
     def on(self, event: str, handler: AnyHandler) -> AnyHandler:
         """Any server event, with its raw payload (``reaction.added``, ``read``, …);
         for the events above, the typed value."""
@@ -334,8 +414,13 @@ class Realtime:
             try:
                 if event == _CONNECTED:
                     await self._resume()
+                    await self._release_held()
                 elif event == "message.created":
-                    await self._deliver(MessageOut.from_dict(data))
+                    message = MessageOut.from_dict(data)
+                    if self._resuming:
+                        self._held.append(message)
+                    else:
+                        await self._deliver(message)
                 else:
                     await self._fire(event, _typed(event, data))
             except asyncio.CancelledError:
@@ -353,6 +438,13 @@ class Realtime:
         if self._last_id is None or message.id > self._last_id:
             self._last_id = message.id
         await self._fire("message.created", message)
+
+    async def _release_held(self) -> None:
+        """Deliver what arrived while the connection was being made, in id order."""
+        self._resuming = False
+        held, self._held = sorted(self._held, key=lambda m: m.id), []
+        for message in held:
+            await self._deliver(message)
 
     async def _fire(self, event: str, value: Any) -> None:
         for handler in list(self._handlers.get(event, ())):
@@ -401,6 +493,8 @@ def _typed(event: str, data: Any) -> Any:
         return TypingEvent(channel_id=str(data["channel_id"]), user_id=str(data["user_id"]))
     if event == "presence":
         return PresenceEvent(user_id=str(data["user_id"]), status=str(data["status"]))
+    if event == "session.ended":
+        return error_from_problem(data if isinstance(data, Mapping) else {"status": 401})
     if event == "notification":
         return NotificationEvent(
             notification=NotificationOut.from_dict(data["notification"]),
