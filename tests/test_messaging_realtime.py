@@ -65,6 +65,10 @@ class Person:
             "reaction.added",
             "reaction.removed",
             "session.ended",
+            "channel.joined",
+            "channel.left",
+            "member.joined",
+            "member.left",
         ):
             client.on(event, lambda data, event=event: inbox.put_nowait((event, data)))
         await client.connect(
@@ -195,7 +199,7 @@ async def test_joining_later_moves_connected_sockets_into_the_room(two_instances
     channel = await ada.call("POST", "/v1/channels", json={"name": "later"})
     _, bob_inbox = await bob.connect(two)
     await bob.call("PUT", f"/v1/channels/{channel['id']}/members/me")
-    await asyncio.sleep(0.2)  # the membership change crosses Redis to the other instance
+    assert (await next_event(bob_inbox, "channel.joined"))["id"] == channel["id"]  # in the room
     posted = await ada.call(
         "POST", f"/v1/channels/{channel['id']}/messages", json={"content": "welcome"}
     )
@@ -314,6 +318,48 @@ async def test_typing_and_read_markers(two_instances):
     assert ack == {"ok": True, "last_read_id": posted["id"]}
     listed = await bob.call("GET", "/v1/channels")
     assert listed[0]["unread"] == 0
+
+
+async def test_new_channels_and_members_reach_connected_sockets(two_instances):
+    person, one, two = two_instances
+    ada, bob, cy = await person("ada"), await person("bob"), await person("cyd")
+    ada_client, ada_inbox = await ada.connect(one)
+    _, bob_inbox = await bob.connect(two)
+    # a DM opened while both are connected: both devices get the channel and its messages
+    dm = await ada.call("POST", "/v1/channels", json={"kind": "dm", "members": [bob.user_id]})
+    joined = await next_event(bob_inbox, "channel.joined")  # once the socket is in the room
+    assert joined["id"] == dm["id"]
+    assert joined["kind"] == "dm"
+    assert (await next_event(ada_inbox, "channel.joined"))["id"] == dm["id"]
+    ack = await ada_client.call(
+        "message.send", {"channel_id": dm["id"], "content": "psst"}, timeout=5
+    )
+    assert ack["ok"] is True
+    assert (await next_event(bob_inbox, "message.created"))["content"] == "psst"
+    assert (await next_event(ada_inbox, "message.created"))["content"] == "psst"
+    # opening the same DM again adds nobody: nothing is announced
+    again = await ada.call("POST", "/v1/channels", json={"kind": "dm", "members": [bob.user_id]})
+    assert again["id"] == dm["id"]
+    # a channel created with members, then someone joining and leaving
+    room = await ada.call("POST", "/v1/channels", json={"name": "room", "members": [bob.user_id]})
+    assert (await next_event(bob_inbox, "channel.joined"))["id"] == room["id"]
+    _, cy_inbox = await cy.connect(two)
+    await cy.call("PUT", f"/v1/channels/{room['id']}/members/me")
+    seen = await next_event(cy_inbox, "channel.joined")
+    assert (seen["id"], seen["name"]) == (room["id"], "room")
+    member = await next_event(bob_inbox, "member.joined")
+    while member["user_id"] != cy.user_id:  # those put in at the creation are announced too
+        member = await next_event(bob_inbox, "member.joined")
+    assert member["channel_id"] == room["id"]
+    assert (member["user_id"], member["role"]) == (cy.user_id, "member")
+    await cy.call("DELETE", f"/v1/channels/{room['id']}/members/me")
+    assert await next_event(cy_inbox, "channel.left") == {"channel_id": room["id"]}
+    left = await next_event(ada_inbox, "member.left")
+    assert left == {"channel_id": room["id"], "user_id": cy.user_id}
+    await ada.call("POST", f"/v1/channels/{room['id']}/messages", json={"content": "bye cy"})
+    assert (await next_event(bob_inbox, "message.created"))["content"] == "bye cy"
+    with pytest.raises(TimeoutError):  # cy left: the message does not reach her
+        await asyncio.wait_for(next_event(cy_inbox, "message.created"), 0.5)
 
 
 JS = Path(__file__).parent / "js"

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "sdk"))  # until conftest 
 from meshkit_api_client.api.auth import auth_list_sessions, auth_revoke_session
 from meshkit_api_client.api.messaging import messaging_get_channel
 from meshkit_sdk import (
+    ChannelOut,
     Forbidden,
     MeshkitClient,
     MessageOut,
@@ -286,6 +287,22 @@ async def test_reconnect_resumes_without_gap_or_duplicate(stack: Stack) -> None:
     assert [m.id for m in received] == [m.id for m in sent]
     assert [m.content for m in received][2:7] == [f"missed {i}" for i in range(5)]
     assert bob.realtime.last_message_id == sent[-1].id
+
+
+async def test_a_dm_opened_while_connected_arrives_live(stack: Stack) -> None:
+    ada, bob = await stack.user("ada"), await stack.user("bob")
+    bob_user = await bob.me()
+    joined: list[ChannelOut] = []
+    bob.realtime.on_channel_joined(joined.append)
+    received = collect(bob)
+    await bob.realtime.connect()
+    dm = await ada.create_channel(None, kind="dm", members=[bob_user.id])
+    await eventually(lambda: bool(joined))
+    assert isinstance(joined[0], ChannelOut)
+    assert joined[0].id == dm.id
+    assert joined[0].role == "member"
+    sent = await ada.send(dm.id, "psst")
+    await eventually(lambda: [m.id for m in received] == [sent.id])
 
 
 async def test_realtime_hands_the_server_each_refreshed_token(stack: Stack) -> None:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import socketio  # type: ignore[import-untyped, unused-ignore]
-from meshkit_api_client.models import MessageOut, NotificationOut
+from meshkit_api_client.models import ChannelOut, MessageOut, NotificationOut
 
 from .errors import INVALID_TOKEN, MeshkitError, Unauthenticated, error_from_problem
 
@@ -50,6 +50,7 @@ PresenceHandler = TypeVar(
 NotificationHandler = TypeVar(
     "NotificationHandler", bound=Callable[["NotificationEvent"], Awaitable[None] | None]
 )
+ChannelHandler = TypeVar("ChannelHandler", bound=Callable[[ChannelOut], Awaitable[None] | None])
 SessionEndedHandler = TypeVar(
     "SessionEndedHandler", bound=Callable[[MeshkitError], Awaitable[None] | None]
 )
@@ -156,6 +157,7 @@ class Realtime:
             "typing",
             "presence",
             "notification",
+            "channel.joined",
         ):
             self._listen(event)
 
@@ -381,6 +383,11 @@ class Realtime:
     def on_notification(self, handler: NotificationHandler) -> NotificationHandler:
         return self._add("notification", handler)
 
+    def on_channel_joined(self, handler: ChannelHandler) -> ChannelHandler:
+        """The user is now in a channel (joined, added, or in it when it was created),
+        as they see it; every message after this reaches the connection."""
+        return self._add("channel.joined", handler)
+
     def on_session_ended(self, handler: SessionEndedHandler) -> SessionEndedHandler:
         """The server ended the connection's session (``Unauthenticated``, saying why);
         the client connects again by itself unless the session is over."""
@@ -493,6 +500,8 @@ def _typed(event: str, data: Any) -> Any:
         return TypingEvent(channel_id=str(data["channel_id"]), user_id=str(data["user_id"]))
     if event == "presence":
         return PresenceEvent(user_id=str(data["user_id"]), status=str(data["status"]))
+    if event == "channel.joined":
+        return ChannelOut.from_dict(data)
     if event == "session.ended":
         return error_from_problem(data if isinstance(data, Mapping) else {"status": 401})
     if event == "notification":

@@ -48,9 +48,12 @@ class MessagingApi(Service):
 
         Opening a DM is idempotent: the same people always get the same conversation.
         """
-        channel, _ = await self.channels.create(principal, body)
-        member = await self.channels.membership(channel.id, principal.subject)
-        return await self.channels.describe(channel, member)
+        channel, added = await self.channels.create(principal, body)
+        for new in added:
+            await self.realtime.member_joined(new, await self.channels.describe(channel, new))
+        return await self.channels.describe(
+            channel, await self.channels.membership(channel.id, principal.subject)
+        )
 
     @get("/v1/channels", tags=["channels"], errors=(401,))
     async def list_channels(self, principal: Principal) -> list[ChannelOut]:
@@ -97,9 +100,11 @@ class MessagingApi(Service):
     )
     async def add_member(self, principal: Principal, channel_id: str, user_id: str) -> None:
         """Join (``me``) or add someone; joining a public channel needs no invite."""
-        user = _user(principal, user_id)
-        if await self.channels.add_member(principal, channel_id, user):
-            await self.realtime.membership_changed(user, channel_id, joined=True)
+        channel, member = await self.channels.add_member(
+            principal, channel_id, _user(principal, user_id)
+        )
+        if member is not None:
+            await self.realtime.member_joined(member, await self.channels.describe(channel, member))
 
     @delete(
         "/v1/channels/{channel_id}/members/{user_id}",
@@ -111,7 +116,7 @@ class MessagingApi(Service):
         """Leave (``me``) or remove someone (owner or ``messaging:channels.manage``)."""
         user = _user(principal, user_id)
         await self.channels.remove_member(principal, channel_id, user)
-        await self.realtime.membership_changed(user, channel_id, joined=False)
+        await self.realtime.member_left(channel_id, user)
 
     @post(
         "/v1/channels/{channel_id}/messages",

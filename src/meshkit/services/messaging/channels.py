@@ -54,8 +54,11 @@ class Channels:
         self.store = store
         self.user_exists = user_exists
 
-    async def create(self, principal: Principal, body: ChannelIn) -> tuple[Channel, bool]:
-        """A new channel (or the caller's existing DM with those people); created?"""
+    async def create(
+        self, principal: Principal, body: ChannelIn
+    ) -> tuple[Channel, list[Membership]]:
+        """A new channel (or the caller's existing DM with those people), and the
+        memberships this call added (none when the DM existed already)."""
         now = utcnow()
         me = principal.subject
         if body.kind == "dm":
@@ -69,15 +72,14 @@ class Channels:
                     await self.user_exists(user)
             key = "dm:" + ",".join(people)
             channel = Channel(kind="dm", key=key, created_by=me, created_at=now)
-            created = True
             try:
                 channel = await self.store.insert(channel)
             except DuplicateKey:
                 found = await self.store.find(Channel, {"key": key}, limit=1)
-                channel, created = found.items[0], False
-            for user in people:  # also completes a DM whose first opening broke off
-                await self._add(channel.id, user, "member", now)
-            return channel, created
+                channel = found.items[0]
+            # also completes a DM whose first opening broke off
+            added = [await self._add(channel.id, user, "member", now) for user in people]
+            return channel, [member for member in added if member is not None]
         if not body.name:
             raise ValidationFailed(
                 [FieldError.of(("body", "name"), "a channel needs a name", "missing")]
@@ -96,14 +98,16 @@ class Channels:
             created_at=now,
         )
         channel = await self.store.insert(channel)
-        await self._add(channel.id, me, "owner", now)
-        for user in others:
-            await self._add(channel.id, user, "member", now)
-        return channel, True
+        added = [await self._add(channel.id, me, "owner", now)]
+        added += [await self._add(channel.id, user, "member", now) for user in others]
+        return channel, [member for member in added if member is not None]
 
-    async def _add(self, channel_id: str, user_id: str, role: MemberRole, now: datetime) -> bool:
+    async def _add(
+        self, channel_id: str, user_id: str, role: MemberRole, now: datetime
+    ) -> Membership | None:
+        """The new membership, or ``None`` if the user was a member already."""
         try:
-            await self.store.insert(
+            return await self.store.insert(
                 Membership(
                     key=membership_key(channel_id, user_id),
                     channel_id=channel_id,
@@ -113,8 +117,7 @@ class Channels:
                 )
             )
         except DuplicateKey:
-            return False
-        return True
+            return None
 
     async def membership(self, channel_id: str, user_id: str) -> Membership | None:
         """``user_id``'s membership in the channel, if any."""
@@ -175,8 +178,11 @@ class Channels:
             return channel
         return await self.store.update(channel.model_copy(update=update))
 
-    async def add_member(self, principal: Principal, channel_id: str, user_id: str) -> bool:
-        """Join (``user_id`` is the caller) or add someone; created?"""
+    async def add_member(
+        self, principal: Principal, channel_id: str, user_id: str
+    ) -> tuple[Channel, Membership | None]:
+        """Join (``user_id`` is the caller) or add someone: the channel, and the new
+        membership (``None`` if they were a member already)."""
         channel = await self.visible(principal, channel_id)
         if channel.kind == "dm":
             raise Conflict("the people in a DM are fixed; open another DM")
@@ -191,7 +197,7 @@ class Channels:
             await self.user_exists(user_id)
         elif channel.kind == "private" and not principal.has_permission(MANAGE):
             raise NotFound("no such channel")  # private: joining needs an invite
-        return await self._add(channel.id, user_id, "member", utcnow())
+        return channel, await self._add(channel.id, user_id, "member", utcnow())
 
     async def remove_member(self, principal: Principal, channel_id: str, user_id: str) -> None:
         """Leave (``user_id`` is the caller) or remove someone."""

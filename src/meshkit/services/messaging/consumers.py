@@ -197,10 +197,11 @@ class MessagingConsumers(Service):
             return None
 
     async def _push_membership(self, user_id: str, channel_id: str) -> None:
-        """Take the user's open sockets out of the room (best effort: they are being
-        disconnected anyway, since auth revoked every session of the account)."""
+        """Tell the channel the user left, and take their sockets out of its room (best
+        effort: they are being disconnected anyway, since auth revoked every session of
+        the account)."""
         try:
-            await self.realtime.membership_changed(user_id, channel_id, joined=False)
+            await self.realtime.member_left(channel_id, user_id)
         except Exception:
             log.warning("could not push membership change of %s", user_id, exc_info=True)
 

@@ -7,7 +7,9 @@ Contract, for clients (``docs/messaging.md`` has the full event list):
   document (``type``, ``title``, ``status``, ``detail``) saying why.
 * On connect the socket is in a room per channel the user belongs to (and one for the
   user, which all their devices share); membership changes made anywhere (REST, another
-  instance) move the user's sockets in and out of rooms.
+  instance, a channel created with them in it) move the user's sockets in and out of
+  rooms, then tell each socket (``channel.joined`` / ``channel.left``); the channel
+  hears ``member.joined`` / ``member.left``.
 * A connection lives as long as its access token: renew it before it expires with the
   ``auth`` emit (``{"token": "<new access token>"}``, same user). A connection whose
   token expired or was revoked (logout, session revoked) gets ``session.ended`` (a
@@ -44,8 +46,16 @@ from meshkit.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
+from meshkit.services.messaging.channels import member_out
 from meshkit.services.messaging.messages import message_out
-from meshkit.services.messaging.models import Id, Message, MessageIn, MessageOut
+from meshkit.services.messaging.models import (
+    ChannelOut,
+    Id,
+    Membership,
+    Message,
+    MessageIn,
+    MessageOut,
+)
 from meshkit.services.messaging.presence import Presence
 from meshkit.tokens import Principal, RevocationUnavailable, TokenInvalid, TokenMissing
 from meshkit.tokens.principal import MAX_TOKEN
@@ -438,10 +448,31 @@ class Realtime:
         """``channel.updated`` to the channel's connected members."""
         await self.sio.emit("channel.updated", payload, room=channel_room(channel_id))
 
-    async def membership_changed(self, user_id: str, channel_id: str, joined: bool) -> None:
-        """Move the user's sockets on every instance into or out of the channel's room."""
-        message = json.dumps({"user_id": user_id, "channel_id": channel_id, "joined": joined})
-        await self.service.redis.publish(MEMBERSHIP_CHANNEL, message)
+    async def member_joined(self, member: Membership, channel: ChannelOut) -> None:
+        """``member`` joined (or was put in, or created) a channel, which they see as
+        ``channel``: each of their sockets, on every instance, enters its room and then
+        gets ``channel.joined``; the channel's connected members get ``member.joined``."""
+        await self._publish_membership(
+            member.user_id, member.channel_id, channel.model_dump(mode="json")
+        )
+        payload = {"channel_id": member.channel_id, **member_out(member).model_dump(mode="json")}
+        await self.sio.emit("member.joined", payload, room=channel_room(member.channel_id))
+
+    async def member_left(self, channel_id: str, user_id: str) -> None:
+        """``user_id`` left (or was removed from) a channel: each of their sockets leaves
+        its room and gets ``channel.left``; the remaining members get ``member.left``."""
+        await self._publish_membership(user_id, channel_id, None)
+        payload = {"channel_id": channel_id, "user_id": user_id}
+        await self.sio.emit("member.left", payload, room=channel_room(channel_id))
+
+    async def _publish_membership(
+        self, user_id: str, channel_id: str, channel: dict[str, Any] | None
+    ) -> None:
+        """Tell every instance to move the user's sockets into (``channel``: how they see
+        it) or out of (``None``) the channel's room, then tell each socket. The socket
+        hears of it once moved, so every message after ``channel.joined`` reaches it."""
+        message = {"user_id": user_id, "channel_id": channel_id, "channel": channel}
+        await self.service.redis.publish(MEMBERSHIP_CHANNEL, json.dumps(message))
 
     async def _follow_memberships(self) -> None:
         while True:
@@ -472,11 +503,16 @@ class Realtime:
     async def _apply_membership(self, raw: Any) -> None:
         try:
             change = json.loads(raw)
-            user_id, channel_id, joined = change["user_id"], change["channel_id"], change["joined"]
+            user_id, channel_id = change["user_id"], change["channel_id"]
+            channel = change["channel"]
         except (ValueError, TypeError, KeyError):
             return
+        room = channel_room(channel_id)
         for sid in list(self.local.get(user_id, ())):
-            if joined:
-                await self.sio.enter_room(sid, channel_room(channel_id))
+            if channel is not None:
+                await self.sio.enter_room(sid, room)
+                await self.sio.emit("channel.joined", channel, to=sid, ignore_queue=True)
             else:
-                await self.sio.leave_room(sid, channel_room(channel_id))
+                await self.sio.leave_room(sid, room)
+                left = {"channel_id": channel_id}
+                await self.sio.emit("channel.left", left, to=sid, ignore_queue=True)
