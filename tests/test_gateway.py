@@ -19,6 +19,7 @@ import aiohttp
 import pytest
 import socketio
 import yarl
+from prometheus_client.parser import text_string_to_metric_families
 
 from meshkit.config import Settings
 from meshkit.plugins import get_plugin_manager
@@ -277,9 +278,39 @@ async def test_idempotent_requests_retry_on_another_instance_others_never(stack)
                 for _ in range(2):  # two in a row: round-robin puts one on each instance
                     async with http.post(f"{gateway}/v1/echo/upload", data=b"once") as r:
                         posts.append(r.status)
+            async with http.get(f"{gateway}/metrics") as response:
+                metrics = samples(await response.text())
     assert gets == puts == [200] * 4
     assert 502 in posts  # the POST that met the dead instance was not sent again
     assert 200 in posts
+    # what the gateway tells its operator, per instance
+    dead, alive = f"http://127.0.0.1:{dead_port}", live["echo"].url
+    requests = "meshkit_gateway_upstream_requests_total"
+    ok = metrics[requests, (("instance", alive), ("outcome", "ok"), ("service", "echo"))]
+    failed = metrics[requests, (("instance", dead), ("outcome", "error"), ("service", "echo"))]
+    retried = metrics["meshkit_gateway_upstream_retries_total", (("service", "echo"),)]
+    assert ok == 8 + posts.count(200)  # every GET and PUT ended there, and some POSTs
+    assert failed == retried + posts.count(502)  # GETs and PUTs retried, POSTs not
+    assert retried >= 1
+    timed = metrics["meshkit_gateway_upstream_duration_seconds_count", (("service", "echo"),)]
+    assert timed == ok + failed
+    for instance in (dead, alive):
+        labels = (("instance", instance), ("service", "echo"))
+        assert metrics["meshkit_gateway_upstream_outstanding", labels] == 0
+        circuit = metrics["meshkit_circuit_state", (("instance", instance), ("service", "gateway"))]
+        assert circuit == 0  # the failure threshold is 100: still closed
+    assert (
+        metrics["meshkit_gateway_upstream_healthy", (("instance", alive), ("service", "echo"))] == 1
+    )
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Prometheus text exposition as {(sample name, sorted labels): value}."""
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
 @contextlib.contextmanager

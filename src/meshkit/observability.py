@@ -19,6 +19,8 @@ from typing import Any, ClassVar, TextIO
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from pythonjsonlogger.json import JsonFormatter
 
+from meshkit.resilience import CircuitState
+
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "meshkit_request_id", default=None
 )
@@ -31,6 +33,7 @@ SENSITIVE_KEYS = frozenset(
     {"password", "token", "access_token", "refresh_token", "authorization", "secret", "api_key"}
 )
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+CIRCUIT_VALUE = {CircuitState.CLOSED: 0, CircuitState.HALF_OPEN: 1, CircuitState.OPEN: 2}
 
 
 class ContextFilter(logging.Filter):
@@ -188,6 +191,10 @@ class RpcMetrics:
         if found is None:
             found = cls._by_registry[registry] = cls(service, registry)
         return found
+
+    def record_circuit(self, instance: str, state: CircuitState) -> None:
+        """Set the ``meshkit_circuit_state`` of one upstream instance."""
+        self.circuit.labels(self.service, instance).set(CIRCUIT_VALUE[state])
 
     def forget_instance(self, url: str) -> None:
         """Drop the circuit series of an instance that is gone."""

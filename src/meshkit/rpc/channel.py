@@ -42,7 +42,6 @@ from meshkit.resilience import (
     BreakerPolicy,
     BreakerRegistry,
     CircuitBreaker,
-    CircuitState,
     Deadline,
     DeadlineExceeded,
     RetryPolicy,
@@ -65,7 +64,6 @@ IDEMPOTENT_LEVELS = frozenset(
         descriptor_pb2.MethodOptions.IDEMPOTENT,
     }
 )
-CIRCUIT_VALUE = {CircuitState.CLOSED: 0, CircuitState.HALF_OPEN: 1, CircuitState.OPEN: 2}
 
 
 @functools.lru_cache(maxsize=1024)
@@ -277,9 +275,7 @@ class ServiceChannel(BalancedClient):
         finally:
             if self._metrics is not None:
                 self._metrics.attempts.labels(self._metrics.service, self.target, outcome).inc()
-                self._metrics.circuit.labels(self._metrics.service, instance.url).set(
-                    CIRCUIT_VALUE[breaker.state]
-                )
+                self._metrics.record_circuit(instance.url, breaker.state)
 
 
 class _UnaryCall:

@@ -115,7 +115,7 @@ class ApiDocs:
     async def _fetch(self, service: str) -> dict[str, Any] | None:
         pool = self.upstreams.pool(service)
         try:
-            lease = await pool.acquire()
+            lease = await pool.acquire(kind="internal")
         except Exception:
             return None
         try:

@@ -226,6 +226,8 @@ class Proxy:
                 problem = self._failure(exc, lease)
                 lease.failure()
                 if attempt + 1 < attempts and not isinstance(problem, UpstreamTimeout):
+                    if pool.metrics is not None:
+                        pool.metrics.retries.labels(pool.service).inc()
                     log.info(
                         "retrying %s %s on another instance: %s",
                         request.method,

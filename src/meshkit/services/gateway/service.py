@@ -18,6 +18,7 @@ from meshkit.security import local_service_key
 from meshkit.service import Need, ServiceNotStarted
 from meshkit.services.gateway.access import AccessControl
 from meshkit.services.gateway.docs import TITLE, ApiDocs, installed_documents
+from meshkit.services.gateway.metrics import UpstreamMetrics
 from meshkit.services.gateway.proxy import Proxy, ProxyPolicy, client_address
 from meshkit.services.gateway.ratelimit import RateLimiter, parse_policies
 from meshkit.services.gateway.routes import RouteTable, parse_classes, parse_patterns
@@ -113,6 +114,7 @@ class GatewayService(Service):
                 health_interval=config.health_interval,
                 health_timeout=config.health_timeout,
                 unhealthy_threshold=config.unhealthy_threshold,
+                metrics=UpstreamMetrics(self.name, self.metrics.registry),
             )
             routed = self.table.services()
             self._upstreams.start_health_checks(session, routed)

@@ -22,6 +22,7 @@ import contextlib
 import hashlib
 import itertools
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -30,8 +31,12 @@ import aiohttp
 
 from meshkit.discovery import Directory, Instance
 from meshkit.resilience import BreakerRegistry, CircuitBreaker, CircuitOpen, NoInstances
+from meshkit.services.gateway.metrics import Outcome, UpstreamMetrics
 
 Strategy = Literal["round_robin", "least_outstanding"]
+LeaseKind = Literal["request", "websocket", "internal"]
+"""What holds an instance: a proxied request (counted and timed), a proxied WebSocket
+session (counted), or the gateway's own call, e.g. fetching a document (neither)."""
 log = logging.getLogger("meshkit.gateway")
 
 
@@ -42,28 +47,45 @@ class Lease:
     pool: ServicePool
     instance: Instance
     breaker: CircuitBreaker
+    kind: LeaseKind = "request"
+    started: float = field(default_factory=time.perf_counter)
     _done: bool = False
 
     def success(self) -> None:
         """The instance answered (any status below 500)."""
         self._finish()
         self.breaker.record_success()
+        self._report("ok")
 
     def failure(self) -> None:
         """The instance failed: refused, timed out, reset, or answered 5xx."""
         self._finish()
         self.breaker.record_failure()
+        self._report("error")
 
     def release(self) -> None:
         """No verdict (the client went away first)."""
         self._finish()
         self.breaker.release()
+        self._report("aborted")
 
     def _finish(self) -> None:
         if self._done:
             raise RuntimeError("lease already reported")
         self._done = True
         self.pool.outstanding[self.instance] -= 1
+
+    def _report(self, outcome: Outcome) -> None:
+        metrics = self.pool.metrics
+        if metrics is not None:
+            metrics.finished(
+                self.pool.service,
+                self.instance.url,
+                None if self.kind == "internal" else outcome,
+                in_flight=self.pool.outstanding[self.instance],
+                circuit=self.breaker.state,
+                seconds=time.perf_counter() - self.started if self.kind == "request" else None,
+            )
 
 
 @dataclass
@@ -74,6 +96,7 @@ class ServicePool:
     directory: Directory
     breakers: BreakerRegistry
     strategy: Strategy
+    metrics: UpstreamMetrics | None = None
     outstanding: dict[Instance, int] = field(default_factory=dict)
     unhealthy: set[Instance] = field(default_factory=set)
     _turn: itertools.count[int] = field(default_factory=itertools.count)
@@ -83,13 +106,18 @@ class ServicePool:
         return await self.directory.instances(self.service, "http").current()
 
     async def acquire(
-        self, *, exclude: Iterable[Instance] = (), affinity: str | None = None
+        self,
+        *,
+        exclude: Iterable[Instance] = (),
+        affinity: str | None = None,
+        kind: LeaseKind = "request",
     ) -> Lease:
         """An instance for one request; :class:`NoInstances` or :class:`CircuitOpen`.
 
         ``exclude``: instances this request already failed on (used only as a last
         resort). ``affinity``: a key that should keep landing on the same instance
-        while that instance is usable (Socket.IO long-polling sessions).
+        while that instance is usable (Socket.IO long-polling sessions). ``kind``: what
+        the lease is for (see :data:`LeaseKind`), for the metrics.
         """
         found = await self.instances()
         if not found:
@@ -105,8 +133,10 @@ class ServicePool:
             for instance in self._order(candidates, affinity):
                 breaker = self.breakers.get(instance.url)
                 if breaker.acquire():
-                    self.outstanding[instance] = self.outstanding.get(instance, 0) + 1
-                    return Lease(self, instance, breaker)
+                    in_flight = self.outstanding[instance] = self.outstanding.get(instance, 0) + 1
+                    if self.metrics is not None:
+                        self.metrics.outstanding.labels(self.service, instance.url).set(in_flight)
+                    return Lease(self, instance, breaker, kind)
         wait = min(self.breakers.get(i.url).retry_after for i in found)
         raise CircuitOpen(
             f"every instance of {self.service} has an open circuit",
@@ -144,7 +174,9 @@ class Upstreams:
         health_interval: float,
         health_timeout: float,
         unhealthy_threshold: int,
+        metrics: UpstreamMetrics | None = None,
     ) -> None:
+        self.metrics = metrics
         self.directory = directory
         self.breakers = breakers
         self.strategy = strategy
@@ -160,7 +192,7 @@ class Upstreams:
         found = self._pools.get(service)
         if found is None:
             found = self._pools[service] = ServicePool(
-                service, self.directory, self.breakers, self.strategy
+                service, self.directory, self.breakers, self.strategy, self.metrics
             )
         return found
 
@@ -206,6 +238,14 @@ class Upstreams:
                 healthy = 200 <= response.status < 300
         except (aiohttp.ClientError, OSError, TimeoutError):
             healthy = False
+        self._judge(pool, instance, healthy)
+        if self.metrics is not None:
+            in_service = 0 if instance in pool.unhealthy else 1
+            self.metrics.healthy.labels(pool.service, instance.url).set(in_service)
+
+    def _judge(self, pool: ServicePool, instance: Instance, healthy: bool) -> None:
+        """Take the instance out after enough failed checks in a row; one success
+        brings it back."""
         if healthy:
             self._failed_checks.pop(instance, None)
             if instance in pool.unhealthy:

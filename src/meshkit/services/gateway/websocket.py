@@ -40,7 +40,8 @@ async def proxy_websocket(
     request: web.Request, pool: ServicePool, proxy: Proxy, *, sticky: bool
 ) -> web.StreamResponse:
     """Connect upstream, accept the client, relay until one side closes."""
-    lease = await pool.acquire(affinity=proxy.affinity_key(request) if sticky else None)
+    affinity = proxy.affinity_key(request) if sticky else None
+    lease = await pool.acquire(affinity=affinity, kind="websocket")
     headers = upstream_headers(request, proxy.policy)
     headers.popall("Sec-WebSocket-Protocol", None)
     offered = [
