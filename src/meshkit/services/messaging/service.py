@@ -78,8 +78,18 @@ class MessagingService(NotificationsApi, MessagingApi, MessagingConsumers):
     async def announce(self, channel: Channel, message: MessageOut) -> None:
         """Tell the channel's connected members, then record and push notifications."""
         await self.realtime.broadcast_message("message.created", message)
-        members = [m.user_id for m in await self.channels.members(channel.id)]
-        await self.notifications.for_message(message, channel.kind, members)
+        audience = await self._audience(channel, message)
+        if audience:
+            await self.notifications.for_message(message, channel.kind, audience)
+
+    async def _audience(self, channel: Channel, message: MessageOut) -> list[str]:
+        """The members ``message`` may notify: all of them in a DM or for ``@channel``;
+        otherwise only the mentioned ones (a lookup each: most messages mention nobody
+        and cost no scan of a large channel's members)."""
+        if channel.kind == "dm" or message.mentions_channel:
+            return [m.user_id for m in await self.channels.members(channel.id)]
+        found = [await self.channels.membership(channel.id, user) for user in message.mentions]
+        return [member.user_id for member in found if member is not None]
 
     async def lifespan(self) -> AsyncIterator[None]:
         """Build the domain objects on the store the runtime injected; run real time."""
