@@ -24,7 +24,7 @@ from meshkit.proto.messaging.v1 import messaging_pb2
 from meshkit.proto.messaging.v1.messaging_grpc import MessagingServiceStub
 from meshkit.runtime import Runtime
 from meshkit.services.messaging.consumers import MessagingConsumers, UserProfile
-from meshkit.services.messaging.models import Membership, Message
+from meshkit.services.messaging.models import Membership, Message, ReactionMark
 from meshkit.services.messaging.notifications import Notification
 from meshkit.services.messaging.rpc import MessagingRpc
 from meshkit.services.messaging.service import MessagingService
@@ -259,12 +259,18 @@ async def test_user_deleted_removes_memberships_and_tombstones_messages(mesh: Me
         json={"content": f"hey <@{bob.id}>", "reply_to": sent[0]["id"]},
     )
     assert len((await bob.call("GET", "/v1/notifications"))["items"]) == 1
+    reactions = f"/v1/channels/{cid}/messages/{reply['id']}/reactions"
+    for who, emoji in ((bob, "%F0%9F%91%8D"), (bob, ":rocket:"), (ada, "%F0%9F%91%8D")):
+        await who.call("PUT", f"{reactions}/{emoji}")
+    assert await mesh.messaging.store.count(ReactionMark, {"user_id": bob.id}) == 1
 
     auth = mesh.started["auth"].service
     await auth.events.publish(UserDeleted(user_id=bob.id, version=7), subject=f"user/{bob.id}")
 
     async def erased() -> bool:
         if await _memberships(mesh, bob.id):
+            return False
+        if await mesh.messaging.store.count(ReactionMark, {"user_id": bob.id}):
             return False
         return all(m.deleted_at is not None for m in await _messages_by(mesh, bob.id))
 
@@ -275,6 +281,7 @@ async def test_user_deleted_removes_memberships_and_tombstones_messages(mesh: Me
         (reply["id"], ada.id, False, f"hey <@{bob.id}>"),
     ]
     assert page[1]["reply_to"] == sent[0]["id"]  # the reply chain keeps its place
+    assert page[1]["reactions"] == {"👍": 1}  # bob's reactions were taken back, ada's stay
     assert (await ada.call("GET", "/v1/notifications"))["items"] == []
     assert await mesh.messaging.store.count(Notification, {"user_id": bob.id}) == 0
     stored = await mesh.messaging.store.get(Message, sent[0]["id"])
@@ -296,6 +303,7 @@ async def test_user_deleted_removes_memberships_and_tombstones_messages(mesh: Me
     assert await mesh.messaging.remove_memberships(bob.id) == 0
     assert await mesh.messaging.anonymise_messages(bob.id) == 0
     assert await mesh.messaging.drop_notifications(bob.id) == 0
+    assert await mesh.messaging.take_back_reactions(bob.id) == 0
 
 
 async def test_deleting_an_account_in_auth_reaches_messaging(mesh: Mesh) -> None:

@@ -15,7 +15,9 @@ every handler here is idempotent and never moves anything backwards:
   keeps its id, place in history, ``author_id`` and ``reply_to`` chains. Their own
   notifications, and those their messages caused (which quote them), are deleted. The
   user id itself is a random ULID that no longer resolves anywhere, so keeping it as
-  the author reveals nothing. The handler never short-circuits on "already done": each step is
+  the author reveals nothing. Their reactions to other people's messages are taken
+  back (found through :class:`ReactionMark`, not a scan), and each change is pushed
+  like any ``reaction.removed``. The handler never short-circuits on "already done": each step is
   safe to repeat, and a crash between steps is repaired by the redelivery.
 """
 
@@ -30,7 +32,7 @@ from meshkit.events import Envelope, on
 from meshkit.service import Service
 from meshkit.services.messaging.channels import Channels
 from meshkit.services.messaging.messages import Messages, message_out
-from meshkit.services.messaging.models import Membership, Message
+from meshkit.services.messaging.models import Membership, Message, ReactionMark
 from meshkit.services.messaging.notifications import Notification
 from meshkit.services.messaging.realtime import Realtime
 from meshkit.store import Asc, Document, DocumentNotFound, DuplicateKey, StaleVersion
@@ -96,14 +98,16 @@ class MessagingConsumers(Service):
         await self._remember(UserProfile(id=user_id, account_version=event.version, deleted=True))
         left = await self.remove_memberships(user_id)
         erased = await self.anonymise_messages(user_id)
+        unreacted = await self.take_back_reactions(user_id)
         dropped = await self.drop_notifications(user_id)
-        if left or erased or dropped:
+        if left or erased or unreacted or dropped:
             log.info(
                 "user %s deleted: left %d channels, %d messages anonymised, "
-                "%d notifications dropped",
+                "reactions taken back from %d messages, %d notifications dropped",
                 user_id,
                 left,
                 erased,
+                unreacted,
                 dropped,
                 extra={"service": "messaging", "event_id": envelope.id},
             )
@@ -151,6 +155,43 @@ class MessagingConsumers(Service):
                 erased += 1
                 await self._push_deleted(tombstone)
         return erased
+
+    async def take_back_reactions(self, user_id: str) -> int:
+        """Remove ``user_id`` from every reaction they left; from how many messages.
+
+        Each mark is deleted once its message is clean, so a crash half-way is finished
+        by the redelivery.
+        """
+        cleaned = 0
+        async for mark in self.store.scan(
+            ReactionMark, {"user_id": user_id}, sort=[Asc("id")], page_size=PAGE
+        ):
+            message, emoji = await self._without_reactions_of(user_id, mark.message_id)
+            if message is not None and emoji:
+                cleaned += 1
+                for each in emoji:
+                    await self._push_reaction_removed(message, each, user_id)
+            await self.store.delete(ReactionMark, mark.id)
+        return cleaned
+
+    async def _without_reactions_of(
+        self, user_id: str, message_id: str
+    ) -> tuple[Message | None, list[str]]:
+        """Take ``user_id`` out of the message's reactions: the message now, and the
+        emoji they had used on it (``None, []`` if the message is gone)."""
+        removed: list[str] = []
+
+        def without_user(stored: Message) -> Message:
+            removed[:] = [emoji for emoji, users in stored.reactions.items() if user_id in users]
+            if not removed:
+                return stored
+            left = {e: [u for u in users if u != user_id] for e, users in stored.reactions.items()}
+            return stored.model_copy(update={"reactions": {e: u for e, u in left.items() if u}})
+
+        try:
+            return await self.store.modify(Message, message_id, without_user), removed
+        except DocumentNotFound:
+            return None, []
 
     async def drop_notifications(self, user_id: str) -> int:
         """Delete the user's own notifications, and those their messages caused (whose
@@ -204,6 +245,15 @@ class MessagingConsumers(Service):
             await self.realtime.member_left(channel_id, user_id)
         except Exception:
             log.warning("could not push membership change of %s", user_id, exc_info=True)
+
+    async def _push_reaction_removed(self, message: Message, emoji: str, user_id: str) -> None:
+        """Tell the channel the reaction is gone (best effort, like the tombstones)."""
+        try:
+            await self.realtime.broadcast_reaction(
+                "reaction.removed", message, emoji=emoji, user_id=user_id
+            )
+        except Exception:
+            log.warning("could not push reaction change of %s", message.id, exc_info=True)
 
     async def _push_deleted(self, message: Message) -> None:
         """Tell connected clients the message is now a tombstone (best effort: a failed

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import re
@@ -30,6 +31,7 @@ from meshkit.services.messaging.models import (
     MessageDraft,
     MessageIn,
     MessageOut,
+    ReactionMark,
 )
 from meshkit.store import Asc, Desc, Store, new_id
 from meshkit.store.errors import DuplicateKey
@@ -233,6 +235,10 @@ class Messages:
         if message.deleted_at is not None:
             raise Conflict("the message was deleted")
         user = principal.subject
+        if add:  # the index first: a reaction is never stored without its mark
+            mark = ReactionMark(key=f"{user}:{message.id}", user_id=user, message_id=message.id)
+            with contextlib.suppress(DuplicateKey):
+                await self.store.insert(mark)
         changed = False
 
         def apply(current: Message) -> Message:

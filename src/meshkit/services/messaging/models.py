@@ -57,6 +57,22 @@ class Membership(Document):
     last_read_id: str | None = None
 
 
+class ReactionMark(Document):
+    """That a user reacted to a message at some point: the index that finds a deleted
+    account's reactions without scanning every message.
+
+    Written before the reaction and not removed with it, so it may name a reaction that
+    is gone (cleaning that up is a no-op) but never misses one that exists.
+    """
+
+    collection: ClassVar[str] = "reaction_marks"
+    indexes: ClassVar[tuple[Index, ...]] = (Index("key", unique=True), Index("user_id"))
+    key: str
+    """``<user id>:<message id>``: one mark per user and message, whatever the emoji."""
+    user_id: str
+    message_id: str
+
+
 class Attachment(BaseModel):
     """Metadata of a linked file or page: no bytes are stored here."""
 

@@ -17,7 +17,13 @@ from meshkit.services.messaging.api import MessagingApi
 from meshkit.services.messaging.channels import Channels
 from meshkit.services.messaging.consumers import MessagingConsumers, UserProfile
 from meshkit.services.messaging.messages import Messages
-from meshkit.services.messaging.models import Channel, Membership, Message, MessageOut
+from meshkit.services.messaging.models import (
+    Channel,
+    Membership,
+    Message,
+    MessageOut,
+    ReactionMark,
+)
 from meshkit.services.messaging.notifications import (
     Notification,
     Notifications,
@@ -45,6 +51,7 @@ class MessagingService(NotificationsApi, MessagingApi, MessagingConsumers):
         Membership,
         Message,
         Notification,
+        ReactionMark,
         UserProfile,
     )
 
