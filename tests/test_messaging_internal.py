@@ -23,8 +23,8 @@ from meshkit.plugins import get_plugin_manager
 from meshkit.proto.messaging.v1 import messaging_pb2
 from meshkit.proto.messaging.v1.messaging_grpc import MessagingServiceStub
 from meshkit.runtime import Runtime
-from meshkit.services.messaging.consumers import MessagingConsumers, UserProfile
-from meshkit.services.messaging.models import Membership, Message, ReactionMark
+from meshkit.services.messaging.consumers import MessagingConsumers
+from meshkit.services.messaging.models import Membership, Message, ReactionMark, UserProfile
 from meshkit.services.messaging.notifications import Notification
 from meshkit.services.messaging.rpc import MessagingRpc
 from meshkit.services.messaging.service import MessagingService
@@ -317,6 +317,9 @@ async def test_deleting_an_account_in_auth_reaches_messaging(mesh: Mesh) -> None
         return profile is not None and profile.username == "bob"
 
     await until(registered)  # UserRegistered filled the profile cache
+    members = await ada.call("GET", f"/v1/channels/{cid}/members")
+    names = {m["user_id"]: (m["username"], m["display_name"]) for m in members}
+    assert names[bob.id] == ("bob", None)  # what clients show, with no call to auth
     await bob.call("DELETE", "/v1/users/me", service="auth", json={"password": PASSWORD})
 
     async def gone() -> bool:

@@ -90,7 +90,9 @@ class MessagingApi(Service):
     async def list_members(self, principal: Principal, channel_id: str) -> list[MemberOut]:
         """Who is in the channel (members only)."""
         channel = await self.channels.readable(principal, channel_id)
-        return [member_out(m) for m in await self.channels.members(channel.id)]
+        members = await self.channels.members(channel.id)
+        profiles = await self.channels.profiles([m.user_id for m in members])
+        return [member_out(m, profiles.get(m.user_id)) for m in members]
 
     @put(
         "/v1/channels/{channel_id}/members/{user_id}",

@@ -14,7 +14,7 @@ Rules (who may do what):
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from meshkit.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
@@ -27,12 +27,14 @@ from meshkit.services.messaging.models import (
     MemberRole,
     Membership,
     Message,
+    UserProfile,
 )
 from meshkit.store import Store, new_id
 from meshkit.store.errors import DuplicateKey
 from meshkit.tokens import Principal
 
 MANAGE = "messaging:channels.manage"
+PROFILE_BATCH = 500  # profiles fetched per query
 UserCheck = Callable[[str], Awaitable[None]]
 """Raises NotFound when a user id names no account (asks the auth service)."""
 
@@ -262,7 +264,24 @@ class Channels:
             unread=unread,
         )
 
+    async def profiles(self, user_ids: Sequence[str]) -> dict[str, UserProfile]:
+        """Messaging's copy of these accounts, by id: those it has and not deleted."""
+        found: dict[str, UserProfile] = {}
+        ids = list(dict.fromkeys(user_ids))
+        for start in range(0, len(ids), PROFILE_BATCH):
+            batch = ids[start : start + PROFILE_BATCH]
+            page = await self.store.find(UserProfile, {"id": {"$in": batch}}, limit=len(batch))
+            found.update((p.id, p) for p in page.items if not p.deleted)
+        return found
 
-def member_out(member: Membership) -> MemberOut:
-    """The API shape of a membership."""
-    return MemberOut(user_id=member.user_id, role=member.role, joined_at=member.joined_at)
+
+def member_out(member: Membership, profile: UserProfile | None = None) -> MemberOut:
+    """The API shape of a membership, with the names of ``profile`` if known."""
+    return MemberOut(
+        user_id=member.user_id,
+        role=member.role,
+        joined_at=member.joined_at,
+        username=(profile.username or None) if profile else None,
+        display_name=profile.display_name if profile else None,
+        avatar_url=profile.avatar_url if profile else None,
+    )

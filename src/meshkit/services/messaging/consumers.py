@@ -25,32 +25,19 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import ClassVar
 
 from meshkit.contracts.auth import UserDeleted, UserRegistered, UserUpdated
 from meshkit.events import Envelope, on
 from meshkit.service import Service
 from meshkit.services.messaging.channels import Channels
 from meshkit.services.messaging.messages import Messages, message_out
-from meshkit.services.messaging.models import Membership, Message, ReactionMark
+from meshkit.services.messaging.models import Membership, Message, ReactionMark, UserProfile
 from meshkit.services.messaging.notifications import Notification
 from meshkit.services.messaging.realtime import Realtime
-from meshkit.store import Asc, Document, DocumentNotFound, DuplicateKey, StaleVersion
+from meshkit.store import Asc, DocumentNotFound, DuplicateKey, StaleVersion
 
 log = logging.getLogger("meshkit.messaging")
 PAGE = 500
-
-
-class UserProfile(Document):
-    """What messaging knows of an account; ``id`` is the user id (one per user)."""
-
-    collection: ClassVar[str] = "user_profiles"
-    username: str = ""
-    display_name: str | None = None
-    avatar_url: str | None = None
-    account_version: int
-    """The auth account's ``version`` this reflects: older events are ignored."""
-    deleted: bool = False
 
 
 class MessagingConsumers(Service):

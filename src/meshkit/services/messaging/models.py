@@ -147,12 +147,29 @@ class ChannelOut(BaseModel):
     unread: int = Field(default=0, description="Messages after the caller's read marker.")
 
 
+class UserProfile(Document):
+    """What messaging knows of an account (from auth's user events); ``id`` is the user
+    id (one per user)."""
+
+    collection: ClassVar[str] = "user_profiles"
+    username: str = ""
+    display_name: str | None = None
+    avatar_url: str | None = None
+    account_version: int
+    """The auth account's ``version`` this reflects: older events are ignored."""
+    deleted: bool = False
+
+
 class MemberOut(BaseModel):
-    """A member of a channel."""
+    """A member of a channel, with the names to show (from messaging's copy of the
+    account: ``null`` until it has one, and for a deleted account)."""
 
     user_id: str
     role: MemberRole
     joined_at: datetime
+    username: str | None = None
+    display_name: str | None = None
+    avatar_url: str | None = None
 
 
 class MessageIn(BaseModel):

@@ -455,7 +455,9 @@ class Realtime:
         await self._publish_membership(
             member.user_id, member.channel_id, channel.model_dump(mode="json")
         )
-        payload = {"channel_id": member.channel_id, **member_out(member).model_dump(mode="json")}
+        profile = (await self.service.channels.profiles([member.user_id])).get(member.user_id)
+        shown = member_out(member, profile).model_dump(mode="json")
+        payload = {"channel_id": member.channel_id, **shown}
         await self.sio.emit("member.joined", payload, room=channel_room(member.channel_id))
 
     async def member_left(self, channel_id: str, user_id: str) -> None:

@@ -15,7 +15,7 @@ from meshkit.proto.auth.v1.auth_grpc import AuthServiceStub
 from meshkit.service import Need
 from meshkit.services.messaging.api import MessagingApi
 from meshkit.services.messaging.channels import Channels
-from meshkit.services.messaging.consumers import MessagingConsumers, UserProfile
+from meshkit.services.messaging.consumers import MessagingConsumers
 from meshkit.services.messaging.messages import Messages
 from meshkit.services.messaging.models import (
     Channel,
@@ -23,6 +23,7 @@ from meshkit.services.messaging.models import (
     Message,
     MessageOut,
     ReactionMark,
+    UserProfile,
 )
 from meshkit.services.messaging.notifications import (
     Notification,
