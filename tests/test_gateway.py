@@ -109,6 +109,10 @@ async def test_requests_reach_the_service_that_serves_the_path(stack):
         async with http.get(f"{gateway}/v1/users/me", headers=bearer(token)) as response:
             assert response.status == 200
             assert (await response.json())["username"] == "ada"
+        async with http.head(f"{gateway}/v1/users/me", headers=bearer(token)) as response:
+            assert response.status == 200  # HEAD of a GET route, through the gateway
+            assert response.headers["Content-Type"].startswith("application/json")
+            assert await response.read() == b""
         for path in ("/v1/nowhere", "/internal/v1/anything", "/v1/echox/whoami"):
             async with http.get(f"{gateway}{path}", headers=bearer(token)) as response:
                 assert response.status == 404, path

@@ -215,8 +215,18 @@ async def test_unknown_route_and_method(notes):
     assert "/v1/nothing-here" in body["detail"]
     response = await notes.put("/v1/notes")
     body = await problem(response, 405)
-    assert set(body["allowed"]) == {"GET", "POST"}
-    assert set(response.headers["Allow"].split(", ")) == {"GET", "POST"}
+    assert set(body["allowed"]) == {"GET", "HEAD", "POST"}
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "POST"}
+
+
+async def test_every_get_route_answers_head_without_a_body(notes):
+    got = await notes.get("/v1/notes", params={"owner": "ada"})
+    head = await notes.head("/v1/notes", params={"owner": "ada"})
+    assert head.status == got.status == 200
+    assert head.headers["Content-Type"] == got.headers["Content-Type"]
+    assert head.headers["Content-Length"] == got.headers["Content-Length"]
+    assert await head.read() == b""
+    assert (await notes.head("/healthz")).status == 200  # framework routes too
 
 
 async def test_unexpected_error_is_a_500_problem_without_internals(notes, caplog):

@@ -256,16 +256,17 @@ def create_app(
         for spec in _framework_routes(service, document)
         if (spec.method, spec.path) not in own  # a service may serve e.g. its own /openapi.json
     ]
+    declared = own | {(b.spec.method, b.spec.path) for b in framework}
     for binding in [*framework, *bindings]:
         handler = compile_handler(binding, settings.max_body_size, context)
         if binding.spec.internal:
             handler = _require_service_key(service, handler)
-        app.router.add_route(
-            binding.spec.method,
-            binding.spec.path,
-            handler,
-            name=f"{binding.spec.method.lower()}:{binding.spec.operation_id or binding.spec.name}",
-        )
+        name = binding.spec.operation_id or binding.spec.name
+        method, path = binding.spec.method, binding.spec.path
+        app.router.add_route(method, path, handler, name=f"{method.lower()}:{name}")
+        if method == "GET" and ("HEAD", path) not in declared:
+            # RFC 9110 9.3.2: HEAD is GET without the body (aiohttp drops the body)
+            app.router.add_route("HEAD", path, handler, name=f"head:{name}")
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
