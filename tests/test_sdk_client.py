@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import json
 import os
 import subprocess
@@ -27,6 +28,7 @@ from meshkit_sdk import (
     MeshkitClient,
     MessageOut,
     NotFound,
+    SyncMeshkitClient,
     Tokens,
     TypingEvent,
     Unauthenticated,
@@ -365,10 +367,44 @@ async def test_a_session_the_server_ends_reconnects_and_resumes(stack: Stack) ->
     assert not stack.socket_sessions  # only ada's REST calls: no socket is left
 
 
+async def test_the_sync_client_serves_code_without_an_event_loop(stack: Stack) -> None:
+    clock, refreshes = Clock(), []
+
+    def script() -> None:  # runs in a thread: the services share this test's loop
+        with SyncMeshkitClient(stack.gateway, clock=clock, on_tokens=refreshes.append) as sam:
+            sam.register(email="sam@example.test", username="sam", password=PASSWORD)
+            sam.login("sam", PASSWORD)
+            channel = sam.create_channel("general")
+            sent = sam.send(channel.id, "hello")
+            with pytest.raises(ValidationError) as invalid:
+                sam.send(channel.id, "")
+            assert invalid.value.fields == ["content"]
+            assert [m.id for m in sam.history(channel.id)] == [sent.id]
+            assert sam.call(messaging_get_channel.asyncio_detailed, channel.id).name == "general"
+            assert sam.tokens is not None
+            clock.offset += sam.tokens.expires_in  # expired: threads share one refresh
+            with concurrent.futures.ThreadPoolExecutor(8) as pool:
+                listed = list(pool.map(lambda _: sam.channels(), range(8)))
+            assert all([c.id for c in found] == [channel.id] for found in listed)
+            assert len(refreshes) == 2  # the login, then one refresh
+            sam.logout()
+            assert sam.tokens is None
+        with pytest.raises(RuntimeError, match="closed"):
+            sam.me()
+
+    await asyncio.to_thread(script)
+
+
 CONSUMER = """
     import asyncio
 
-    from meshkit_sdk import MeshkitClient, MessageOut, RateLimited, ValidationError
+    from meshkit_sdk import (
+        MeshkitClient,
+        MessageOut,
+        RateLimited,
+        SyncMeshkitClient,
+        ValidationError,
+    )
 
 
     async def main() -> None:
@@ -394,7 +430,15 @@ CONSUMER = """
             print(len(page) + (await client.notifications()).unread)
 
 
+    def blocking() -> None:
+        with SyncMeshkitClient("http://127.0.0.1:3000", timeout=5.0) as client:
+            client.login("ada", "correct horse battery staple")
+            sent: MessageOut = client.send(client.channels()[0].id, "hi", reply_to=None)
+            print(sent.content)
+
+
     asyncio.run(main())
+    blocking()
 """
 
 MYPY_CONFIG = """
@@ -431,3 +475,7 @@ def test_a_consumer_type_checks_under_mypy_strict(tmp_path: Path) -> None:
     result = run_mypy(tmp_path, wrong)  # the handler's type is checked
     assert result.returncode == 1, result.stdout + result.stderr
     assert "on_message" in result.stdout
+    wrong = CONSUMER.replace('client.send(client.channels()[0].id, "hi"', "client.send(1, 2")
+    result = run_mypy(tmp_path, wrong)  # the blocking client keeps the async one's types
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert 'Argument 1 has incompatible type "int"; expected "str"' in result.stdout

@@ -8,6 +8,8 @@ that reconnects and resumes::
         await client.login("ada", "correct horse battery staple")
         channel = await client.create_channel("general")
         await client.send(channel.id, "hello")
+
+:class:`SyncMeshkitClient` offers the same REST calls to code without an event loop.
 """
 
 from meshkit_api_client.models import ChannelOut, MessageOut, NotificationList, UserOut
@@ -28,6 +30,7 @@ from .errors import (
     error_from_problem,
 )
 from .realtime import NotConnected, NotificationEvent, PresenceEvent, Realtime, TypingEvent
+from .sync import SyncMeshkitClient
 
 __all__ = [
     "ApiFunction",
@@ -47,6 +50,7 @@ __all__ = [
     "RateLimited",
     "Realtime",
     "ServiceUnavailable",
+    "SyncMeshkitClient",
     "Tokens",
     "TypingEvent",
     "Unauthenticated",
