@@ -62,6 +62,7 @@ RESUME_LIMIT = 500
 SEEN_LIMIT = 10_000  # ids remembered for dropping duplicates
 RENEW_POLL = 1.0  # seconds between looks at the clock while a renewal is not due
 RENEW_RETRY = 5.0  # seconds before a failed renewal is tried again
+RESUME_RETRY_MAX = 30.0  # longest wait before a failed resume is tried again, connected
 _CONNECTED = "\0connected"  # the dispatcher's marker for "a connection (re)started"
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -140,6 +141,9 @@ class Realtime:
         self._resume_from: str | None = None  # owed a resume from here (None: nothing owed)
         self._resuming = False  # a connection is being made: hold new messages back
         self._held: list[MessageOut] = []
+        self._attempt = 0  # connection attempts made; a resume releases only its own
+        self._resume_failures = 0
+        self._closing = False
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._auth_token: str | None = None  # what the server knows the connection by
         self._renew_at = 0.0  # client clock: hand the server a fresh token from then on
@@ -209,13 +213,19 @@ class Realtime:
 
     async def disconnect(self) -> None:
         """Disconnect (and stop reconnecting); handlers already queued still run."""
-        await self._sio.shutdown()
-        for task in (self._keeper, *self._tasks):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        self._keeper = None
+        self._closing = True
+        try:
+            for task in (self._keeper, *self._tasks):  # a reconnection in flight first
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            self._keeper = None
+            await self._sio.shutdown()
+            if self._sio.eio.state != "disconnected":  # a connect cut off half-way
+                await self._sio.eio.disconnect()
+        finally:
+            self._closing = False
         if self._dispatcher is not None:
             self._dispatcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -235,11 +245,12 @@ class Realtime:
             return {}
         self._auth_token = token
         self._renew_at = self._client._refresh_at
+        self._attempt += 1
         self._resuming = True  # from here the server may push; the resume goes first
         return {"token": token}
 
     def _on_connect(self) -> None:
-        self._queue.put_nowait((_CONNECTED, None))
+        self._queue.put_nowait((_CONNECTED, self._attempt))
 
     def _on_connect_error(self, data: Any = None) -> None:
         self._connect_error = data
@@ -300,6 +311,8 @@ class Realtime:
             if eio.state == "disconnected" and eio.http is None:
                 break
             await asyncio.sleep(0.02)
+        if self._closing:
+            return
         try:
             if stale is not None:
                 await self._client._refresh(stale=stale)
@@ -420,8 +433,11 @@ class Realtime:
             event, data = await self._queue.get()
             try:
                 if event == _CONNECTED:
-                    await self._resume()
-                    await self._release_held()
+                    await self._after_connect(data)
+                elif event == "channel.joined":
+                    await self._fire(event, _typed(event, data))
+                    if not self._resuming:  # in case the room move lagged a message
+                        await self._resume()
                 elif event == "message.created":
                     message = MessageOut.from_dict(data)
                     if self._resuming:
@@ -446,6 +462,25 @@ class Realtime:
             self._last_id = message.id
         await self._fire("message.created", message)
 
+    async def _after_connect(self, attempt: int) -> None:
+        """Resume, then deliver what was held, unless a newer connection attempt started
+        meanwhile (its own resume will); a failed resume is retried while connected."""
+        resumed = await self._resume()
+        if attempt != self._attempt:
+            return
+        if resumed:
+            self._resume_failures = 0
+            await self._release_held()
+        elif self.connected:
+            self._resume_failures += 1
+            delay = min(RESUME_RETRY_MAX, 2.0 ** (self._resume_failures - 1))
+            self._spawn(self._resume_later(attempt, delay))
+
+    async def _resume_later(self, attempt: int, delay: float) -> None:
+        await asyncio.sleep(delay)
+        if attempt == self._attempt:
+            self._queue.put_nowait((_CONNECTED, attempt))
+
     async def _release_held(self) -> None:
         """Deliver what arrived while the connection was being made, in id order."""
         self._resuming = False
@@ -464,14 +499,14 @@ class Realtime:
             except Exception:
                 log.exception("handler %r for %r failed", handler, event)
 
-    async def _resume(self) -> None:
-        """After a (re)connect: deliver what was missed since the last delivered id."""
+    async def _resume(self) -> bool:
+        """Deliver what was missed since the last delivered id; whether that worked."""
         start = self._resume_from or self._last_id
         if start is None:
             # first connection, nothing delivered yet: should it drop before the first
             # message arrives, resume from the moment it was made (less the clock margin)
             self._last_id = ulid_floor(time.time() - self.clock_margin)
-            return
+            return True
         self._resume_from = start  # owed until a resume completes
         cursor = start
         try:
@@ -486,10 +521,11 @@ class Realtime:
                     break
                 cursor = str(messages[-1]["id"])
         except (NotConnected, TimeoutError, MeshkitError) as exc:
-            # the next connection resumes again from ``start``; duplicates are dropped
-            log.warning("resume failed, retried on the next connection: %s", exc)
-            return
+            # tried again from ``start`` (this connection or the next); duplicates dropped
+            log.warning("resume failed, to be retried: %s", exc)
+            return False
         self._resume_from = None
+        return True
 
 
 def _typed(event: str, data: Any) -> Any:
