@@ -12,7 +12,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -592,9 +591,8 @@ async def test_a_connection_lives_as_long_as_its_token_and_renews_over_the_socke
     tokens = realtime.service.tokens
     first_exp, renewed_exp = claims_of(ada.token)["exp"], claims_of(renewed)["exp"]
     assert renewed_exp > first_exp
-    # the server's clock moves just past the first token's expiry (and the leeway)
-    skew = first_exp + tokens.leeway + 0.05 - time.time()
-    tokens.clock = lambda: time.time() + skew
+    # the server's clock stops just past the first token's expiry (and the leeway)
+    tokens.clock = lambda: first_exp + tokens.leeway + 0.05
     send = {"channel_id": channel["id"], "content": "too late"}
     refused = await client.call("message.send", send, timeout=5)
     assert refused["ok"] is False
@@ -612,8 +610,7 @@ async def test_a_connection_lives_as_long_as_its_token_and_renews_over_the_socke
     assert (await client.call("message.send", send, timeout=5))["ok"] is True
     assert await realtime.end_stale_sessions() == 0  # renewed: nothing to end
     # once the renewed token runs out too, the check ends the connection
-    skew = renewed_exp + tokens.leeway + 0.05 - time.time()
-    tokens.clock = lambda: time.time() + skew
+    tokens.clock = lambda: renewed_exp + tokens.leeway + 0.05
     assert await realtime.end_stale_sessions() == 1
     ended = await next_event(inbox, "session.ended")
     assert ended["type"].endswith(":invalid-token")

@@ -7,6 +7,8 @@ for oneself) and ``/v1/channels/{channel_id}/messages[/{message_id}]``.
 
 from __future__ import annotations
 
+import logging
+
 from meshkit import Service, delete, get, patch, post, put
 from meshkit.services.messaging.channels import Channels, member_out
 from meshkit.services.messaging.messages import Messages, message_out
@@ -17,6 +19,7 @@ from meshkit.services.messaging.models import (
     ChannelPatch,
     HistoryQuery,
     MemberOut,
+    Membership,
     MessageIn,
     MessageOut,
     MessagePatch,
@@ -25,6 +28,7 @@ from meshkit.services.messaging.realtime import Realtime
 from meshkit.tokens import Principal
 
 ME = "me"
+log = logging.getLogger("meshkit.messaging")
 
 
 def _user(principal: Principal, user_id: str) -> str:
@@ -50,7 +54,7 @@ class MessagingApi(Service):
         """
         channel, added = await self.channels.create(principal, body)
         for new in added:
-            await self.realtime.member_joined(new, await self.channels.describe(channel, new))
+            await self._announce_member(channel, new)
         return await self.channels.describe(
             channel, await self.channels.membership(channel.id, principal.subject)
         )
@@ -106,7 +110,7 @@ class MessagingApi(Service):
             principal, channel_id, _user(principal, user_id)
         )
         if member is not None:
-            await self.realtime.member_joined(member, await self.channels.describe(channel, member))
+            await self._announce_member(channel, member)
 
     @delete(
         "/v1/channels/{channel_id}/members/{user_id}",
@@ -118,7 +122,20 @@ class MessagingApi(Service):
         """Leave (``me``) or remove someone (owner or ``messaging:channels.manage``)."""
         user = _user(principal, user_id)
         await self.channels.remove_member(principal, channel_id, user)
-        await self.realtime.member_left(channel_id, user)
+        try:
+            await self.realtime.member_left(channel_id, user)
+        except Exception:  # stored: the sockets catch up when they reconnect
+            log.warning("could not announce that %s left %s", user, channel_id, exc_info=True)
+
+    async def _announce_member(self, channel: Channel, member: Membership) -> None:
+        """Move the new member's sockets and tell the channel: best effort, after the
+        write (an error here must not turn a stored change into a 500 a retry repeats)."""
+        try:
+            await self.realtime.member_joined(member, await self.channels.describe(channel, member))
+        except Exception:
+            log.warning(
+                "could not announce %s joining %s", member.user_id, channel.id, exc_info=True
+            )
 
     @post(
         "/v1/channels/{channel_id}/messages",

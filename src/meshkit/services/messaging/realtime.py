@@ -382,24 +382,29 @@ class Realtime:
         reason as a problem document, then a disconnect.
         """
         tokens = self.service.tokens
-        ended: dict[str, str] = {}
+        judged = dict(self.principals)
+        reasons: dict[str, str] = {}
         live = []
-        for sid, principal in list(self.principals.items()):
+        for sid, principal in judged.items():
             if tokens.expired(principal):
-                ended[sid] = "token expired; renew it with the auth emit before it does"
+                reasons[sid] = "token expired; renew it with the auth emit before it does"
             else:
                 live.append((sid, principal))
         revoked = await tokens.revoked([principal for _, principal in live])
         for (sid, _), gone in zip(live, revoked, strict=True):
             if gone:
-                ended[sid] = "token revoked"
-        for sid, detail in ended.items():
+                reasons[sid] = "token revoked"
+        ended = 0
+        for sid, detail in reasons.items():
+            if self.principals.get(sid) is not judged[sid]:
+                continue  # renewed (auth emit) or gone while the denylist was read
             with contextlib.suppress(Exception):  # gone meanwhile: nothing to end
                 await self.sio.emit(
                     "session.ended", TokenInvalid(detail).to_dict(), to=sid, ignore_queue=True
                 )
             await self.sio.disconnect(sid)
-        return len(ended)
+            ended += 1
+        return ended
 
     # --- server pushes ---------------------------------------------------------------
 
@@ -473,7 +478,12 @@ class Realtime:
         """Tell every instance to move the user's sockets into (``channel``: how they see
         it) or out of (``None``) the channel's room, then tell each socket. The socket
         hears of it once moved, so every message after ``channel.joined`` reaches it."""
-        message = {"user_id": user_id, "channel_id": channel_id, "channel": channel}
+        message = {
+            "user_id": user_id,
+            "channel_id": channel_id,
+            "joined": channel is not None,  # what instances of the previous release read
+            "channel": channel,
+        }
         await self.service.redis.publish(MEMBERSHIP_CHANNEL, json.dumps(message))
 
     async def _follow_memberships(self) -> None:
@@ -506,15 +516,20 @@ class Realtime:
         try:
             change = json.loads(raw)
             user_id, channel_id = change["user_id"], change["channel_id"]
-            channel = change["channel"]
-        except (ValueError, TypeError, KeyError):
+            channel = change.get("channel")
+            joined = change.get("joined", channel is not None)  # older instances: no channel
+        except (ValueError, TypeError, KeyError, AttributeError):
             return
         room = channel_room(channel_id)
         for sid in list(self.local.get(user_id, ())):
-            if channel is not None:
-                await self.sio.enter_room(sid, room)
-                await self.sio.emit("channel.joined", channel, to=sid, ignore_queue=True)
-            else:
-                await self.sio.leave_room(sid, room)
-                left = {"channel_id": channel_id}
-                await self.sio.emit("channel.left", left, to=sid, ignore_queue=True)
+            try:  # one socket gone meanwhile must not stop the others, or the feed
+                if joined:
+                    await self.sio.enter_room(sid, room)
+                    if channel is not None:
+                        await self.sio.emit("channel.joined", channel, to=sid, ignore_queue=True)
+                else:
+                    await self.sio.leave_room(sid, room)
+                    left = {"channel_id": channel_id}
+                    await self.sio.emit("channel.left", left, to=sid, ignore_queue=True)
+            except Exception as exc:
+                log.debug("membership change for socket %s skipped: %r", sid, exc)
