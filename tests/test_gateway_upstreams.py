@@ -9,11 +9,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 
 from meshkit.config import ConfigError
 from meshkit.discovery import Directory
 from meshkit.resilience import BreakerPolicy, BreakerRegistry, CircuitOpen
 from meshkit.services.gateway.docs import ApiDocs
+from meshkit.services.gateway.metrics import UpstreamMetrics
 from meshkit.services.gateway.routes import (
     RouteTable,
     literal_head,
@@ -248,3 +250,41 @@ async def test_the_merged_document_follows_a_redeployed_service(tmp_path):
             assert "/v1/echo/new" in (await docs.document())["paths"]
     finally:
         await runner.cleanup()
+
+
+async def test_instances_that_leave_discovery_are_forgotten(two_instances, tmp_path):
+    upstreams, healthy_port, sick_port = two_instances
+    registry = CollectorRegistry()
+    upstreams.metrics = UpstreamMetrics("gateway", registry)
+    pool = upstreams.pool("echo")
+    pool.metrics = upstreams.metrics
+    sick_url = f"http://127.0.0.1:{sick_port}"
+
+    def series_of(url: str) -> list[str]:
+        return [
+            sample.name
+            for family in registry.collect()
+            for sample in family.samples
+            if sample.labels.get("instance") == url
+        ]
+
+    async with aiohttp.ClientSession() as session:
+        await upstreams.check_all(session, ["echo"])
+        await upstreams.check_all(session, ["echo"])
+        assert {i.port for i in pool.unhealthy} == {sick_port}
+        healthy = next(i for i in await pool.instances() if i.port == healthy_port)
+        held = await pool.acquire(exclude=[healthy])  # the last resort: the sick one
+        assert held.instance.port == sick_port
+        assert "meshkit_gateway_upstream_healthy" in series_of(sick_url)
+        # a deploy: the sick instance is gone from discovery
+        after = make_settings(tmp_path / "after", MESHKIT_ECHO_URLS=f"http://{healthy.address}")
+        pool.directory = Directory(after)
+        await upstreams.check_all(session, ["echo"])
+        assert held.instance in pool.outstanding  # a request is still on it: kept
+        held.success()
+        await upstreams.check_all(session, ["echo"])
+    assert held.instance not in pool.outstanding
+    assert not pool.unhealthy
+    assert held.instance not in pool.failed_checks
+    assert series_of(sick_url) == []  # no trail of dead instances in /metrics
+    assert "meshkit_gateway_upstream_healthy" in series_of(f"http://{healthy.address}")

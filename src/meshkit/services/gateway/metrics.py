@@ -8,6 +8,7 @@ another instance. Operators find a sick instance here before clients notice.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -34,14 +35,14 @@ class UpstreamMetrics:
         self.duration = Histogram(
             "meshkit_gateway_upstream_duration_seconds",
             "Time an instance held a proxied HTTP request, until the response was relayed "
-            "or failed (WebSocket sessions are not timed).",
+            "or failed (WebSocket upgrades are not timed).",
             ["service"],
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
         self.outstanding = Gauge(
             "meshkit_gateway_upstream_outstanding",
-            "Requests and WebSocket sessions in flight to an instance through this gateway.",
+            "Requests (and WebSocket upgrades until accepted) in flight to an instance.",
             ["service", "instance"],
             registry=registry,
         )
@@ -58,6 +59,17 @@ class UpstreamMetrics:
             registry=registry,
         )
 
+    def forget(self, service: str, instance: str) -> None:
+        """Drop the series of an instance discovery no longer lists (deploys would
+        otherwise leave a trail of dead instances, some still shown healthy)."""
+        for outcome in ("ok", "error", "aborted"):
+            with contextlib.suppress(KeyError):
+                self.requests.remove(service, instance, outcome)
+        for gauge in (self.outstanding, self.healthy):
+            with contextlib.suppress(KeyError):
+                gauge.remove(service, instance)
+        self.rpc.forget_instance(instance)
+
     def finished(
         self,
         service: str,
@@ -69,7 +81,7 @@ class UpstreamMetrics:
         seconds: float | None,
     ) -> None:
         """One lease on ``instance`` ended. ``outcome`` is None for the gateway's own
-        calls (not counted), ``seconds`` None for what is not timed (WebSocket sessions)."""
+        calls (not counted), ``seconds`` None for what is not timed (WebSocket upgrades)."""
         if outcome is not None:
             self.requests.labels(service, instance, outcome).inc()
         self.outstanding.labels(service, instance).set(in_flight)

@@ -196,6 +196,8 @@ class Proxy:
         attempts = 2 if retryable else 1
         for attempt in range(attempts):
             lease = await pool.acquire(exclude=tried, affinity=affinity)
+            if attempt and pool.metrics is not None:
+                pool.metrics.retries.labels(pool.service).inc()
             tried.append(lease.instance)
             state = _Sent()
             payload: Any = body
@@ -226,8 +228,6 @@ class Proxy:
                 problem = self._failure(exc, lease)
                 lease.failure()
                 if attempt + 1 < attempts and not isinstance(problem, UpstreamTimeout):
-                    if pool.metrics is not None:
-                        pool.metrics.retries.labels(pool.service).inc()
                     log.info(
                         "retrying %s %s on another instance: %s",
                         request.method,

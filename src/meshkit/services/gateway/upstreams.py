@@ -36,7 +36,8 @@ from meshkit.services.gateway.metrics import Outcome, UpstreamMetrics
 Strategy = Literal["round_robin", "least_outstanding"]
 LeaseKind = Literal["request", "websocket", "internal"]
 """What holds an instance: a proxied request (counted and timed), a proxied WebSocket
-session (counted), or the gateway's own call, e.g. fetching a document (neither)."""
+upgrade (counted; held until the upstream accepts it), or the gateway's own call, e.g.
+fetching a document (neither)."""
 log = logging.getLogger("meshkit.gateway")
 
 
@@ -99,6 +100,8 @@ class ServicePool:
     metrics: UpstreamMetrics | None = None
     outstanding: dict[Instance, int] = field(default_factory=dict)
     unhealthy: set[Instance] = field(default_factory=set)
+    failed_checks: dict[Instance, int] = field(default_factory=dict)
+    """Health checks failed in a row, per instance (one success resets it)."""
     _turn: itertools.count[int] = field(default_factory=itertools.count)
 
     async def instances(self) -> list[Instance]:
@@ -184,7 +187,6 @@ class Upstreams:
         self.health_timeout = health_timeout
         self.unhealthy_threshold = unhealthy_threshold
         self._pools: dict[str, ServicePool] = {}
-        self._failed_checks: dict[Instance, int] = {}
         self._checker: asyncio.Task[None] | None = None
 
     def pool(self, service: str) -> ServicePool:
@@ -218,13 +220,31 @@ class Upstreams:
             await asyncio.sleep(self.health_interval)
 
     async def check_all(self, session: aiohttp.ClientSession, names: Iterable[str]) -> None:
-        """One round of ``/readyz`` checks over every instance of ``names``, concurrently."""
+        """One round of ``/readyz`` checks over every instance of ``names``, concurrently;
+        then forget instances discovery no longer lists."""
         checks = []
         for name in names:
             pool = self.pool(name)
-            for instance in await pool.instances():
+            found = await pool.instances()
+            for instance in found:
                 checks.append(self._check(session, pool, instance))
+            self._forget_gone(pool, set(found))
         await asyncio.gather(*checks)
+
+    def _forget_gone(self, pool: ServicePool, found: set[Instance]) -> None:
+        """Drop what is kept per instance (counters, health, metrics) for instances no
+        longer discovered and with nothing in flight: a long-lived gateway behind
+        rolling deploys would otherwise keep every instance it ever saw."""
+        known = set(pool.outstanding) | pool.unhealthy | set(pool.failed_checks)
+        for instance in known - found:
+            if pool.outstanding.get(instance, 0):
+                continue  # a request is still on it: next round
+            pool.outstanding.pop(instance, None)
+            pool.unhealthy.discard(instance)
+            pool.failed_checks.pop(instance, None)
+            self.breakers.forget(instance.url)
+            if self.metrics is not None:
+                self.metrics.forget(pool.service, instance.url)
 
     async def _check(
         self, session: aiohttp.ClientSession, pool: ServicePool, instance: Instance
@@ -247,12 +267,12 @@ class Upstreams:
         """Take the instance out after enough failed checks in a row; one success
         brings it back."""
         if healthy:
-            self._failed_checks.pop(instance, None)
+            pool.failed_checks.pop(instance, None)
             if instance in pool.unhealthy:
                 pool.unhealthy.discard(instance)
                 log.info("%s is healthy again", instance.url, extra={"upstream": instance.url})
             return
-        count = self._failed_checks[instance] = self._failed_checks.get(instance, 0) + 1
+        count = pool.failed_checks[instance] = pool.failed_checks.get(instance, 0) + 1
         if count >= self.unhealthy_threshold and instance not in pool.unhealthy:
             pool.unhealthy.add(instance)
             log.warning(
