@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,9 @@ from grpclib.exceptions import GRPCError
 import meshkit.services.auth as auth_plugin
 from meshkit import Service, hookimpl
 from meshkit.contracts.auth import UserDeleted, UserUpdated
+from meshkit.contracts.messaging import MessagePosted
 from meshkit.events import Envelope
+from meshkit.events.model import stream_key
 from meshkit.plugins import get_plugin_manager
 from meshkit.proto.messaging.v1 import messaging_pb2
 from meshkit.proto.messaging.v1.messaging_grpc import MessagingServiceStub
@@ -152,12 +155,65 @@ async def test_a_system_message_appears_in_history_flagged_system(mesh: Mesh) ->
     assert last["author_id"] == "system:deploy"
     assert answer.created_at.ToDatetime().isoformat() == last["created_at"][:26]
     assert page[0]["system"] is False
-    # announced like any send: @channel in a system message notifies the members
+    # announced like any send: @channel in a system message notifies the members (the
+    # fan-out runs in the consumer group, on MessagePosted)
     await mesh.post(channel["id"], "maintenance at 22:00 @channel", source="ops")
-    notes = await ada.call("GET", "/v1/notifications")
-    assert [(n["kind"], n["author_id"]) for n in notes["items"]] == [
-        ("channel_mention", "system:ops")
-    ]
+
+    async def notified() -> bool:
+        notes = await ada.call("GET", "/v1/notifications")
+        return [(n["kind"], n["author_id"]) for n in notes["items"]] == [
+            ("channel_mention", "system:ops")
+        ]
+
+    await until(notified)
+
+
+async def test_channel_mentions_fan_out_in_the_consumer_group(mesh: Mesh) -> None:
+    ada, bob, cyd = await mesh.user("ada"), await mesh.user("bob"), await mesh.user("cyd")
+    cid = (await ada.call("POST", "/v1/channels", json={"name": "standup"}))["id"]
+    for someone in (bob, cyd):
+        await someone.call("PUT", f"/v1/channels/{cid}/members/me")
+    posted = await ada.call(
+        "POST", f"/v1/channels/{cid}/messages", json={"content": f"@channel now, <@{bob.id}>"}
+    )
+    # the event other services read: ids, no text
+    [(_, fields)] = await mesh.messaging.redis.xrevrange(stream_key(MessagePosted.topic), count=1)
+    envelope = Envelope.from_fields(fields)
+    assert (envelope.type, envelope.id, envelope.source) == (
+        MessagePosted.type,
+        posted["id"],
+        "messaging",
+    )
+    event = MessagePosted.model_validate(envelope.data)
+    assert (event.channel_id, event.author_id, event.mentions_channel) == (cid, ada.id, True)
+
+    async def kinds() -> dict[str, list[str]]:
+        found = {}
+        for someone in (ada, bob, cyd):
+            notes = await someone.call("GET", "/v1/notifications")
+            found[someone.id] = [n["kind"] for n in notes["items"]]
+        return found
+
+    async def fanned_out() -> bool:
+        return await kinds() == {ada.id: [], bob.id: ["mention"], cyd.id: ["channel_mention"]}
+
+    await until(fanned_out)
+    # at least once: a redelivery notifies nobody twice
+    await mesh.messaging.on_message_posted(event, envelope)
+    assert await fanned_out()
+    # a message deleted before its event is handled notifies nobody
+    gone = await ada.call("POST", f"/v1/channels/{cid}/messages", json={"content": "@channel x"})
+    await ada.call("DELETE", f"/v1/channels/{cid}/messages/{gone['id']}")
+    late = MessagePosted(
+        message_id=gone["id"],
+        channel_id=cid,
+        author_id=ada.id,
+        mentions_channel=True,
+        created_at=datetime.now(UTC),
+    )
+    before = await mesh.messaging.store.count(Notification, {"message_id": gone["id"]})
+    await mesh.messaging.on_message_posted(late, Envelope.wrap(late, source="messaging"))
+    assert await mesh.messaging.store.count(Notification, {"message_id": gone["id"]}) == before
 
 
 async def test_the_same_idempotency_key_posts_once(mesh: Mesh) -> None:

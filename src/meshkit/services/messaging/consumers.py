@@ -1,4 +1,5 @@
-"""What the messaging service does with the auth service's user events.
+"""What the messaging service does with events: auth's user events, and its own
+``MessagePosted`` (the ``@channel`` notification fan-out, off the request path).
 
 Events are delivered at least once, possibly late and out of order (docs/events.md), so
 every handler here is idempotent and never moves anything backwards:
@@ -27,12 +28,19 @@ import logging
 from datetime import UTC, datetime
 
 from meshkit.contracts.auth import UserDeleted, UserRegistered, UserUpdated
+from meshkit.contracts.messaging import MessagePosted
 from meshkit.events import Envelope, on
 from meshkit.service import Service
 from meshkit.services.messaging.channels import Channels
 from meshkit.services.messaging.messages import Messages, message_out
-from meshkit.services.messaging.models import Membership, Message, ReactionMark, UserProfile
-from meshkit.services.messaging.notifications import Notification
+from meshkit.services.messaging.models import (
+    Channel,
+    Membership,
+    Message,
+    ReactionMark,
+    UserProfile,
+)
+from meshkit.services.messaging.notifications import Notification, Notifications
 from meshkit.services.messaging.realtime import Realtime
 from meshkit.store import Asc, DocumentNotFound, DuplicateKey, StaleVersion
 
@@ -51,7 +59,22 @@ class MessagingConsumers(Service):
 
     channels: Channels
     messages: Messages
+    notifications: Notifications
     realtime: Realtime
+
+    @on(MessagePosted)
+    async def on_message_posted(self, event: MessagePosted, envelope: Envelope) -> None:
+        """``@channel``: notify every member, the fan-out ``announce`` leaves to the
+        group (the members are those of when the event is handled; records are unique
+        per user and message, so a redelivery notifies nobody twice)."""
+        if not event.mentions_channel:
+            return
+        message = await self.store.get(Message, event.message_id)
+        channel = await self.store.get(Channel, event.channel_id)
+        if message is None or message.deleted_at is not None or channel is None:
+            return  # deleted since: nothing to point at
+        members = [m.user_id for m in await self.channels.members(channel.id)]
+        await self.notifications.for_message(message_out(message), channel.kind, members)
 
     @on(UserRegistered)
     async def on_user_registered(self, event: UserRegistered, envelope: Envelope) -> None:

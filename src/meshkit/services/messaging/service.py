@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, ClassVar
 
@@ -9,6 +10,7 @@ from aiohttp import web
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError
 
+from meshkit.contracts.messaging import MessagePosted
 from meshkit.errors import NotFound
 from meshkit.proto.auth.v1 import auth_pb2
 from meshkit.proto.auth.v1.auth_grpc import AuthServiceStub
@@ -34,6 +36,8 @@ from meshkit.services.messaging.realtime import Realtime, user_room
 from meshkit.services.messaging.rpc import MessagingRpc
 from meshkit.services.messaging.settings import MessagingSettings
 from meshkit.store import Document
+
+log = logging.getLogger("meshkit.messaging")
 
 
 class MessagingService(NotificationsApi, MessagingApi, MessagingConsumers):
@@ -84,8 +88,32 @@ class MessagingService(NotificationsApi, MessagingApi, MessagingConsumers):
         await self.realtime.sio.emit("notification", payload, room=user_room(user_id))
 
     async def announce(self, channel: Channel, message: MessageOut) -> None:
-        """Tell the channel's connected members, then record and push notifications."""
+        """Tell the channel's connected members, publish ``MessagePosted``, and notify.
+
+        DMs and plain mentions notify here, a few records at most. ``@channel`` in a
+        channel notifies every member: that fan-out runs in the messaging consumer group
+        on ``MessagePosted`` (:meth:`on_message_posted`), off the request path, at least
+        once; if the event cannot be published it runs here instead.
+        """
         await self.realtime.broadcast_message("message.created", message)
+        fan_out = message.mentions_channel and channel.kind != "dm"
+        try:
+            await self.events.publish(
+                MessagePosted(
+                    message_id=message.id,
+                    channel_id=channel.id,
+                    author_id=message.author_id,
+                    mentions_channel=message.mentions_channel,
+                    created_at=message.created_at,
+                ),
+                id=message.id,  # a retried announce is one event
+                subject=f"channel/{channel.id}",
+            )
+        except Exception:
+            log.warning("could not publish MessagePosted %s", message.id, exc_info=True)
+        else:
+            if fan_out:
+                return
         audience = await self._audience(channel, message)
         if audience:
             await self.notifications.for_message(message, channel.kind, audience)
