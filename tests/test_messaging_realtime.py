@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +27,7 @@ from meshkit.plugins import get_plugin_manager
 from meshkit.runtime import Runtime
 from meshkit.services.messaging.messages import MessageRejected
 from meshkit.testing import make_settings, require_executable
+from meshkit.tokens import deny
 
 PASSWORD = "correct horse battery staple"
 
@@ -620,14 +621,14 @@ async def test_a_connection_lives_as_long_as_its_token_and_renews_over_the_socke
     assert not realtime.principals  # the server forgot the connection
 
 
-async def test_logging_out_ends_the_sessions_open_connections(two_instances):
+async def test_logging_out_ends_the_sessions_open_connections_at_once(two_instances):
     person, one, two = two_instances
-    realtime = two_instances.realtime_one  # instance one checks only when told to
     ada, bob = await person("ada"), await person("bob")
     channel = await ada.call("POST", "/v1/channels", json={"name": "general"})
     await bob.call("PUT", f"/v1/channels/{channel['id']}/members/me")
-    swept, swept_inbox = await ada.connect(two)  # instance two checks every 0.2 s
-    stale, stale_inbox = await ada.connect(one)
+    # instance one never checks by itself here (every 300 s): only auth's SessionsRevoked
+    # event can end its socket within the test
+    doomed = [await ada.connect(url) for url in (one, two)]
     other_session = await log_in(two_instances, ada, "ada")
     kept = socketio.AsyncClient(reconnection=False)
     await kept.connect(one, auth={"token": other_session}, transports=["websocket"])
@@ -636,21 +637,39 @@ async def test_logging_out_ends_the_sessions_open_connections(two_instances):
     headers = {"Authorization": f"Bearer {ada.token}"}
     async with ada.http.post(f"{two_instances.auth_url}/v1/auth/logout", headers=headers) as r:
         assert r.status == 204
-    # the periodic check ends the logged-out session's connection, saying why
-    ended = await next_event(swept_inbox, "session.ended")
-    assert ended["type"].endswith(":invalid-token")
-    assert ended["detail"] == "token revoked"
-    await wait_disconnected(swept)
-    # before any check runs, every emit of a revoked connection is refused
-    send = {"channel_id": channel["id"], "content": "after logout"}
-    refused = await stale.call("message.send", send, timeout=5)
-    assert refused["error"]["detail"] == "token revoked"
-    assert await realtime.end_stale_sessions() == 1
-    assert (await next_event(stale_inbox, "session.ended"))["detail"] == "token revoked"
-    await wait_disconnected(stale)
+    for client, inbox in doomed:  # both instances end the session's sockets, saying why
+        ended = await next_event(inbox, "session.ended")
+        assert ended["type"].endswith(":invalid-token")
+        assert ended["detail"] == "token revoked"
+        await wait_disconnected(client)
     # the other session's connection carries on
     ack = await kept.call("message.send", {"channel_id": channel["id"], "content": "hi"}, timeout=5)
     assert ack["ok"] is True
     assert (await next_event(bob_inbox, "message.created"))["content"] == "hi"
     history = await bob.call("GET", f"/v1/channels/{channel['id']}/messages")
     assert [m["content"] for m in history] == ["hi"]
+
+
+async def test_a_revoked_token_is_refused_on_every_emit_and_ended_by_the_check(
+    two_instances, meshkit_redis
+):
+    person, one, two = two_instances
+    realtime = two_instances.realtime_one  # instance one checks only when told to
+    ada = await person("ada")
+    channel = await ada.call("POST", "/v1/channels", json={"name": "general"})
+    swept, swept_inbox = await ada.connect(two)  # instance two checks every 0.2 s
+    stale, stale_inbox = await ada.connect(one)
+    # the token alone is denylisted (no event is published, as by a verifier's deny())
+    claim = claims_of(ada.token)
+    await deny(meshkit_redis, claim["jti"], datetime.fromtimestamp(claim["exp"], UTC))
+    ended = await next_event(swept_inbox, "session.ended")  # the periodic check
+    assert ended["detail"] == "token revoked"
+    await wait_disconnected(swept)
+    # before any check runs, every emit of a revoked connection is refused
+    send = {"channel_id": channel["id"], "content": "after revocation"}
+    refused = await stale.call("message.send", send, timeout=5)
+    assert refused["error"]["type"].endswith(":invalid-token")
+    assert refused["error"]["detail"] == "token revoked"
+    assert await realtime.end_stale_sessions() == 1
+    assert (await next_event(stale_inbox, "session.ended"))["detail"] == "token revoked"
+    await wait_disconnected(stale)

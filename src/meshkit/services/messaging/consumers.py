@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from meshkit.contracts.auth import UserDeleted, UserRegistered, UserUpdated
+from meshkit.contracts.auth import SessionsRevoked, UserDeleted, UserRegistered, UserUpdated
 from meshkit.contracts.messaging import MessagePosted
 from meshkit.events import Envelope, on
 from meshkit.service import Service
@@ -61,6 +61,12 @@ class MessagingConsumers(Service):
     messages: Messages
     notifications: Notifications
     realtime: Realtime
+
+    @on(SessionsRevoked)
+    async def on_sessions_revoked(self, event: SessionsRevoked, envelope: Envelope) -> None:
+        """End the open sockets of revoked sessions now, on every instance (the
+        periodic check would within ``MESHKIT_MESSAGING_SESSION_CHECK_INTERVAL``)."""
+        await self.realtime.sessions_revoked(event.user_id)
 
     @on(MessagePosted)
     async def on_message_posted(self, event: MessagePosted, envelope: Envelope) -> None:

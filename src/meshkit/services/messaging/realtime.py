@@ -31,7 +31,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
 import socketio
@@ -66,6 +66,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("meshkit.messaging")
 SOCKETIO_CHANNEL = "meshkit:messaging:socketio"
 MEMBERSHIP_CHANNEL = "meshkit:messaging:membership"
+SESSIONS_CHANNEL = "meshkit:messaging:sessions"
 TYPING_EVERY = 3.0
 RESUME_LIMIT = 500
 Handler = Callable[[str, Any], Awaitable[dict[str, Any]]]
@@ -187,7 +188,7 @@ class Realtime:
         """Follow membership changes made by any instance; keep presence alive; end
         connections whose token ran out or was revoked."""
         self.presence = Presence(self.service.redis, instance=uuid.uuid4().hex, ttl=presence_ttl)
-        self._listener = asyncio.create_task(self._follow_memberships())
+        self._listener = asyncio.create_task(self._follow_changes())
         self._beating = asyncio.create_task(self._heartbeats())
         self._enforcing = asyncio.create_task(self._enforce_sessions(session_check_interval))
 
@@ -375,14 +376,17 @@ class Realtime:
             except Exception as exc:
                 log.warning("checking the connections' tokens failed: %r", exc)
 
-    async def end_stale_sessions(self) -> int:
-        """End this instance's connections whose token expired or was revoked; how many.
+    async def end_stale_sessions(self, sids: Iterable[str] | None = None) -> int:
+        """End this instance's connections (or those of ``sids``) whose token expired
+        or was revoked; how many.
 
         One Redis round trip for all of them. Each gets ``session.ended`` with the
         reason as a problem document, then a disconnect.
         """
         tokens = self.service.tokens
         judged = dict(self.principals)
+        if sids is not None:
+            judged = {sid: judged[sid] for sid in sids if sid in judged}
         reasons: dict[str, str] = {}
         live = []
         for sid, principal in judged.items():
@@ -486,15 +490,25 @@ class Realtime:
         }
         await self.service.redis.publish(MEMBERSHIP_CHANNEL, json.dumps(message))
 
-    async def _follow_memberships(self) -> None:
+    async def sessions_revoked(self, user_id: str) -> None:
+        """Some of the user's sessions were revoked (auth's ``SessionsRevoked``): every
+        instance checks that user's connections now, not at its next periodic check."""
+        await self.service.redis.publish(SESSIONS_CHANNEL, user_id)
+
+    async def _follow_changes(self) -> None:
+        """Apply membership changes and session revocations published by any instance."""
         while True:
             try:
                 pubsub = self.service.redis.pubsub(ignore_subscribe_messages=True)
-                await pubsub.subscribe(MEMBERSHIP_CHANNEL)
+                await pubsub.subscribe(MEMBERSHIP_CHANNEL, SESSIONS_CHANNEL)
                 await self._resync_rooms()  # changes published while unsubscribed are lost
                 try:
                     async for message in pubsub.listen():
-                        await self._apply_membership(message.get("data"))
+                        channel, data = message.get("channel"), message.get("data")
+                        if channel in (SESSIONS_CHANNEL, SESSIONS_CHANNEL.encode()):
+                            await self._check_user(data)
+                        else:
+                            await self._apply_membership(data)
                 finally:
                     with contextlib.suppress(Exception):
                         await pubsub.aclose()  # type: ignore[no-untyped-call]
@@ -503,6 +517,13 @@ class Realtime:
             except Exception as exc:
                 log.warning("membership change feed interrupted: %r; resubscribing", exc)
                 await asyncio.sleep(1.0)
+
+    async def _check_user(self, raw: Any) -> None:
+        user_id = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
+        sids = self.local.get(user_id)
+        if sids:
+            with contextlib.suppress(RevocationUnavailable):  # the periodic check retries
+                await self.end_stale_sessions(list(sids))
 
     async def _resync_rooms(self) -> None:
         """Bring every local socket's channel rooms in line with the store."""
