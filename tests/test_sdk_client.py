@@ -8,9 +8,12 @@ import base64
 import concurrent.futures
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -393,6 +396,33 @@ async def test_the_sync_client_serves_code_without_an_event_loop(stack: Stack) -
             sam.me()
 
     await asyncio.to_thread(script)
+
+
+async def test_closing_the_sync_client_ends_calls_in_other_threads() -> None:
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+
+        def script() -> None:
+            client = SyncMeshkitClient(url, timeout=60)
+            with concurrent.futures.ThreadPoolExecutor(2) as pool:
+                waiting = pool.submit(
+                    client.register, email="x@example.test", username="xyz", password=PASSWORD
+                )
+                time.sleep(0.3)  # the call is in flight, waiting for an answer
+                pool.submit(client.close).result(timeout=10)
+                with pytest.raises(RuntimeError, match="closed during the call"):
+                    waiting.result(timeout=10)  # not the 60 s timeout: at once
+            with pytest.raises(RuntimeError, match="is closed"):
+                client.channels()
+            client.close()  # twice is harmless
+            with pytest.raises(TypeError):  # a failed construction leaves no thread behind
+                SyncMeshkitClient(url, no_such_option=1)
+
+        before = threading.active_count()
+        await asyncio.to_thread(script)
+        assert threading.active_count() <= before + 1  # to_thread's worker may linger
 
 
 CONSUMER = """

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,15 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent.parent / "sdk"))  # until conftest has it
 
 from meshkit_sdk import MeshkitClient, MessageOut, Realtime
-from meshkit_sdk.realtime import _CONNECTED
+from meshkit_sdk.realtime import _CONNECTED, ulid_floor
 
 
-def stored(number: int) -> dict[str, Any]:
-    """Message ``number`` as the server sends it (ids sort by number)."""
+def stored(number: int, at: float | None = None) -> dict[str, Any]:
+    """Message ``number`` as the server sends it (ids sort by number; ``at``: made at
+    that Unix time, for the ids that must sort by time)."""
+    prefix = "01M000000000000000000000" if at is None else ulid_floor(at)[:10] + "0" * 14
     return {
-        "id": f"01M000000000000000000000{number:02d}",
+        "id": f"{prefix}{number:02d}",
         "channel_id": "01M0000000000000000000CHAN",
         "author_id": "01M0000000000000000000USER",
         "content": f"message {number}",
@@ -153,3 +156,37 @@ async def test_a_failed_resume_keeps_holding_and_is_retried_while_connected() ->
     finally:
         realtime._sio.connected = False
         await realtime.disconnect()
+
+
+async def test_a_join_catches_up_with_what_was_posted_before_the_room_move() -> None:
+    server = Server()
+    realtime, received = await started(server)
+    try:
+        now = time.time()
+        before_join = stored(4, now - 0.5)  # in the new channel; never pushed to us
+        live = stored(5, now - 0.2)  # another channel, delivered live just before
+        realtime._last_id = ulid_floor(now - 60)
+        realtime._queue.put_nowait(("message.created", live))
+        server.messages = [before_join, live]
+        realtime._queue.put_nowait(("channel.joined", channel_out()))
+        await settle(realtime)
+        assert received == ["message 5", "message 4"]  # caught up; 5 not twice
+        assert server.resumes[0] <= ulid_floor(now - realtime.clock_margin + 0.1)
+    finally:
+        await realtime.disconnect()
+
+
+def channel_out() -> dict[str, Any]:
+    """A ``channel.joined`` payload."""
+    return {
+        "id": "01M0000000000000000000CHAN",
+        "kind": "public",
+        "name": "new",
+        "topic": "",
+        "created_by": "01M0000000000000000000USER",
+        "created_at": "2026-12-01T00:00:00+00:00",
+        "archived": False,
+        "member_count": 2,
+        "role": "member",
+        "unread": 0,
+    }

@@ -183,6 +183,7 @@ class Realtime:
         the connection tried once more; other refusals raise their typed error.
         """
         await self._client.fresh_token()  # not logged in: Unauthenticated, before any I/O
+        self._closing = False
         self._wait_timeout = wait_timeout
         if self._dispatcher is None or self._dispatcher.done():
             self._dispatcher = asyncio.create_task(self._dispatch(), name="meshkit-realtime")
@@ -213,24 +214,25 @@ class Realtime:
 
     async def disconnect(self) -> None:
         """Disconnect (and stop reconnecting); handlers already queued still run."""
-        self._closing = True
-        try:
-            for task in (self._keeper, *self._tasks):  # a reconnection in flight first
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-            self._keeper = None
-            await self._sio.shutdown()
-            if self._sio.eio.state != "disconnected":  # a connect cut off half-way
-                await self._sio.eio.disconnect()
-        finally:
-            self._closing = False
+        self._closing = True  # until the next connect(): nothing reconnects meanwhile
+        await self._cancel_tasks()  # a reconnection in flight first
+        await self._sio.shutdown()
+        if self._sio.eio.state != "disconnected":  # a connect cut off half-way
+            await self._sio.eio.disconnect()
+        await self._cancel_tasks()  # and what the shutdown set off
         if self._dispatcher is not None:
             self._dispatcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._dispatcher
             self._dispatcher = None
+
+    async def _cancel_tasks(self) -> None:
+        for task in (self._keeper, *self._tasks):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._keeper = None
 
     async def wait(self) -> None:
         """Wait until the connection ends for good (disconnect, or reconnection gave up)."""
@@ -436,8 +438,7 @@ class Realtime:
                     await self._after_connect(data)
                 elif event == "channel.joined":
                     await self._fire(event, _typed(event, data))
-                    if not self._resuming:  # in case the room move lagged a message
-                        await self._resume()
+                    await self._catch_up_after_join()
                 elif event == "message.created":
                     message = MessageOut.from_dict(data)
                     if self._resuming:
@@ -462,6 +463,17 @@ class Realtime:
             self._last_id = message.id
         await self._fire("message.created", message)
 
+    async def _catch_up_after_join(self) -> None:
+        """A message posted in the channel just before the socket entered its room was
+        never pushed: resume from a little before the join (``clock_margin``), or from
+        the last delivered id if that is earlier; what was delivered already is dropped."""
+        if self._resuming:
+            return  # a resume is on its way anyway
+        floor = ulid_floor(time.time() - self.clock_margin)
+        owed = self._resume_from or self._last_id
+        self._resume_from = min(owed, floor) if owed else floor
+        await self._resume()  # on failure the point stays owed: the next resume covers it
+
     async def _after_connect(self, attempt: int) -> None:
         """Resume, then deliver what was held, unless a newer connection attempt started
         meanwhile (its own resume will); a failed resume is retried while connected."""
@@ -478,7 +490,7 @@ class Realtime:
 
     async def _resume_later(self, attempt: int, delay: float) -> None:
         await asyncio.sleep(delay)
-        if attempt == self._attempt:
+        if attempt == self._attempt and not self._closing:
             self._queue.put_nowait((_CONNECTED, attempt))
 
     async def _release_held(self) -> None:

@@ -15,6 +15,7 @@ time needs an event loop to deliver events: use the async client for it.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
@@ -45,9 +46,12 @@ def _blocking(
 class SyncMeshkitClient:
     """A blocking :class:`~meshkit_sdk.MeshkitClient` (REST only); takes the same
     arguments. Safe to share between threads. ``on_tokens`` runs on the client's own
-    thread. Close it (or use ``with``) to stop that thread."""
+    thread. Close it (or use ``with``) to stop that thread. ``client`` is the async
+    client underneath, for what only it offers."""
 
     def __init__(self, base_url: str = "http://127.0.0.1:3000", **options: Any) -> None:
+        self._lock = threading.Lock()
+        self._closed = False
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="meshkit-sdk", daemon=True
@@ -57,17 +61,30 @@ class SyncMeshkitClient:
         async def make() -> MeshkitClient:  # the client's locks belong to this loop
             return MeshkitClient(base_url, **options)
 
-        self.client = self._wait(make())
-        """The async client underneath (for :meth:`MeshkitClient.call` and the rest)."""
+        try:
+            self.client = self._wait(make())
+        except BaseException:
+            self._stop_loop()
+            raise
 
     def _wait(self, work: Coroutine[Any, Any, R]) -> R:
+        """Run ``work`` on the client's loop and wait for it. Interrupting the wait
+        (Ctrl+C) cancels the call; closing the client meanwhile ends it with an error."""
         if threading.current_thread() is self._thread:
             work.close()
             raise RuntimeError("a SyncMeshkitClient cannot be called from its own callbacks")
-        if self._loop.is_closed():
-            work.close()
-            raise RuntimeError("the client is closed")
-        return asyncio.run_coroutine_threadsafe(work, self._loop).result()
+        with self._lock:  # close() cannot slip in between the check and the submit
+            if self._closed:
+                work.close()
+                raise RuntimeError("the client is closed")
+            future = asyncio.run_coroutine_threadsafe(work, self._loop)
+        try:
+            return future.result()
+        except concurrent.futures.CancelledError:
+            raise RuntimeError("the client was closed during the call") from None
+        except BaseException:
+            future.cancel()
+            raise
 
     def __enter__(self) -> Self:
         return self
@@ -81,10 +98,29 @@ class SyncMeshkitClient:
         self.close()
 
     def close(self) -> None:
-        """Close the HTTP connections and stop the thread (the session stays valid)."""
-        if self._loop.is_closed():
-            return
-        self._wait(self.client.aclose())
+        """Close the HTTP connections and stop the thread (the session stays valid).
+
+        Calls still running in other threads end with ``RuntimeError``; later ones
+        raise it at once. Closing twice, or from two threads, is harmless.
+        """
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+
+        async def shutdown() -> None:
+            await self.client.aclose()
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
+
+        try:
+            asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result()
+        finally:
+            self._stop_loop()
+
+    def _stop_loop(self) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join()
         self._loop.close()
