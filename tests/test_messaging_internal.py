@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from meshkit.services.messaging.models import Membership, Message, ReactionMark,
 from meshkit.services.messaging.notifications import Notification
 from meshkit.services.messaging.rpc import MessagingRpc
 from meshkit.services.messaging.service import MessagingService
+from meshkit.store import new_id
 from meshkit.testing import make_settings
 
 PASSWORD = "correct horse battery staple"
@@ -201,19 +202,47 @@ async def test_channel_mentions_fan_out_in_the_consumer_group(mesh: Mesh) -> Non
     # at least once: a redelivery notifies nobody twice
     await mesh.messaging.on_message_posted(event, envelope)
     assert await fanned_out()
-    # a message deleted before its event is handled notifies nobody
-    gone = await ada.call("POST", f"/v1/channels/{cid}/messages", json={"content": "@channel x"})
-    await ada.call("DELETE", f"/v1/channels/{cid}/messages/{gone['id']}")
+    # a message deleted before its event is handled notifies nobody (stored directly,
+    # so that no event of its own races the one handled here)
+    now = datetime.now(UTC)
+    gone_id = new_id()
+    gone = await mesh.messaging.store.insert(
+        Message(
+            id=gone_id,
+            nonce_key=f"id:{gone_id}",
+            channel_id=cid,
+            author_id=ada.id,
+            content="@channel gone",
+            mentions_channel=True,
+            created_at=now,
+            deleted_at=now,
+        )
+    )
     late = MessagePosted(
-        message_id=gone["id"],
+        message_id=gone.id,
         channel_id=cid,
         author_id=ada.id,
         mentions_channel=True,
-        created_at=datetime.now(UTC),
+        created_at=now,
     )
-    before = await mesh.messaging.store.count(Notification, {"message_id": gone["id"]})
     await mesh.messaging.on_message_posted(late, Envelope.wrap(late, source="messaging"))
-    assert await mesh.messaging.store.count(Notification, {"message_id": gone["id"]}) == before
+    assert await mesh.messaging.store.count(Notification, {"message_id": gone.id}) == 0
+    # so does an event older than a day (a replayed stream)
+    alive_id = new_id()
+    alive = await mesh.messaging.store.insert(
+        gone.model_copy(
+            update={"id": alive_id, "nonce_key": f"id:{alive_id}", "deleted_at": None, "version": 0}
+        )
+    )
+    old = Envelope.wrap(late, source="messaging").model_copy(
+        update={"time": now - timedelta(days=2)}
+    )
+    stale = late.model_copy(update={"message_id": alive.id})
+    await mesh.messaging.on_message_posted(stale, old)
+    assert await mesh.messaging.store.count(Notification, {"message_id": alive.id}) == 0
+    fresh = Envelope.wrap(stale, source="messaging")
+    await mesh.messaging.on_message_posted(stale, fresh)  # the same, in time: notifies
+    assert await mesh.messaging.store.count(Notification, {"message_id": alive.id}) == 2
 
 
 async def test_the_same_idempotency_key_posts_once(mesh: Mesh) -> None:
@@ -306,15 +335,19 @@ async def test_user_deleted_removes_memberships_and_tombstones_messages(mesh: Me
         await bob.call("POST", f"/v1/channels/{dm}/messages", json={"content": "psst"}),
     ]
     assert len(await _memberships(mesh, bob.id)) == 2
+
+    async def notified(user: User, count: int) -> bool:
+        return len((await user.call("GET", "/v1/notifications"))["items"]) == count
+
+    await until(lambda: notified(ada, 2))  # recorded in the consumer group
     notes = await ada.call("GET", "/v1/notifications")
     assert {n["author_id"] for n in notes["items"]} == {bob.id}  # they quote bob
-    assert len(notes["items"]) == 2
     reply = await ada.call(
         "POST",
         f"/v1/channels/{cid}/messages",
         json={"content": f"hey <@{bob.id}>", "reply_to": sent[0]["id"]},
     )
-    assert len((await bob.call("GET", "/v1/notifications"))["items"]) == 1
+    await until(lambda: notified(bob, 1))
     reactions = f"/v1/channels/{cid}/messages/{reply['id']}/reactions"
     for who, emoji in ((bob, "%F0%9F%91%8D"), (bob, ":rocket:"), (ada, "%F0%9F%91%8D")):
         await who.call("PUT", f"{reactions}/{emoji}")

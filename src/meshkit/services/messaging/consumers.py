@@ -25,7 +25,7 @@ every handler here is idempotent and never moves anything backwards:
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from meshkit.contracts.auth import SessionsRevoked, UserDeleted, UserRegistered, UserUpdated
 from meshkit.contracts.messaging import MessagePosted
@@ -37,6 +37,7 @@ from meshkit.services.messaging.models import (
     Channel,
     Membership,
     Message,
+    MessageOut,
     ReactionMark,
     UserProfile,
 )
@@ -46,6 +47,10 @@ from meshkit.store import Asc, DocumentNotFound, DuplicateKey, StaleVersion
 
 log = logging.getLogger("meshkit.messaging")
 PAGE = 500
+NOTIFY_WITHIN = timedelta(days=1)
+"""``MessagePosted`` events older than this notify nobody (a consumer group that starts
+at the oldest event, or catches up after a long outage, would otherwise notify about
+messages nobody expects news of any more)."""
 
 
 class MessagingConsumers(Service):
@@ -70,17 +75,23 @@ class MessagingConsumers(Service):
 
     @on(MessagePosted)
     async def on_message_posted(self, event: MessagePosted, envelope: Envelope) -> None:
-        """``@channel``: notify every member, the fan-out ``announce`` leaves to the
-        group (the members are those of when the event is handled; records are unique
-        per user and message, so a redelivery notifies nobody twice)."""
-        if not event.mentions_channel:
+        """Record the notifications the message causes, off the request path.
+
+        Skipped when the message was deleted since, or when the event is older than
+        :data:`NOTIFY_WITHIN` (a replayed stream must not notify about old messages).
+        Records are unique per user and message: a redelivery notifies nobody twice.
+        """
+        if datetime.now(UTC) - envelope.time > NOTIFY_WITHIN:
             return
         message = await self.store.get(Message, event.message_id)
         channel = await self.store.get(Channel, event.channel_id)
         if message is None or message.deleted_at is not None or channel is None:
             return  # deleted since: nothing to point at
-        members = [m.user_id for m in await self.channels.members(channel.id)]
-        await self.notifications.for_message(message_out(message), channel.kind, members)
+        await self.notify(channel, message_out(message))
+
+    async def notify(self, channel: Channel, message: MessageOut) -> None:
+        """Record and deliver the notifications of ``message`` (the service's)."""
+        raise NotImplementedError
 
     @on(UserRegistered)
     async def on_user_registered(self, event: UserRegistered, envelope: Envelope) -> None:

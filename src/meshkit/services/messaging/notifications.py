@@ -211,33 +211,33 @@ class Notifications:
     ) -> list[Notification]:
         """Record and deliver the notifications ``message`` causes; the new ones.
 
-        ``member_ids`` are the channel's members when the message was posted. Records
-        that already exist (the same message again) are skipped and not delivered again.
-        Costs one insert per recipient: for ``@channel`` in a large channel, call this
-        off the request path.
+        ``member_ids`` are the channel's members. Records that already exist (the same
+        message again) are skipped and not delivered again. Each record is delivered as
+        soon as it is stored, so a run cut short and repeated (a redelivered event) has
+        delivered everything it stored but, at most, the one record in flight. Costs one
+        insert per recipient: for ``@channel`` in a large channel, call this off the
+        request path.
         """
         now = datetime.now(UTC)
         excerpt = excerpt_of(message.content)
         created: list[Notification] = []
         for user_id, kind in recipients(message, channel_kind, member_ids).items():
             try:
-                created.append(
-                    await self.store.insert(
-                        Notification(
-                            key=f"{user_id}:{message.id}",
-                            user_id=user_id,
-                            kind=kind,
-                            channel_id=message.channel_id,
-                            message_id=message.id,
-                            author_id=message.author_id,
-                            excerpt=excerpt,
-                            created_at=now,
-                        )
+                notification = await self.store.insert(
+                    Notification(
+                        key=f"{user_id}:{message.id}",
+                        user_id=user_id,
+                        kind=kind,
+                        channel_id=message.channel_id,
+                        message_id=message.id,
+                        author_id=message.author_id,
+                        excerpt=excerpt,
+                        created_at=now,
                     )
                 )
             except DuplicateKey:  # this message already notified this user
                 continue
-        for notification in created:
+            created.append(notification)
             await self._deliver(notification)
         return created
 

@@ -88,15 +88,14 @@ class MessagingService(NotificationsApi, MessagingApi, MessagingConsumers):
         await self.realtime.sio.emit("notification", payload, room=user_room(user_id))
 
     async def announce(self, channel: Channel, message: MessageOut) -> None:
-        """Tell the channel's connected members, publish ``MessagePosted``, and notify.
+        """Tell the channel's connected members, and publish ``MessagePosted``.
 
-        DMs and plain mentions notify here, a few records at most. ``@channel`` in a
-        channel notifies every member: that fan-out runs in the messaging consumer group
-        on ``MessagePosted`` (:meth:`on_message_posted`), off the request path, at least
-        once; if the event cannot be published it runs here instead.
+        Notifications are recorded in the messaging consumer group on that event
+        (:meth:`on_message_posted`): off the request path, retried until done. If the
+        event cannot be published they are recorded here instead, best effort: the
+        message is stored either way, and a failure must not answer its sender 500.
         """
         await self.realtime.broadcast_message("message.created", message)
-        fan_out = message.mentions_channel and channel.kind != "dm"
         try:
             await self.events.publish(
                 MessagePosted(
@@ -109,11 +108,16 @@ class MessagingService(NotificationsApi, MessagingApi, MessagingConsumers):
                 id=message.id,  # a retried announce is one event
                 subject=f"channel/{channel.id}",
             )
+            return
         except Exception:
             log.warning("could not publish MessagePosted %s", message.id, exc_info=True)
-        else:
-            if fan_out:
-                return
+        try:
+            await self.notify(channel, message)
+        except Exception:
+            log.exception("could not record the notifications of %s", message.id)
+
+    async def notify(self, channel: Channel, message: MessageOut) -> None:
+        """Record and deliver the notifications ``message`` causes (idempotent)."""
         audience = await self._audience(channel, message)
         if audience:
             await self.notifications.for_message(message, channel.kind, audience)
