@@ -22,7 +22,7 @@ from meshkit.services.gateway.routes import (
     parse_classes,
     parse_patterns,
 )
-from meshkit.services.gateway.upstreams import Upstreams
+from meshkit.services.gateway.upstreams import FORGET_AFTER, Upstreams
 from meshkit.testing import make_settings
 
 
@@ -280,6 +280,10 @@ async def test_instances_that_leave_discovery_are_forgotten(two_instances, tmp_p
         after = make_settings(tmp_path / "after", MESHKIT_ECHO_URLS=f"http://{healthy.address}")
         pool.directory = Directory(after)
         await upstreams.check_all(session, ["echo"])
+        assert {i.port for i in pool.unhealthy} == {sick_port}  # one round missing: kept
+        assert "meshkit_gateway_upstream_healthy" in series_of(sick_url)
+        for _ in range(FORGET_AFTER):  # a brief gap in discovery forgets nothing
+            await upstreams.check_all(session, ["echo"])
         assert held.instance in pool.outstanding  # a request is still on it: kept
         held.success()
         await upstreams.check_all(session, ["echo"])
@@ -287,4 +291,13 @@ async def test_instances_that_leave_discovery_are_forgotten(two_instances, tmp_p
     assert not pool.unhealthy
     assert held.instance not in pool.failed_checks
     assert series_of(sick_url) == []  # no trail of dead instances in /metrics
+    assert held.instance not in pool.seen
     assert "meshkit_gateway_upstream_healthy" in series_of(f"http://{healthy.address}")
+    # an idle, healthy instance that leaves is forgotten too (it only had a health gauge)
+    async with aiohttp.ClientSession() as session:
+        only_sick = make_settings(tmp_path / "later", MESHKIT_ECHO_URLS=sick_url)
+        pool.directory = Directory(only_sick)
+        for _ in range(FORGET_AFTER):
+            await upstreams.check_all(session, ["echo"])
+    assert series_of(f"http://{healthy.address}") == []
+    assert healthy not in pool.seen

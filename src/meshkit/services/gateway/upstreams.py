@@ -34,6 +34,7 @@ from meshkit.resilience import BreakerRegistry, CircuitBreaker, CircuitOpen, NoI
 from meshkit.services.gateway.metrics import Outcome, UpstreamMetrics
 
 Strategy = Literal["round_robin", "least_outstanding"]
+FORGET_AFTER = 3  # health rounds an instance must be missing from discovery to be forgotten
 LeaseKind = Literal["request", "websocket", "internal"]
 """What holds an instance: a proxied request (counted and timed), a proxied WebSocket
 upgrade (counted; held until the upstream accepts it), or the gateway's own call, e.g.
@@ -102,6 +103,10 @@ class ServicePool:
     unhealthy: set[Instance] = field(default_factory=set)
     failed_checks: dict[Instance, int] = field(default_factory=dict)
     """Health checks failed in a row, per instance (one success resets it)."""
+    seen: set[Instance] = field(default_factory=set)
+    """Every instance discovery listed and that is not forgotten yet."""
+    missing: dict[Instance, int] = field(default_factory=dict)
+    """Health rounds in a row an instance has been missing from discovery."""
     _turn: itertools.count[int] = field(default_factory=itertools.count)
 
     async def instances(self) -> list[Instance]:
@@ -232,13 +237,21 @@ class Upstreams:
         await asyncio.gather(*checks)
 
     def _forget_gone(self, pool: ServicePool, found: set[Instance]) -> None:
-        """Drop what is kept per instance (counters, health, metrics) for instances no
-        longer discovered and with nothing in flight: a long-lived gateway behind
-        rolling deploys would otherwise keep every instance it ever saw."""
-        known = set(pool.outstanding) | pool.unhealthy | set(pool.failed_checks)
+        """Drop what is kept per instance (counters, health, breaker, metrics) once an
+        instance has been missing from discovery for :data:`FORGET_AFTER` rounds and
+        has nothing in flight: a long-lived gateway behind rolling deploys would
+        otherwise keep every instance it ever saw. A brief gap in discovery forgets
+        nothing, so a sick instance does not come back with a clean slate."""
+        known = pool.seen | set(pool.outstanding) | pool.unhealthy | set(pool.failed_checks)
+        pool.seen = known | found
+        for instance in found:
+            pool.missing.pop(instance, None)
         for instance in known - found:
-            if pool.outstanding.get(instance, 0):
-                continue  # a request is still on it: next round
+            rounds = pool.missing[instance] = pool.missing.get(instance, 0) + 1
+            if rounds < FORGET_AFTER or pool.outstanding.get(instance, 0):
+                continue  # maybe back next round; or a request is still on it
+            pool.seen.discard(instance)
+            pool.missing.pop(instance, None)
             pool.outstanding.pop(instance, None)
             pool.unhealthy.discard(instance)
             pool.failed_checks.pop(instance, None)
