@@ -402,11 +402,14 @@ class Realtime:
         for sid, detail in reasons.items():
             if self.principals.get(sid) is not judged[sid]:
                 continue  # renewed (auth emit) or gone while the denylist was read
-            with contextlib.suppress(Exception):  # gone meanwhile: nothing to end
+            try:
                 await self.sio.emit(
                     "session.ended", TokenInvalid(detail).to_dict(), to=sid, ignore_queue=True
                 )
-            await self.sio.disconnect(sid)
+                await self.sio.disconnect(sid)
+            except Exception as exc:  # gone meanwhile: nothing to end; the others still are
+                log.debug("ending the session of socket %s: %r", sid, exc)
+                continue
             ended += 1
         return ended
 
