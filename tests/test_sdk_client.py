@@ -275,15 +275,27 @@ async def test_reconnect_resumes_without_gap_or_duplicate(stack: Stack) -> None:
     await bob.realtime.connect()
     sent = [await ada.send(channel.id, f"live {i}") for i in range(2)]
     await eventually(lambda: len(received) == 2)
-    # the transport drops (as a network would); the client reconnects by itself
+    # the transport drops (as a network would); the client reconnects by itself, once
+    # the test lets it (its auth payload waits on a gate), so the sends below really
+    # happen while bob is away, however slow the machine
     sio: Any = bob.realtime._sio
+    gate, auth = asyncio.Event(), sio.connection_auth
+
+    async def gated() -> Any:
+        await gate.wait()
+        return await auth()
+
+    sio.connection_auth = gated
+    drops: list[Any] = []
+    sio.on("disconnect", lambda *reason: drops.append(reason))
     await sio.eio.ws.close()
-    await eventually(lambda: not bob.realtime.connected)
+    await eventually(lambda: bool(drops))
     assert bob.tokens is not None
     clock.offset += bob.tokens.expires_in  # the reconnection needs a fresh token
     for i in range(5):
         sent.append(await ada.send(channel.id, f"missed {i}"))
-        assert not bob.realtime.connected  # really sent while bob was away
+    assert not bob.realtime.connected  # really sent while bob was away
+    gate.set()
     await eventually(lambda: len(received) >= 7)
     assert stack.refreshes["bob"] == 1  # the reconnection used the refreshed token
     sent.append(await ada.send(channel.id, "after"))
