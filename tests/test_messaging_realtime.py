@@ -390,6 +390,7 @@ async def test_the_official_javascript_client_talks_to_us(two_instances, socketi
     ada, bob = await person("ada"), await person("bob")
     channel = await ada.call("POST", "/v1/channels", json={"name": "interop"})
     await bob.call("PUT", f"/v1/channels/{channel['id']}/members/me")
+    renewal = await log_in(two_instances, bob, "bob")  # the connection's next token
     node = require_executable("node")
     process = await asyncio.create_subprocess_exec(
         node,
@@ -397,6 +398,7 @@ async def test_the_official_javascript_client_talks_to_us(two_instances, socketi
         one,
         bob.token,
         channel["id"],
+        renewal,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -407,6 +409,13 @@ async def test_the_official_javascript_client_talks_to_us(two_instances, socketi
         await ada.call(
             "POST", f"/v1/channels/{channel['id']}/messages", json={"content": "from python"}
         )
+        line = await asyncio.wait_for(process.stdout.readline(), 20)
+        assert line.strip() == b"RECEIVED", line + await process.stdout.read()
+        # the connection lives by the renewed token now: ending that session ends it
+        headers = {"Authorization": f"Bearer {renewal}"}
+        logout = f"{two_instances.auth_url}/v1/auth/logout"
+        async with bob.http.post(logout, headers=headers) as response:
+            assert response.status == 204
         output, errors = await asyncio.wait_for(process.communicate(), 20)
     finally:
         if process.returncode is None:
@@ -420,6 +429,11 @@ async def test_the_official_javascript_client_talks_to_us(two_instances, socketi
     assert summary["bad_ack"]["error"]["status"] == 422
     assert summary["received"]["content"] == "from python"
     assert summary["transport"] == "websocket"  # started on polling, upgraded
+    assert summary["renewed"]["ok"] is True
+    assert summary["renewed"]["expires_at"]
+    assert summary["session_ended"]["type"].endswith(":invalid-token")
+    assert summary["session_ended"]["detail"] == "token revoked"
+    assert summary["disconnect_reason"] == "io server disconnect"
     history = await ada.call("GET", f"/v1/channels/{channel['id']}/messages")
     assert [m["content"] for m in history] == ["from node", "from python"]
 
