@@ -109,11 +109,11 @@ class SyncMeshkitClient:
             self._closed = True
 
         async def shutdown() -> None:
-            await self.client.aclose()
             others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for task in others:
+            for task in others:  # the calls in flight first: their callers get the error
                 task.cancel()
             await asyncio.gather(*others, return_exceptions=True)
+            await self.client.aclose()
 
         try:
             asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result()
