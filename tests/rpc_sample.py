@@ -30,6 +30,7 @@ class Auth(AuthServiceBase):
         self.fail_status = Status.UNAVAILABLE
         self.fail_message: str | None = None
         self.delay = 0.0
+        self.hold: asyncio.Event | None = None  # when set: calls wait for it
         self.started = asyncio.Event()
         self.finished = 0
         self.metadata: list[dict[str, str]] = []
@@ -43,6 +44,8 @@ class Auth(AuthServiceBase):
             raise GRPCError(self.fail_status, self.fail_message or f"{self.name} told to fail")
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.hold is not None:
+            await self.hold.wait()
 
     async def ValidateToken(self, stream: Stream) -> None:
         request = await stream.recv_message()

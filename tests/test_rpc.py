@@ -371,7 +371,7 @@ async def test_no_configured_instance_is_a_typed_error(clients):
 
 async def test_draining_finishes_running_calls_and_refuses_new_ones(serve, clients):
     auth = Auth()
-    auth.delay = 0.3
+    auth.hold = asyncio.Event()  # the running call lasts until the checks below are done
     server = await serve(auth)
     rpc = clients(auth=[server.port], MESHKIT_RPC_MAX_ATTEMPTS="1")
     stub = rpc.stub(AuthServiceStub, "auth")
@@ -381,14 +381,17 @@ async def test_draining_finishes_running_calls_and_refuses_new_ones(serve, clien
     await asyncio.sleep(0)
     channel = Channel("127.0.0.1", server.port)
     try:
-        health = await HealthStub(channel).Check(HealthCheckRequest(service=""))
+        health = await HealthStub(channel).Check(HealthCheckRequest(service=""), timeout=5)
         assert health.status == HealthCheckResponse.NOT_SERVING
         with pytest.raises(GRPCError) as refused:
             await AuthServiceStub(channel).GetUser(
-                auth_pb2.GetUserRequest(user_id="u2"), metadata={"x-meshkit-api-key": KEY}
+                auth_pb2.GetUserRequest(user_id="u2"),
+                metadata={"x-meshkit-api-key": KEY},
+                timeout=5,
             )
     finally:
         channel.close()
+        auth.hold.set()
     assert refused.value.status is Status.UNAVAILABLE
     assert (refused.value.message or "").startswith("urn:meshkit:problem:draining")
     assert (await running).username == "ada"
@@ -419,7 +422,9 @@ async def test_a_silent_instance_is_given_up_on_and_another_tried(serve, clients
     rpc = clients(
         auth=[s.port for s in servers],
         MESHKIT_RPC_TIMEOUT="5",
-        MESHKIT_RPC_ATTEMPT_TIMEOUT="0.2",
+        # long enough that the live instance always answers in time (a first connection
+        # on a busy machine took more than 0.2 s), far below the silent one's 30 s
+        MESHKIT_RPC_ATTEMPT_TIMEOUT="0.6",
     )
     stub = rpc.stub(AuthServiceStub, "auth")
     started = time.monotonic()
