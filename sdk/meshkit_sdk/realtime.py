@@ -9,6 +9,10 @@ missed, oldest first, before any message of the new connection (the server may p
 before it confirms the connection: such messages are held until the resume is done); an
 id already delivered is dropped, so handlers see no gap and no duplicate.
 
+The server may also say ``resync`` on a live connection (its fan-out across instances
+lost pushes, e.g. Redis restarted): the client resumes the same way, holding new
+messages until it has caught up.
+
 The server trusts a connection only as long as its access token: when the client would
 refresh the token, the connection hands the new one to the server (the ``auth`` emit)
 without reconnecting. Should the server end the session anyway (the token was revoked,
@@ -154,6 +158,7 @@ class Realtime:
         self._sio.on("connect", self._on_connect)
         self._sio.on("connect_error", self._on_connect_error)
         self._sio.on("session.ended", self._on_session_ended)
+        self._sio.on("resync", self._on_resync)
         for event in (
             "message.created",
             "message.updated",
@@ -252,6 +257,12 @@ class Realtime:
         return {"token": token}
 
     def _on_connect(self) -> None:
+        self._queue.put_nowait((_CONNECTED, self._attempt))
+
+    def _on_resync(self, data: Any = None) -> None:
+        # The server's fan-out lost pushes it cannot name: resume as after a reconnect.
+        # Synchronous, so every message that arrives from here on waits for the resume.
+        self._resuming = True
         self._queue.put_nowait((_CONNECTED, self._attempt))
 
     def _on_connect_error(self, data: Any = None) -> None:

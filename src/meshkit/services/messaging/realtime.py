@@ -19,8 +19,10 @@ Contract, for clients (``docs/messaging.md`` has the full event list):
   "error": <problem document>}``. A malformed payload is an ``ok: false`` ack, never a
   dropped connection.
 * A message is stored before it is acknowledged and broadcast.
-* Several messaging instances share fan-out through Redis pub/sub (socket.io's Redis
-  manager, on the service's own Redis client).
+* Several messaging instances share fan-out through a Redis stream
+  (:mod:`meshkit.fanout`). When pushes may have been lost on the way (Redis restarted,
+  or an instance could not reach it), every affected socket gets ``resync`` and the
+  client resumes (the ``resume`` emit) from the last message it saw.
 """
 
 from __future__ import annotations
@@ -36,7 +38,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import socketio
 from pydantic import BaseModel, Field, ValidationError
-from redis.asyncio import Redis
 
 from meshkit.errors import (
     FieldError,
@@ -46,6 +47,7 @@ from meshkit.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
+from meshkit.fanout import StreamFanout
 from meshkit.services.messaging.channels import member_out
 from meshkit.services.messaging.messages import message_out
 from meshkit.services.messaging.models import (
@@ -64,7 +66,7 @@ if TYPE_CHECKING:
     from meshkit.services.messaging.service import MessagingService
 
 log = logging.getLogger("meshkit.messaging")
-SOCKETIO_CHANNEL = "meshkit:messaging:socketio"
+FANOUT_STREAM = "meshkit:messaging:fanout"
 MEMBERSHIP_CHANNEL = "meshkit:messaging:membership"
 SESSIONS_CHANNEL = "meshkit:messaging:sessions"
 TYPING_EVERY = 3.0
@@ -80,19 +82,6 @@ def channel_room(channel_id: str) -> str:
 def user_room(user_id: str) -> str:
     """The room of every device of one user."""
     return f"user:{user_id}"
-
-
-class SharedRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
-    """socket.io's Redis manager on the service's Redis client (embedded or external)."""
-
-    def __init__(self, client: Callable[[], Redis], channel: str) -> None:
-        super().__init__(url="redis://unused", channel=channel)
-        self._client = client
-
-    def _redis_connect(self) -> None:
-        self.redis = self._client()
-        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-        self.connected = True
 
 
 class SendIn(MessageIn):
@@ -155,7 +144,7 @@ class Realtime:
         self.service = service
         self.sio = socketio.AsyncServer(
             async_mode="aiohttp",
-            client_manager=SharedRedisManager(lambda: service.redis, SOCKETIO_CHANNEL),
+            client_manager=StreamFanout(lambda: service.redis, FANOUT_STREAM, on_gap=self.resync),
             cors_allowed_origins=cors_origins,
             max_http_buffer_size=64 * 1024,
             logger=False,
@@ -414,6 +403,11 @@ class Realtime:
         return ended
 
     # --- server pushes ---------------------------------------------------------------
+
+    async def resync(self, reason: str) -> None:
+        """``resync`` to every socket of this instance: pushes may have been lost (the
+        fan-out across instances broke), so each client resumes from its last seen id."""
+        await self.sio.emit("resync", {"reason": reason}, ignore_queue=True)
 
     async def push_presence(self, user_id: str, status: str) -> None:
         """``presence`` to everyone who shares a channel with the user (and their devices)."""
