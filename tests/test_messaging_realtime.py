@@ -687,3 +687,35 @@ async def test_a_revoked_token_is_refused_on_every_emit_and_ended_by_the_check(
     assert await realtime.end_stale_sessions() == 1
     assert (await next_event(stale_inbox, "session.ended"))["detail"] == "token revoked"
     await wait_disconnected(stale)
+
+
+async def test_one_sockets_messages_are_stored_in_the_order_it_sent_them(two_instances):
+    """200 emits back to back, no waiting for acks: ids and history follow the send
+    order (python-socketio would otherwise run each emit in its own task)."""
+    person, one, _ = two_instances
+    ada = await person("ada")
+    channel = await ada.call("POST", "/v1/channels", json={"name": "ordered"})
+    client, _ = await ada.connect(one)
+    loop = asyncio.get_running_loop()
+    acks: list[asyncio.Future[Any]] = []
+    for n in range(200):
+        done: asyncio.Future[Any] = loop.create_future()
+        acks.append(done)
+        await client.emit(
+            "message.send",
+            {"channel_id": channel["id"], "content": f"m{n}"},
+            callback=lambda ack, done=done: done.set_result(ack),
+        )
+    replies = await asyncio.wait_for(asyncio.gather(*acks), 30)
+    assert all(reply["ok"] for reply in replies), [r for r in replies if not r["ok"]][:1]
+    contents = [reply["message"]["content"] for reply in replies]
+    assert contents == [f"m{n}" for n in range(200)]
+    ids = [reply["message"]["id"] for reply in replies]
+    assert ids == sorted(ids), "ids are given in the order the emits were sent"
+    stored: list[str] = []
+    path = f"/v1/channels/{channel['id']}/messages?limit=100"
+    page = await ada.call("GET", path)
+    while page:
+        stored = [m["content"] for m in page] + stored
+        page = await ada.call("GET", f"{path}&before={page[0]['id']}") if len(page) == 100 else []
+    assert stored == [f"m{n}" for n in range(200)], "history is in the order they were sent"

@@ -19,6 +19,9 @@ Contract, for clients (``docs/messaging.md`` has the full event list):
   "error": <problem document>}``. A malformed payload is an ``ok: false`` ack, never a
   dropped connection.
 * A message is stored before it is acknowledged and broadcast.
+* One connection's emits are handled one after the other, in the order they were sent:
+  its messages are stored (and get their ids) in send order. Different connections are
+  handled concurrently.
 * Several messaging instances share fan-out through a Redis stream
   (:mod:`meshkit.fanout`). When pushes may have been lost on the way (Redis restarted,
   or an instance could not reach it), every affected socket gets ``resync`` and the
@@ -147,6 +150,12 @@ class Realtime:
             client_manager=StreamFanout(lambda: service.redis, FANOUT_STREAM, on_gap=self.resync),
             cors_allowed_origins=cors_origins,
             max_http_buffer_size=64 * 1024,
+            # Each socket's emits run inline in its own receive loop (engine.io calls the
+            # message handler without a task; python-socketio would otherwise start one
+            # task per event, and ids would follow the order in which they finish). Other
+            # sockets have their own loops and run concurrently; a slow emit holds back
+            # only its own connection's next frames.
+            async_handlers=False,
             logger=False,
             engineio_logger=False,
         )
