@@ -17,7 +17,9 @@ Contract, for clients (``docs/messaging.md`` has the full event list):
   and resumes.
 * Every client emit is answered by an ack: ``{"ok": true, ...}`` or ``{"ok": false,
   "error": <problem document>}``. A malformed payload is an ``ok: false`` ack, never a
-  dropped connection.
+  dropped connection: undecodable JSON is ``400 malformed-body``, a payload that does not
+  fit the event ``422 validation-error``, an event the server does not know ``404
+  unknown-event`` (:mod:`~meshkit.services.messaging.socket_payloads` reads the frames).
 * A message is stored before it is acknowledged and broadcast.
 * One connection's emits are handled one after the other, in the order they were sent:
   its messages are stored (and get their ids) in send order. Different connections are
@@ -46,6 +48,7 @@ from meshkit.errors import (
     FieldError,
     Forbidden,
     InternalError,
+    MalformedBody,
     Problem,
     ServiceUnavailable,
     ValidationFailed,
@@ -62,6 +65,15 @@ from meshkit.services.messaging.models import (
     MessageOut,
 )
 from meshkit.services.messaging.presence import Presence
+from meshkit.services.messaging.socket_payloads import (
+    MAX_EVENT_NAME,
+    GuardedPacket,
+    Refusal,
+    SafeJson,
+    UnknownEvent,
+    guard,
+    library_log,
+)
 from meshkit.tokens import Principal, RevocationUnavailable, TokenInvalid, TokenMissing
 from meshkit.tokens.principal import MAX_TOKEN
 
@@ -74,6 +86,8 @@ MEMBERSHIP_CHANNEL = "meshkit:messaging:membership"
 SESSIONS_CHANNEL = "meshkit:messaging:sessions"
 TYPING_EVERY = 3.0
 RESUME_LIMIT = 500
+MAX_FRAME = 64 * 1024
+"""Largest frame (WebSocket message, long-polling POST body) accepted, in bytes."""
 Handler = Callable[[str, Any], Awaitable[dict[str, Any]]]
 
 
@@ -149,16 +163,19 @@ class Realtime:
             async_mode="aiohttp",
             client_manager=StreamFanout(lambda: service.redis, FANOUT_STREAM, on_gap=self.resync),
             cors_allowed_origins=cors_origins,
-            max_http_buffer_size=64 * 1024,
+            serializer=GuardedPacket,  # every frame decodes; see socket_payloads
+            json=SafeJson,
+            max_http_buffer_size=MAX_FRAME,
             # Each socket's emits run inline in its own receive loop (engine.io calls the
             # message handler without a task; python-socketio would otherwise start one
             # task per event, and ids would follow the order in which they finish). Other
             # sockets have their own loops and run concurrently; a slow emit holds back
             # only its own connection's next frames.
             async_handlers=False,
-            logger=False,
-            engineio_logger=False,
+            logger=library_log("socketio"),
+            engineio_logger=library_log("engineio"),
         )
+        guard(self.sio)
         self.local: dict[str, set[str]] = {}
         """user id → sids connected to this instance (to move them between rooms)."""
         self.principals: dict[str, Principal] = {}
@@ -179,6 +196,7 @@ class Realtime:
             ("auth", self._auth),
         ):
             self.sio.on(event, self._guarded(handler))
+        self.sio.on("*", self._other)
 
     # --- lifecycle ---------------------------------------------------------------
 
@@ -210,6 +228,8 @@ class Realtime:
     async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
+            if isinstance(auth, Refusal):
+                raise auth.problem
             if not isinstance(token, str) or not token:
                 raise TokenMissing('connect with auth={"token": "<access token>"}')
             principal = await self.service.tokens.verify(token)
@@ -280,14 +300,26 @@ class Realtime:
         await tokens.check_not_revoked(principal)
         return principal
 
-    def _guarded(self, handler: Handler) -> Callable[[str, Any], Awaitable[dict[str, Any]]]:
-        async def run(sid: str, data: Any = None) -> dict[str, Any]:
+    def _guarded(self, handler: Handler) -> Callable[..., Awaitable[dict[str, Any]]]:
+        async def run(sid: str, *args: Any) -> dict[str, Any]:
             try:
-                return await handler(sid, data)
+                if len(args) > 1:
+                    raise MalformedBody("an emit carries one payload argument")
+                return await handler(sid, args[0] if args else None)
             except Exception as exc:  # every emit gets an ack; the socket stays up
                 return {"ok": False, "error": problem_of(exc)}
 
         return run
+
+    async def _other(self, event: str | Refusal, sid: str, *args: Any) -> dict[str, Any]:
+        """The ack of an event no handler takes: one that could not be read (its
+        :class:`Refusal` names the problem) or one the server does not know."""
+        if isinstance(event, Refusal):
+            problem = event.problem
+        else:
+            shown = event if len(event) <= MAX_EVENT_NAME else event[:MAX_EVENT_NAME] + "…"
+            problem = UnknownEvent(f"no such event: {shown!r}")
+        return {"ok": False, "error": problem.to_dict()}
 
     # --- client emits ----------------------------------------------------------------
 
