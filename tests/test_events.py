@@ -738,3 +738,24 @@ async def test_a_client_that_decodes_responses_works_the_same(settings, meshkit_
 def test_the_docs_quote_the_replay_script():
     text = (ROOT / "docs" / "events.md").read_text()
     assert event_scripts.REPLAY.strip() in text
+
+
+@pytest.mark.parametrize("start_at", ["oldest", "latest"])
+async def test_events_published_right_after_redis_lost_its_data_are_not_skipped(
+    bus, meshkit_redis, start_at
+):
+    """A Redis that restarts empty loses the stream and the group: the group is made
+    again from the start of the new stream, not from its end, so an event published
+    before the consumer noticed is still handled."""
+    got = []
+
+    async def record(event: Ping, envelope: Envelope) -> None:
+        got.append(envelope.id)
+
+    async with Consumer(bus, group="g", handlers={Ping: record}, start_at=start_at):
+        await bus.publish(Ping(n=1))
+        await eventually(lambda: len(got) == 1)
+        await meshkit_redis.flushall()  # "restarted empty"
+        await meshkit_redis.client_kill_filter(_type="normal", skipme=True)
+        sent = await bus.publish(Ping(n=2))  # before the consumer finds its group gone
+        await eventually(lambda: sent.id in got, what="the event published meanwhile")

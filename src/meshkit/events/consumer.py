@@ -219,7 +219,9 @@ class Consumer:
                 backoff = BACKOFF_MIN
             except (RedisError, OSError) as exc:
                 if isinstance(exc, ResponseError) and "NOGROUP" in str(exc):
-                    self._groups_ready = False  # the stream or group was deleted: recreate
+                    # the stream or group was deleted (Redis restarted empty): recreate it
+                    # from the start, as all the stream holds now is new to this group
+                    self._groups_ready, self._start_id = False, "0"
                 log.warning(
                     "consumer %s of group %s: Redis error, retrying in %.1fs: %s",
                     self.name,
