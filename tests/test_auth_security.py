@@ -362,29 +362,39 @@ async def test_odd_refresh_tokens_are_401_never_500(auth):
     for raw in odd_refresh_tokens(tokens["session_id"]):
         body = ('{"refresh_token": ' + raw + "}").encode()
         response = await auth.post("/v1/auth/refresh", data=body, headers=JSON)
-        assert response.status in (401, 422), (raw, response.status)
+        # 400: a lone surrogate is no I-JSON (the body reader's malformed-body problem)
+        assert response.status in (400, 401, 422), (raw, response.status)
         assert response.content_type == "application/problem+json"
+        if response.status == 400:
+            assert (await response.json())["type"] == "urn:meshkit:problem:malformed-body"
         if response.status == 401:
             assert (await response.json())["type"] == "urn:meshkit:problem:invalid-refresh-token"
     again = await auth.post("/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert again.status == 200, "none of them counted as reuse of the real token"
 
 
-async def test_odd_reset_tokens_are_400_never_500(auth):
+async def test_odd_reset_tokens_are_refused_never_500(auth):
+    """A token of the wrong shape breaks the pattern the document declares (422 at
+    body.token); one holding a lone surrogate is no I-JSON (400 malformed-body); a
+    well-shaped unknown one is the domain's invalid-reset-token (400)."""
     secret = secrets.token_urlsafe(32)
-    for raw in (
-        '"mkp_\\ud800"',
-        f'"mkp_{secret}\\ud800"',
-        f'"mkp_{secret}\\u0000"',
-        f'"mkp_{secret[:-1]}\\u00e9"',
-        f'"mkp_{secret}\\n"',
-        '"mkp_"',
-        '"\\ud800"',
+    for raw, status, kind in (
+        ('"mkp_\\ud800"', 400, "malformed-body"),
+        (f'"mkp_{secret}\\ud800"', 400, "malformed-body"),
+        ('"\\ud800"', 400, "malformed-body"),
+        (f'"mkp_{secret}\\u0000"', 422, "validation-error"),
+        (f'"mkp_{secret[:-1]}\\u00e9"', 422, "validation-error"),
+        (f'"mkp_{secret}\\n"', 422, "validation-error"),
+        ('"mkp_"', 422, "validation-error"),
+        (f'"mkp_{secret}"', 400, "invalid-reset-token"),
     ):
         body = ('{"token": ' + raw + ', "new_password": "a brand new passphrase"}').encode()
         response = await auth.post("/v1/auth/password-reset/confirm", data=body, headers=JSON)
-        assert response.status == 400, (raw, response.status)
-        assert (await response.json())["type"] == "urn:meshkit:problem:invalid-reset-token"
+        assert response.status == status, (raw, response.status)
+        problem = await response.json()
+        assert problem["type"] == "urn:meshkit:problem:" + kind
+        if status == 422:
+            assert [e["loc"] for e in problem["errors"]] == [["body", "token"]]
 
 
 # 7. Key rotation (the HTTP side is in test_auth.py)
@@ -604,7 +614,8 @@ async def test_display_names_refuse_control_characters(auth, name):
     tokens = await tokens_of(auth)
     body = ('{"display_name": ' + json.dumps(name) + "}").encode()
     response = await auth.patch("/v1/users/me", data=body, headers={**JSON, **bearer(tokens)})
-    assert response.status == 422
+    refused = 400 if name == "\ud800" else 422  # a lone surrogate: malformed-body
+    assert response.status == refused
     registered = await auth.post(
         "/v1/auth/register",
         data=json.dumps({"email": "g@example.test", "username": "grace", "password": PASSWORD})[
@@ -615,7 +626,7 @@ async def test_display_names_refuse_control_characters(auth, name):
         + b"}",
         headers=JSON,
     )
-    assert registered.status == 422
+    assert registered.status == refused
     fine = await auth.patch(
         "/v1/users/me", headers=bearer(tokens), json={"display_name": "Ada 👩\u200d💻 Lovelace"}
     )

@@ -5,9 +5,15 @@ import logging
 from datetime import UTC, datetime
 
 import pytest
+from aiohttp.test_utils import make_mocked_request
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel, Field
 
 from meshkit.app import SERVICE_KEY
-from meshkit.errors import PROBLEM_TYPE_PREFIX
+from meshkit.errors import PROBLEM_TYPE_PREFIX, Forbidden, MalformedBody
+from meshkit.http import RouteSpec, bind, build_openapi
+from meshkit.http.binding import PerRequest, arguments, decode_json
 from tests.sample import GreeterPlugin, Note, NotesService, StatelessService
 
 PROBLEM = "application/problem+json"
@@ -167,10 +173,10 @@ async def test_deeply_nested_json_is_refused_not_crashed(notes):
 
 
 async def test_missing_body(notes):
-    body = await problem(
-        await notes.post("/v1/notes", headers={"Content-Type": "application/json"}), 422
-    )
-    assert body["errors"][0]["loc"] == ["body"]
+    # An empty body is no JSON document: malformed, like any other undecodable body.
+    for headers in ({"Content-Type": "application/json"}, {}):
+        body = await problem(await notes.post("/v1/notes", headers=headers), 400)
+        assert body["type"] == PROBLEM_TYPE_PREFIX + "malformed-body"
 
 
 async def test_json_that_is_not_an_object(notes):
@@ -286,3 +292,162 @@ async def test_datetime_round_trip_keeps_timezone(notes):
     service = notes.app[SERVICE_KEY]
     stored = await service.store.get(Note, created["id"])
     assert stored.created_at == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+# Point 3 of issue 12: no body, however broken, is answered with a 500.
+
+MALFORMED = PROBLEM_TYPE_PREFIX + "malformed-body"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"owner": ' + b"9" * 5000 + b"}",  # past Python's int digit limit: ValueError
+        b"[" * 100_000,  # RecursionError
+        b'{"owner": "\xff\xfe"}',  # invalid UTF-8
+        b'{"owner": NaN}',
+        b'{"owner": -Infinity}',
+        b'{"owner": "\\ud800"}',  # a lone surrogate: no store or encoder takes it
+        b'{"\\udfff": 1}',
+        b"   ",
+        b'{"owner": "ada"} {"owner": "bob"}',
+    ],
+)
+async def test_undecodable_bodies_are_400_malformed_body(notes, raw):
+    response = await notes.post("/v1/notes", data=raw, headers={"Content-Type": "application/json"})
+    body = await problem(response, 400)
+    assert body["type"] == MALFORMED
+    assert "Traceback" not in json.dumps(body)
+
+
+async def test_a_valid_surrogate_pair_is_fine(notes):
+    raw = json.dumps({**NOTE, "title": "\U0001f600"}, ensure_ascii=True).encode()
+    assert b"\\ud83d\\ude00" in raw
+    created = await notes.post("/v1/notes", data=raw, headers={"Content-Type": "application/json"})
+    assert created.status == 201, await created.text()
+    assert (await created.json())["title"] == "\U0001f600"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+bodies = st.one_of(
+    st.binary(max_size=200),
+    st.text(max_size=200).map(str.encode),
+    json_values.map(lambda v: json.dumps(v).encode()),
+    json_values.map(lambda v: json.dumps(v, ensure_ascii=False).encode("utf-8", "surrogatepass")),
+    st.integers(min_value=4000, max_value=6000).map(lambda n: b"1" * n),
+    st.integers(min_value=1, max_value=50_000).map(lambda n: b"[" * n + b"]" * (n % 3)),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(bodies)
+def test_decode_json_returns_a_value_or_a_malformed_body_problem(raw):
+    """The body reader's contract, for any bytes: a value, or MalformedBody; nothing else."""
+    try:
+        value = decode_json(raw)
+    except MalformedBody:
+        return
+    # What it lets through re-encodes: no lone surrogate, no NaN, one document.
+    json.dumps(value, allow_nan=False).encode("utf-8")
+
+
+@settings(max_examples=200, deadline=None)
+@given(json_values)
+def test_decode_json_reads_what_json_writes(value):
+    text = json.dumps(value, ensure_ascii=False)  # Infinity for inf: not JSON
+    raw = text.encode("utf-8", "surrogatepass")
+    try:
+        decoded = decode_json(raw)
+    except MalformedBody:  # only for what RFC 8259 / I-JSON refuse
+        assert "Infinity" in text or any(0xD800 <= ord(c) <= 0xDFFF for c in text)
+        return
+    assert decoded == value
+
+
+async def test_any_body_on_a_json_route_is_2xx_or_a_4xx_problem(notes):
+    """The same property end to end: hypothesis draws the bodies, the real app answers."""
+    drawn: list[bytes] = []
+
+    @settings(max_examples=150, deadline=None, database=None)
+    @given(bodies)
+    def draw(raw):
+        drawn.append(raw)
+
+    draw()
+    for raw in drawn:
+        response = await notes.post(
+            "/v1/notes", data=raw, headers={"Content-Type": "application/json"}
+        )
+        assert response.status < 500, (raw[:80], await response.text())
+        if response.status >= 400:
+            await problem(response, response.status)
+
+
+# Point 8 of issue 12: a route's permission is checked before anything is validated.
+
+
+class Caller:
+    """A stand-in for the authenticated principal (anything with has_permission)."""
+
+    def __init__(self, *granted: str) -> None:
+        self.granted = set(granted)
+
+    def has_permission(self, permission: str) -> bool:
+        return permission in self.granted
+
+
+class Guarded(BaseModel):
+    title: str = Field(min_length=1)
+
+
+async def _create(caller: Caller, item_id: int, body: Guarded) -> dict[str, str]:
+    return {"title": body.title}
+
+
+def test_a_permission_without_a_principal_is_refused_at_start():
+    async def orphan(body: Guarded) -> None:
+        return None
+
+    with pytest.raises(TypeError, match="permission"):
+        bind(RouteSpec("POST", "/v1/x", orphan, permission="notes:write"), (Caller,))
+
+
+async def test_permission_is_checked_before_path_query_and_body():
+    spec = RouteSpec("POST", "/v1/items/{item_id}", _create, permission="notes:write")
+    binding = bind(spec, (Caller,))
+
+    async def who(caller: Caller) -> PerRequest:
+        async def resolve(request):
+            return caller
+
+        return PerRequest(resolve)
+
+    # Everything about the request is wrong, and unread: the answer is 403 alone.
+    request = make_mocked_request(
+        "POST", "/v1/items/not-a-number", match_info={"item_id": "not-a-number"}
+    )
+    with pytest.raises(Forbidden) as refused:
+        await arguments(binding, request, 1024, {Caller: await who(Caller("notes:read"))})
+    assert refused.value.extensions["required_permission"] == "notes:write"
+    # With the permission, the same request reaches validation (its empty body first).
+    with pytest.raises(MalformedBody):
+        await arguments(binding, request, 1024, {Caller: await who(Caller("notes:write"))})
+
+
+def test_the_document_declares_the_permission_and_its_403():
+    spec = RouteSpec("POST", "/v1/items/{item_id}", _create, permission="notes:write")
+    document = build_openapi(
+        service="notes",
+        title="Notes",
+        version="1",
+        description="",
+        bindings=[bind(spec, (Caller,))],
+    )
+    operation = document["paths"]["/v1/items/{item_id}"]["post"]
+    assert operation["x-meshkit-permission"] == "notes:write"
+    assert "notes:write" in operation["description"]
+    assert {"400", "403", "422"} <= operation["responses"].keys()

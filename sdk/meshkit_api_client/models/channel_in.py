@@ -4,7 +4,6 @@ from collections.abc import Mapping
 from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 from ..models.channel_in_kind import ChannelInKind
 from ..types import UNSET, Unset
@@ -16,18 +15,22 @@ T = TypeVar("T", bound="ChannelIn")
 class ChannelIn:
     """A new channel; for a DM, ``members`` are the other people in it.
 
-    Attributes:
-        kind (ChannelInKind | Unset):  Default: ChannelInKind.PUBLIC.
-        members (list[str] | Unset):
-        name (None | str | Unset):
-        topic (str | Unset):  Default: ''.
+    A public or private channel needs a ``name``; a DM has none (it is named by its
+    people) and needs someone besides the caller in ``members``. The rule is in the
+    schema too (``if``/``then``/``else`` on ``kind``): a missing ``kind`` is ``public``.
+
+        Attributes:
+            kind (ChannelInKind | Unset):  Default: ChannelInKind.PUBLIC.
+            members (list[str] | Unset): For a DM: the other people in it (at least one, not only the caller); for a
+                channel: people to add at once.
+            name (None | str | Unset): Required for a public or private channel; none for a DM.
+            topic (str | Unset):  Default: ''.
     """
 
     kind: ChannelInKind | Unset = ChannelInKind.PUBLIC
     members: list[str] | Unset = UNSET
     name: None | str | Unset = UNSET
     topic: str | Unset = ""
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         kind: str | Unset = UNSET
@@ -47,7 +50,7 @@ class ChannelIn:
         topic = self.topic
 
         field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+
         field_dict.update({})
         if kind is not UNSET:
             field_dict["kind"] = kind
@@ -90,21 +93,4 @@ class ChannelIn:
             topic=topic,
         )
 
-        channel_in.additional_properties = d
         return channel_in
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties

@@ -4,7 +4,6 @@ from collections.abc import Mapping
 from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
@@ -15,14 +14,17 @@ T = TypeVar("T", bound="MarkRead")
 class MarkRead:
     """Exactly one of: ``ids`` (up to 100 of the caller's notifications) or ``all: true``.
 
-    Attributes:
-        all_ (bool | Unset):  Default: False.
-        ids (list[str] | None | Unset):
+    The schema says so with ``if``/``then``/``else`` (which generated clients accept
+    where they choke on a ``oneOf`` beside ``properties``): with ``all: true``, ``ids``
+    is absent or null; otherwise ``ids`` is required.
+
+        Attributes:
+            all_ (bool | Unset):  Default: False.
+            ids (list[str] | None | Unset):
     """
 
     all_: bool | Unset = False
     ids: list[str] | None | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         all_ = self.all_
@@ -37,7 +39,7 @@ class MarkRead:
             ids = self.ids
 
         field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+
         field_dict.update({})
         if all_ is not UNSET:
             field_dict["all"] = all_
@@ -73,21 +75,4 @@ class MarkRead:
             ids=ids,
         )
 
-        mark_read.additional_properties = d
         return mark_read
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties

@@ -4,7 +4,6 @@ from collections.abc import Mapping
 from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
@@ -17,7 +16,10 @@ class RegisterIn:
 
     Attributes:
         email (str):
-        password (str): At least 8 characters; common passwords are refused.
+        password (str): 8-256 characters (a deployment may ask for more with MESHKIT_AUTH_PASSWORD_MIN_LENGTH or fewer
+            with MESHKIT_AUTH_PASSWORD_MAX_LENGTH). Checked further by the password policy, which cannot be put in a schema:
+            no common password, none built from the email or username, no control characters, no long runs or sequences; a
+            refusal is a 422 `weak-password` problem listing each rule broken.
         username (str):
         display_name (None | str | Unset):
     """
@@ -26,7 +28,6 @@ class RegisterIn:
     password: str
     username: str
     display_name: None | str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         email = self.email
@@ -42,7 +43,7 @@ class RegisterIn:
             display_name = self.display_name
 
         field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+
         field_dict.update(
             {
                 "email": email,
@@ -80,21 +81,4 @@ class RegisterIn:
             display_name=display_name,
         )
 
-        register_in.additional_properties = d
         return register_in
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties

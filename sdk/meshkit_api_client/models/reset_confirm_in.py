@@ -4,7 +4,6 @@ from collections.abc import Mapping
 from typing import Any, Self, TypeVar
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="ResetConfirmIn")
 
@@ -14,13 +13,15 @@ class ResetConfirmIn:
     """Set a new password with a reset token.
 
     Attributes:
-        new_password (str):
-        token (str):
+        new_password (str): 8-256 characters (a deployment may ask for more with MESHKIT_AUTH_PASSWORD_MIN_LENGTH or
+            fewer with MESHKIT_AUTH_PASSWORD_MAX_LENGTH). Checked further by the password policy, which cannot be put in a
+            schema: no common password, none built from the email or username, no control characters, no long runs or
+            sequences; a refusal is a 422 `weak-password` problem listing each rule broken.
+        token (str): The token from the reset message: 'mkp_' and 32-128 characters.
     """
 
     new_password: str
     token: str
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         new_password = self.new_password
@@ -28,7 +29,7 @@ class ResetConfirmIn:
         token = self.token
 
         field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+
         field_dict.update(
             {
                 "new_password": new_password,
@@ -50,21 +51,4 @@ class ResetConfirmIn:
             token=token,
         )
 
-        reset_confirm_in.additional_properties = d
         return reset_confirm_in
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties

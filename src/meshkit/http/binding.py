@@ -13,13 +13,14 @@ import json
 import typing
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from meshkit.errors import (
     FieldError,
+    Forbidden,
     MalformedBody,
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -41,6 +42,15 @@ class PerRequest:
     """
 
     resolve: Callable[[web.Request], Awaitable[Any]]
+
+
+@runtime_checkable
+class HoldsPermissions(Protocol):
+    """A per-request context value that can answer a route's ``permission`` check."""
+
+    def has_permission(self, permission: str) -> bool:
+        """Whether the caller holds ``permission``."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -124,6 +134,13 @@ def bind(spec: RouteSpec, context_types: tuple[type, ...] = ()) -> Binding:
                     default=None if required else parameter.default,
                 )
             )
+    if spec.permission is not None and not any(
+        hasattr(kind, "has_permission") for kind in binding.context_args.values()
+    ):
+        raise TypeError(
+            f"{spec.name}: permission {spec.permission!r} needs a parameter for the "
+            "authenticated caller (e.g. principal: Principal)"
+        )
     missing = path_names - {p.name for p in binding.params if p.location == "path"}
     if missing:
         raise TypeError(f"{spec.name}: path parameters without an argument: {sorted(missing)}")
@@ -149,7 +166,13 @@ def _errors_from(
 
 
 async def read_json(request: web.Request, limit: int) -> Any:
-    """Read and parse a JSON body, mapping every way it can be wrong to a problem."""
+    """Read and parse a JSON body, mapping every way it can be wrong to a problem.
+
+    Contract: returns the decoded document or raises a 4xx :class:`Problem`, whatever
+    the bytes: 415 for a declared non-JSON type, 413 past ``limit``, and 400
+    ``malformed-body`` for a body that is empty or cannot be decoded (see
+    :func:`decode_json`).
+    """
     media = request.content_type
     if request.body_exists and media != JSON and not media.endswith("+json"):
         raise UnsupportedMediaType(
@@ -167,14 +190,78 @@ async def read_json(request: web.Request, limit: int) -> Any:
         raise PayloadTooLarge(
             f"body exceeds the limit of {limit} bytes", extensions={"limit": limit}
         ) from None
-    if not raw:
-        return None
+    return decode_json(raw)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def decode_json(raw: bytes) -> Any:
+    """The JSON document in ``raw``, or :class:`MalformedBody` (400); never anything else.
+
+    Stricter than :func:`json.loads` on purpose (RFC 8259 and I-JSON, RFC 7493): the body
+    must be UTF-8, hold exactly one value, no ``NaN``/``Infinity``, and no string may
+    hold a lone surrogate (``"\\ud800"``), which no store or encoder downstream can
+    take. Everything ``json`` itself refuses (syntax, an integer past Python's digit
+    limit, nesting past the recursion limit) is a 400 too, never a 500.
+    """
+    if not raw.strip():
+        raise MalformedBody("a JSON body is required")
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedBody(f"body is not valid JSON: {exc}") from None
+        value = json.loads(raw, parse_constant=_refuse_constant)
     except RecursionError:
         raise MalformedBody("body is nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, the int digit limit
+        raise MalformedBody(f"body is not valid JSON: {_first_line(exc)}") from None
+    _check_strings(value)
+    return value
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+
+
+def _check_strings(value: Any) -> None:
+    """Refuse lone surrogates in keys and strings (iteratively: nesting is unbounded)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            _encodable(item)
+        elif isinstance(item, dict):
+            for key, nested in item.items():
+                _encodable(key)
+                stack.append(nested)
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _encodable(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MalformedBody("body holds a string with a lone UTF-16 surrogate") from None
+
+
+def _authorize(binding: Binding, kwargs: Mapping[str, Any]) -> None:
+    """403 unless the authenticated caller holds the route's permission.
+
+    Runs after authentication (401 first) and before path, query and body are looked
+    at: a caller who may not do this learns nothing of what a valid request looks like.
+    """
+    permission = binding.spec.permission
+    assert permission is not None
+    holders = [
+        kwargs[name]
+        for name in binding.context_args
+        if isinstance(kwargs.get(name), HoldsPermissions)
+    ]
+    if not any(holder.has_permission(permission) for holder in holders):
+        raise Forbidden(
+            f"this needs the permission {permission!r}",
+            extensions={"required_permission": permission},
+        )
 
 
 def _query_values(request: web.Request, model: type[BaseModel]) -> dict[str, Any]:
@@ -204,6 +291,8 @@ async def arguments(
     for name, wanted in binding.context_args.items():
         value = next(value for kind, value in context.items() if issubclass(kind, wanted))
         kwargs[name] = await value.resolve(request) if isinstance(value, PerRequest) else value
+    if binding.spec.permission is not None:
+        _authorize(binding, kwargs)
     errors: list[FieldError] = []
     for param in binding.params:
         source: Mapping[str, str] = (
@@ -233,13 +322,10 @@ async def arguments(
             errors.extend(_errors_from(exc, "query"))
     if binding.body_model is not None and binding.body_arg is not None:
         payload = await read_json(request, body_limit)
-        if payload is None:
-            errors.append(FieldError.of(("body",), "A JSON body is required", "missing"))
-        else:
-            try:
-                kwargs[binding.body_arg] = binding.body_model.model_validate(payload)
-            except ValidationError as exc:
-                errors.extend(_errors_from(exc, "body"))
+        try:
+            kwargs[binding.body_arg] = binding.body_model.model_validate(payload)
+        except ValidationError as exc:
+            errors.extend(_errors_from(exc, "body"))
     if errors:
         raise ValidationFailed(errors)
     if binding.request_arg is not None:

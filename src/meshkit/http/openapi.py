@@ -52,6 +52,16 @@ class _Schemas:
         self.components.update(schema.pop("$defs", {}))
         return schema
 
+    def named(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """A parameter schema with an explicit ``title`` (``Field(title=...)``) is put under
+        ``components`` once and referenced: a long rule (the reaction pattern) is not
+        repeated on every operation that takes it."""
+        title = schema.get("title")
+        if not isinstance(title, str) or not title[:1].isupper():
+            return schema
+        self.components.setdefault(title, schema)
+        return {"$ref": REF.format(model=title)}
+
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
     """Models reachable from a response annotation (``Model``, ``list[Model]``, …)."""
@@ -74,6 +84,9 @@ def _parameters(binding: Binding, schemas: _Schemas) -> list[dict[str, Any]]:
             "required": param.required,
             "schema": schemas.of(param.annotation, "validation"),
         }
+        if "description" in entry["schema"]:
+            entry["description"] = entry["schema"]["description"]
+        entry["schema"] = schemas.named(entry["schema"])
         params.append(entry)
     if binding.query_model is not None:
         model_schema = binding.query_model.model_json_schema(ref_template=REF)
@@ -95,8 +108,14 @@ def _operation(service: str, binding: Binding, schemas: _Schemas) -> dict[str, A
     }
     if spec.summary:
         operation["summary"] = spec.summary
-    if spec.description:
-        operation["description"] = spec.description
+    description = spec.description or ""
+    if spec.permission is not None:
+        # Said in words (readers, generated docstrings) and as data (tools, the gateway).
+        needs = f"Needs the permission `{spec.permission}` (403 without it, checked first)."
+        description = f"{description}\n\n{needs}" if description else needs
+        operation["x-meshkit-permission"] = spec.permission
+    if description:
+        operation["description"] = description
     if spec.deprecated:
         operation["deprecated"] = True
     if spec.internal:
@@ -130,6 +149,16 @@ def _operation(service: str, binding: Binding, schemas: _Schemas) -> dict[str, A
         responses["422"] = _problem("The request failed validation; `errors` lists each field.")
     for code in spec.errors:
         responses[str(code)] = _problem(_reason(code))
+    if spec.permission is not None:
+        responses["403"] = _problem(
+            f"The caller lacks `{spec.permission}`; answered before the request is validated."
+        )
+    if binding.body_model is not None:
+        responses["400"] = _problem(
+            "The body is not one JSON document in UTF-8 (`malformed-body`): empty, bad "
+            "syntax, NaN or Infinity, a lone surrogate, or past the parser's limits; or another "
+            "400 problem the operation describes."
+        )
     responses["default"] = _problem("Any other error, as an RFC 9457 problem document.")
     operation["responses"] = responses
     return operation

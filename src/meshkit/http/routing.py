@@ -33,6 +33,9 @@ class RouteSpec:
     read well. ``status`` is the success status; a handler returning ``None`` answers 204.
     ``internal`` routes are for other services only: they require a service API key
     (header ``X-Meshkit-Api-Key``) and are hidden from the gateway's public API.
+    ``permission`` is what the caller must hold (``service:resource.action``): the binder
+    checks it right after authenticating, before it reads or validates anything else, so
+    a caller without it gets 403 whatever they send (a 422 would tell them the rules).
     """
 
     method: str
@@ -47,6 +50,7 @@ class RouteSpec:
     include_in_schema: bool = True
     errors: tuple[int, ...] = ()
     internal: bool = False
+    permission: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -77,13 +81,15 @@ def route(
     include_in_schema: bool = True,
     errors: Sequence[int] = (),
     internal: bool = False,
+    permission: str | None = None,
 ) -> Callable[[H], H]:
     """Declare ``handler`` as serving ``method path``.
 
     ``errors`` lists problem statuses worth documenting besides validation (422) and the
     generic default. ``internal=True`` requires a service API key (401 problem without
-    one). ``summary`` defaults to the first line of the docstring and
-    ``description`` to the rest.
+    one). ``permission`` is checked before the body is read (403 problem without it);
+    the handler must take an authenticated principal. ``summary`` defaults to the first
+    line of the docstring and ``description`` to the rest.
     """
     verb = method.upper()
     if verb not in METHODS:
@@ -107,6 +113,7 @@ def route(
             include_in_schema=include_in_schema,
             errors=tuple(errors),
             internal=internal,
+            permission=permission,
         )
         setattr(handler, ROUTE_ATTR, spec)
         return handler

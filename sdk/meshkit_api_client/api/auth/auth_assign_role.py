@@ -78,6 +78,8 @@ def sync_detailed(
 ) -> Response[AuthAssignRoleResponse201 | Problem]:
     """Give a user a role (needs auth:roles.manage).
 
+     Needs the permission `auth:roles.manage` (403 without it, checked first).
+
     Args:
         name (str):
         user_id (str):
@@ -110,6 +112,8 @@ def sync(
 ) -> AuthAssignRoleResponse201 | Problem | None:
     """Give a user a role (needs auth:roles.manage).
 
+     Needs the permission `auth:roles.manage` (403 without it, checked first).
+
     Args:
         name (str):
         user_id (str):
@@ -136,6 +140,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
 ) -> Response[AuthAssignRoleResponse201 | Problem]:
     """Give a user a role (needs auth:roles.manage).
+
+     Needs the permission `auth:roles.manage` (403 without it, checked first).
 
     Args:
         name (str):
@@ -166,6 +172,8 @@ async def asyncio(
     client: AuthenticatedClient,
 ) -> AuthAssignRoleResponse201 | Problem | None:
     """Give a user a role (needs auth:roles.manage).
+
+     Needs the permission `auth:roles.manage` (403 without it, checked first).
 
     Args:
         name (str):

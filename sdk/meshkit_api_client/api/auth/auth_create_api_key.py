@@ -37,6 +37,11 @@ def _parse_response(
 
         return response_201
 
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
 
@@ -77,6 +82,8 @@ def sync_detailed(
 
      ``scopes`` name the services it may call: ``service:<name>``, ``service:*`` or ``*``.
 
+    Needs the permission `auth:api_keys.manage` (403 without it, checked first).
+
     Args:
         body (ApiKeyIn): A service API key to create.
 
@@ -108,6 +115,8 @@ def sync(
 
      ``scopes`` name the services it may call: ``service:<name>``, ``service:*`` or ``*``.
 
+    Needs the permission `auth:api_keys.manage` (403 without it, checked first).
+
     Args:
         body (ApiKeyIn): A service API key to create.
 
@@ -133,6 +142,8 @@ async def asyncio_detailed(
     """Create a service API key; the answer is the only time the key is shown.
 
      ``scopes`` name the services it may call: ``service:<name>``, ``service:*`` or ``*``.
+
+    Needs the permission `auth:api_keys.manage` (403 without it, checked first).
 
     Args:
         body (ApiKeyIn): A service API key to create.
@@ -162,6 +173,8 @@ async def asyncio(
     """Create a service API key; the answer is the only time the key is shown.
 
      ``scopes`` name the services it may call: ``service:<name>``, ``service:*`` or ``*``.
+
+    Needs the permission `auth:api_keys.manage` (403 without it, checked first).
 
     Args:
         body (ApiKeyIn): A service API key to create.

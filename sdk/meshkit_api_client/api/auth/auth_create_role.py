@@ -37,6 +37,11 @@ def _parse_response(
 
         return response_201
 
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
 
@@ -80,6 +85,8 @@ def sync_detailed(
 ) -> Response[Problem | RoleOut]:
     """Create a role (needs auth:roles.manage).
 
+     Needs the permission `auth:roles.manage` (403 without it, checked first).
+
     Args:
         body (RoleIn): A role to create.
 
@@ -109,6 +116,8 @@ def sync(
 ) -> Problem | RoleOut | None:
     """Create a role (needs auth:roles.manage).
 
+     Needs the permission `auth:roles.manage` (403 without it, checked first).
+
     Args:
         body (RoleIn): A role to create.
 
@@ -132,6 +141,8 @@ async def asyncio_detailed(
     body: RoleIn,
 ) -> Response[Problem | RoleOut]:
     """Create a role (needs auth:roles.manage).
+
+     Needs the permission `auth:roles.manage` (403 without it, checked first).
 
     Args:
         body (RoleIn): A role to create.
@@ -159,6 +170,8 @@ async def asyncio(
     body: RoleIn,
 ) -> Problem | RoleOut | None:
     """Create a role (needs auth:roles.manage).
+
+     Needs the permission `auth:roles.manage` (403 without it, checked first).
 
     Args:
         body (RoleIn): A role to create.

@@ -78,6 +78,8 @@ def sync_detailed(
 ) -> Response[Any | Problem]:
     """Delete an unassigned, non-built-in role (needs auth:roles.manage).
 
+     Needs the permission `auth:roles.manage` (403 without it, checked first).
+
     Args:
         name (str):
 
@@ -107,6 +109,8 @@ def sync(
 ) -> Any | Problem | None:
     """Delete an unassigned, non-built-in role (needs auth:roles.manage).
 
+     Needs the permission `auth:roles.manage` (403 without it, checked first).
+
     Args:
         name (str):
 
@@ -130,6 +134,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
 ) -> Response[Any | Problem]:
     """Delete an unassigned, non-built-in role (needs auth:roles.manage).
+
+     Needs the permission `auth:roles.manage` (403 without it, checked first).
 
     Args:
         name (str):
@@ -157,6 +163,8 @@ async def asyncio(
     client: AuthenticatedClient,
 ) -> Any | Problem | None:
     """Delete an unassigned, non-built-in role (needs auth:roles.manage).
+
+     Needs the permission `auth:roles.manage` (403 without it, checked first).
 
     Args:
         name (str):

@@ -37,6 +37,11 @@ def _parse_response(
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
     response_default = Problem.from_dict(response.json())
 
     return response_default
@@ -58,6 +63,8 @@ def sync_detailed(
     client: AuthenticatedClient,
 ) -> Response[Problem | list[RoleOut]]:
     """Every role and its permissions (needs auth:roles.manage).
+
+     Needs the permission `auth:roles.manage` (403 without it, checked first).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -82,6 +89,8 @@ def sync(
 ) -> Problem | list[RoleOut] | None:
     """Every role and its permissions (needs auth:roles.manage).
 
+     Needs the permission `auth:roles.manage` (403 without it, checked first).
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -100,6 +109,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
 ) -> Response[Problem | list[RoleOut]]:
     """Every role and its permissions (needs auth:roles.manage).
+
+     Needs the permission `auth:roles.manage` (403 without it, checked first).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -121,6 +132,8 @@ async def asyncio(
     client: AuthenticatedClient,
 ) -> Problem | list[RoleOut] | None:
     """Every role and its permissions (needs auth:roles.manage).
+
+     Needs the permission `auth:roles.manage` (403 without it, checked first).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -37,6 +37,11 @@ def _parse_response(
 
         return response_202
 
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
 

@@ -73,6 +73,8 @@ def sync_detailed(
 ) -> Response[Any | Problem]:
     """Revoke a service API key; every service refuses it within seconds.
 
+     Needs the permission `auth:api_keys.manage` (403 without it, checked first).
+
     Args:
         key_id (str):
 
@@ -102,6 +104,8 @@ def sync(
 ) -> Any | Problem | None:
     """Revoke a service API key; every service refuses it within seconds.
 
+     Needs the permission `auth:api_keys.manage` (403 without it, checked first).
+
     Args:
         key_id (str):
 
@@ -125,6 +129,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
 ) -> Response[Any | Problem]:
     """Revoke a service API key; every service refuses it within seconds.
+
+     Needs the permission `auth:api_keys.manage` (403 without it, checked first).
 
     Args:
         key_id (str):
@@ -152,6 +158,8 @@ async def asyncio(
     client: AuthenticatedClient,
 ) -> Any | Problem | None:
     """Revoke a service API key; every service refuses it within seconds.
+
+     Needs the permission `auth:api_keys.manage` (403 without it, checked first).
 
     Args:
         key_id (str):

@@ -83,6 +83,8 @@ def sync_detailed(
 
      admin role (409).
 
+    Needs the permission `auth:roles.manage` (403 without it, checked first).
+
     Args:
         name (str):
         user_id (str):
@@ -117,6 +119,8 @@ def sync(
 
      admin role (409).
 
+    Needs the permission `auth:roles.manage` (403 without it, checked first).
+
     Args:
         name (str):
         user_id (str):
@@ -145,6 +149,8 @@ async def asyncio_detailed(
     """Take a role from a user (needs auth:roles.manage); never the last admin's
 
      admin role (409).
+
+    Needs the permission `auth:roles.manage` (403 without it, checked first).
 
     Args:
         name (str):
@@ -177,6 +183,8 @@ async def asyncio(
     """Take a role from a user (needs auth:roles.manage); never the last admin's
 
      admin role (409).
+
+    Needs the permission `auth:roles.manage` (403 without it, checked first).
 
     Args:
         name (str):

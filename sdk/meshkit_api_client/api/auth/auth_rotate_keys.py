@@ -62,6 +62,8 @@ def sync_detailed(
      MESHKIT_AUTH_KEY_PUBLISH_DELAY, so verifiers have fetched it). Needs
     auth:keys.rotate; tokens signed with the old key stay valid until they expire.
 
+    Needs the permission `auth:keys.rotate` (403 without it, checked first).
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -88,6 +90,8 @@ def sync(
      MESHKIT_AUTH_KEY_PUBLISH_DELAY, so verifiers have fetched it). Needs
     auth:keys.rotate; tokens signed with the old key stay valid until they expire.
 
+    Needs the permission `auth:keys.rotate` (403 without it, checked first).
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -109,6 +113,8 @@ async def asyncio_detailed(
 
      MESHKIT_AUTH_KEY_PUBLISH_DELAY, so verifiers have fetched it). Needs
     auth:keys.rotate; tokens signed with the old key stay valid until they expire.
+
+    Needs the permission `auth:keys.rotate` (403 without it, checked first).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -133,6 +139,8 @@ async def asyncio(
 
      MESHKIT_AUTH_KEY_PUBLISH_DELAY, so verifiers have fetched it). Needs
     auth:keys.rotate; tokens signed with the old key stay valid until they expire.
+
+    Needs the permission `auth:keys.rotate` (403 without it, checked first).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

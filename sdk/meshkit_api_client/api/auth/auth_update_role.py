@@ -41,6 +41,11 @@ def _parse_response(
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
 
@@ -93,6 +98,8 @@ def sync_detailed(
      Holders get the new permissions in their next access token. The built-in admin
     role's permissions (``*``) cannot change (409).
 
+    Needs the permission `auth:roles.manage` (403 without it, checked first).
+
     Args:
         name (str):
         body (RolePatch): Changes to a role.
@@ -128,6 +135,8 @@ def sync(
      Holders get the new permissions in their next access token. The built-in admin
     role's permissions (``*``) cannot change (409).
 
+    Needs the permission `auth:roles.manage` (403 without it, checked first).
+
     Args:
         name (str):
         body (RolePatch): Changes to a role.
@@ -157,6 +166,8 @@ async def asyncio_detailed(
 
      Holders get the new permissions in their next access token. The built-in admin
     role's permissions (``*``) cannot change (409).
+
+    Needs the permission `auth:roles.manage` (403 without it, checked first).
 
     Args:
         name (str):
@@ -190,6 +201,8 @@ async def asyncio(
 
      Holders get the new permissions in their next access token. The built-in admin
     role's permissions (``*``) cannot change (409).
+
+    Needs the permission `auth:roles.manage` (403 without it, checked first).
 
     Args:
         name (str):

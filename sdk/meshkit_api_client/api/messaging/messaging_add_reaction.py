@@ -87,7 +87,9 @@ def sync_detailed(
     Args:
         channel_id (str):
         message_id (str):
-        emoji (str):
+        emoji (str): One emoji of the Unicode emoji set (a single grapheme: skin tones, ZWJ
+            sequences, flags and keycaps included), URL-encoded, or a `:shortcode:` the server knows
+            (e.g. `:thumbs_up:`, `:+1:`, `:rocket:`). The pattern lists them all.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -122,7 +124,9 @@ def sync(
     Args:
         channel_id (str):
         message_id (str):
-        emoji (str):
+        emoji (str): One emoji of the Unicode emoji set (a single grapheme: skin tones, ZWJ
+            sequences, flags and keycaps included), URL-encoded, or a `:shortcode:` the server knows
+            (e.g. `:thumbs_up:`, `:+1:`, `:rocket:`). The pattern lists them all.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -152,7 +156,9 @@ async def asyncio_detailed(
     Args:
         channel_id (str):
         message_id (str):
-        emoji (str):
+        emoji (str): One emoji of the Unicode emoji set (a single grapheme: skin tones, ZWJ
+            sequences, flags and keycaps included), URL-encoded, or a `:shortcode:` the server knows
+            (e.g. `:thumbs_up:`, `:+1:`, `:rocket:`). The pattern lists them all.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -185,7 +191,9 @@ async def asyncio(
     Args:
         channel_id (str):
         message_id (str):
-        emoji (str):
+        emoji (str): One emoji of the Unicode emoji set (a single grapheme: skin tones, ZWJ
+            sequences, flags and keycaps included), URL-encoded, or a `:shortcode:` the server knows
+            (e.g. `:thumbs_up:`, `:+1:`, `:rocket:`). The pattern lists them all.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -37,6 +37,11 @@ def _parse_response(
 
         return response_201
 
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
 
@@ -80,6 +85,10 @@ def sync_detailed(
     Args:
         body (ChannelIn): A new channel; for a DM, ``members`` are the other people in it.
 
+            A public or private channel needs a ``name``; a DM has none (it is named by its
+            people) and needs someone besides the caller in ``members``. The rule is in the
+            schema too (``if``/``then``/``else`` on ``kind``): a missing ``kind`` is ``public``.
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -111,6 +120,10 @@ def sync(
     Args:
         body (ChannelIn): A new channel; for a DM, ``members`` are the other people in it.
 
+            A public or private channel needs a ``name``; a DM has none (it is named by its
+            people) and needs someone besides the caller in ``members``. The rule is in the
+            schema too (``if``/``then``/``else`` on ``kind``): a missing ``kind`` is ``public``.
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -136,6 +149,10 @@ async def asyncio_detailed(
 
     Args:
         body (ChannelIn): A new channel; for a DM, ``members`` are the other people in it.
+
+            A public or private channel needs a ``name``; a DM has none (it is named by its
+            people) and needs someone besides the caller in ``members``. The rule is in the
+            schema too (``if``/``then``/``else`` on ``kind``): a missing ``kind`` is ``public``.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -165,6 +182,10 @@ async def asyncio(
 
     Args:
         body (ChannelIn): A new channel; for a DM, ``members`` are the other people in it.
+
+            A public or private channel needs a ``name``; a DM has none (it is named by its
+            people) and needs someone besides the caller in ``members``. The rule is in the
+            schema too (``if``/``then``/``else`` on ``kind``): a missing ``kind`` is ``public``.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -119,9 +119,15 @@ def sync_detailed(
 
     Args:
         channel_id (str):
-        before (None | str | Unset):
-        after (None | str | Unset):
-        around (None | str | Unset):
+        before (None | str | Unset): The page of messages just older than this id. Use at most one
+            of `before`, `after` and `around` (OpenAPI cannot declare that query parameters exclude
+            each other; two or more are refused with 422).
+        after (None | str | Unset): The page of messages just newer than this id. Use at most one
+            of `before`, `after` and `around` (OpenAPI cannot declare that query parameters exclude
+            each other; two or more are refused with 422).
+        around (None | str | Unset): A page centred on this message, which must be in this channel
+            (404 otherwise). Use at most one of `before`, `after` and `around` (OpenAPI cannot declare
+            that query parameters exclude each other; two or more are refused with 422).
         limit (int | Unset):  Default: 50.
 
     Raises:
@@ -160,9 +166,15 @@ def sync(
 
     Args:
         channel_id (str):
-        before (None | str | Unset):
-        after (None | str | Unset):
-        around (None | str | Unset):
+        before (None | str | Unset): The page of messages just older than this id. Use at most one
+            of `before`, `after` and `around` (OpenAPI cannot declare that query parameters exclude
+            each other; two or more are refused with 422).
+        after (None | str | Unset): The page of messages just newer than this id. Use at most one
+            of `before`, `after` and `around` (OpenAPI cannot declare that query parameters exclude
+            each other; two or more are refused with 422).
+        around (None | str | Unset): A page centred on this message, which must be in this channel
+            (404 otherwise). Use at most one of `before`, `after` and `around` (OpenAPI cannot declare
+            that query parameters exclude each other; two or more are refused with 422).
         limit (int | Unset):  Default: 50.
 
     Raises:
@@ -196,9 +208,15 @@ async def asyncio_detailed(
 
     Args:
         channel_id (str):
-        before (None | str | Unset):
-        after (None | str | Unset):
-        around (None | str | Unset):
+        before (None | str | Unset): The page of messages just older than this id. Use at most one
+            of `before`, `after` and `around` (OpenAPI cannot declare that query parameters exclude
+            each other; two or more are refused with 422).
+        after (None | str | Unset): The page of messages just newer than this id. Use at most one
+            of `before`, `after` and `around` (OpenAPI cannot declare that query parameters exclude
+            each other; two or more are refused with 422).
+        around (None | str | Unset): A page centred on this message, which must be in this channel
+            (404 otherwise). Use at most one of `before`, `after` and `around` (OpenAPI cannot declare
+            that query parameters exclude each other; two or more are refused with 422).
         limit (int | Unset):  Default: 50.
 
     Raises:
@@ -235,9 +253,15 @@ async def asyncio(
 
     Args:
         channel_id (str):
-        before (None | str | Unset):
-        after (None | str | Unset):
-        around (None | str | Unset):
+        before (None | str | Unset): The page of messages just older than this id. Use at most one
+            of `before`, `after` and `around` (OpenAPI cannot declare that query parameters exclude
+            each other; two or more are refused with 422).
+        after (None | str | Unset): The page of messages just newer than this id. Use at most one
+            of `before`, `after` and `around` (OpenAPI cannot declare that query parameters exclude
+            each other; two or more are refused with 422).
+        around (None | str | Unset): A page centred on this message, which must be in this channel
+            (404 otherwise). Use at most one of `before`, `after` and `around` (OpenAPI cannot declare
+            that query parameters exclude each other; two or more are refused with 422).
         limit (int | Unset):  Default: 50.
 
     Raises:

@@ -37,6 +37,11 @@ def _parse_response(
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
 
@@ -76,6 +81,10 @@ def sync_detailed(
         body (MarkRead): Exactly one of: ``ids`` (up to 100 of the caller's notifications) or
             ``all: true``.
 
+            The schema says so with ``if``/``then``/``else`` (which generated clients accept
+            where they choke on a ``oneOf`` beside ``properties``): with ``all: true``, ``ids``
+            is absent or null; otherwise ``ids`` is required.
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -108,6 +117,10 @@ def sync(
         body (MarkRead): Exactly one of: ``ids`` (up to 100 of the caller's notifications) or
             ``all: true``.
 
+            The schema says so with ``if``/``then``/``else`` (which generated clients accept
+            where they choke on a ``oneOf`` beside ``properties``): with ``all: true``, ``ids``
+            is absent or null; otherwise ``ids`` is required.
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -134,6 +147,10 @@ async def asyncio_detailed(
     Args:
         body (MarkRead): Exactly one of: ``ids`` (up to 100 of the caller's notifications) or
             ``all: true``.
+
+            The schema says so with ``if``/``then``/``else`` (which generated clients accept
+            where they choke on a ``oneOf`` beside ``properties``): with ``all: true``, ``ids``
+            is absent or null; otherwise ``ids`` is required.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -164,6 +181,10 @@ async def asyncio(
     Args:
         body (MarkRead): Exactly one of: ``ids`` (up to 100 of the caller's notifications) or
             ``all: true``.
+
+            The schema says so with ``if``/``then``/``else`` (which generated clients accept
+            where they choke on a ``oneOf`` beside ``properties``): with ``all: true``, ``ids``
+            is absent or null; otherwise ``ids`` is required.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -62,7 +62,7 @@ from meshkit.services.auth.roles import (
     Roles,
 )
 from meshkit.services.auth.sessions import Sessions, roles_of
-from meshkit.tokens import Principal, require_permission
+from meshkit.tokens import Principal
 
 log = logging.getLogger("meshkit.auth")
 RESET_ACCEPTED = "if an account uses this email, a reset link is on its way"
@@ -327,40 +327,41 @@ class AuthApi(Service):
 
     # Roles
 
-    @get("/v1/roles", tags=("roles",))
+    @get("/v1/roles", tags=("roles",), permission=MANAGE_ROLES)
     async def list_roles(self, principal: Principal) -> list[RoleOut]:
         """Every role and its permissions (needs auth:roles.manage)."""
-        require_permission(principal, MANAGE_ROLES)
         return [_role_out(r) for r in await self.roles.all()]
 
-    @post("/v1/roles", status=201, errors=(403, 409), tags=("roles",))
+    @post("/v1/roles", status=201, errors=(403, 409), tags=("roles",), permission=MANAGE_ROLES)
     async def create_role(self, principal: Principal, body: RoleIn) -> RoleOut:
         """Create a role (needs auth:roles.manage)."""
-        require_permission(principal, MANAGE_ROLES)
         return _role_out(await self.roles.create(body.name, body.description, body.permissions))
 
-    @patch("/v1/roles/{name}", errors=(403, 404, 409), tags=("roles",))
+    @patch("/v1/roles/{name}", errors=(403, 404, 409), tags=("roles",), permission=MANAGE_ROLES)
     async def update_role(self, principal: Principal, name: str, body: RolePatch) -> RoleOut:
         """Change a role's description or permissions (needs auth:roles.manage).
 
         Holders get the new permissions in their next access token. The built-in admin
         role's permissions (``*``) cannot change (409).
         """
-        require_permission(principal, MANAGE_ROLES)
         return _role_out(await self.roles.update(name, body.description, body.permissions))
 
-    @delete("/v1/roles/{name}", errors=(403, 404, 409), tags=("roles",))
+    @delete("/v1/roles/{name}", errors=(403, 404, 409), tags=("roles",), permission=MANAGE_ROLES)
     async def delete_role(self, principal: Principal, name: str) -> None:
         """Delete an unassigned, non-built-in role (needs auth:roles.manage)."""
-        require_permission(principal, MANAGE_ROLES)
         await self.roles.delete(name)
 
-    @post("/v1/roles/{name}/members/{user_id}", status=201, errors=(403, 404), tags=("roles",))
+    @post(
+        "/v1/roles/{name}/members/{user_id}",
+        status=201,
+        errors=(403, 404),
+        tags=("roles",),
+        permission=MANAGE_ROLES,
+    )
     async def assign_role(
         self, principal: Principal, name: str, user_id: str
     ) -> dict[str, list[str]]:
         """Give a user a role (needs auth:roles.manage)."""
-        require_permission(principal, MANAGE_ROLES)
         user = await self._user(user_id)
         version = await self.roles.assign(user, name, by=principal.subject)
         if version is not None:
@@ -371,11 +372,15 @@ class AuthApi(Service):
             )
         return {"roles": await roles_of(self.store, user.id)}
 
-    @delete("/v1/roles/{name}/members/{user_id}", errors=(403, 404, 409), tags=("roles",))
+    @delete(
+        "/v1/roles/{name}/members/{user_id}",
+        errors=(403, 404, 409),
+        tags=("roles",),
+        permission=MANAGE_ROLES,
+    )
     async def revoke_role(self, principal: Principal, name: str, user_id: str) -> None:
         """Take a role from a user (needs auth:roles.manage); never the last admin's
         admin role (409)."""
-        require_permission(principal, MANAGE_ROLES)
         user = await self._user(user_id)
         version = await self.roles.revoke(user, name)
         if version is not None:
@@ -393,19 +398,23 @@ class AuthApi(Service):
 
     # Service API keys and signing keys
 
-    @get("/v1/api-keys", tags=("api-keys",))
+    @get("/v1/api-keys", tags=("api-keys",), permission=MANAGE_KEYS)
     async def list_api_keys(self, principal: Principal) -> list[ApiKeyOut]:
         """Service API keys (never the keys themselves; needs auth:api_keys.manage)."""
-        require_permission(principal, MANAGE_KEYS)
         return [_key_out(k) for k in await self.api_keys.list()]
 
-    @post("/v1/api-keys", status=201, errors=(403, 422), tags=("api-keys",))
+    @post(
+        "/v1/api-keys",
+        status=201,
+        errors=(403, 422),
+        tags=("api-keys",),
+        permission=MANAGE_KEYS,
+    )
     async def create_api_key(self, principal: Principal, body: ApiKeyIn) -> ApiKeyCreated:
         """Create a service API key; the answer is the only time the key is shown.
 
         ``scopes`` name the services it may call: ``service:<name>``, ``service:*`` or ``*``.
         """
-        require_permission(principal, MANAGE_KEYS)
         record, key = await self.api_keys.create(body.name, body.scopes, by=principal.subject)
         await self.events.publish(
             ApiKeyIssued(
@@ -414,10 +423,9 @@ class AuthApi(Service):
         )
         return ApiKeyCreated(**_key_out(record).model_dump(), key=key)
 
-    @delete("/v1/api-keys/{key_id}", errors=(403, 404), tags=("api-keys",))
+    @delete("/v1/api-keys/{key_id}", errors=(403, 404), tags=("api-keys",), permission=MANAGE_KEYS)
     async def revoke_api_key(self, principal: Principal, key_id: str) -> None:
         """Revoke a service API key; every service refuses it within seconds."""
-        require_permission(principal, MANAGE_KEYS)
         record = await self.api_keys.revoke(key_id)
         await self.events.publish(ApiKeyRevoked(key_id=record.id, digest=record.digest))
 
@@ -427,12 +435,17 @@ class AuthApi(Service):
         document = await self.keys.jwks()
         return web.json_response(document, headers={"Cache-Control": "public, max-age=60"})
 
-    @post("/v1/auth/keys/rotate", status=201, errors=(403,), tags=("auth",))
+    @post(
+        "/v1/auth/keys/rotate",
+        status=201,
+        errors=(403,),
+        tags=("auth",),
+        permission=MANAGE_SIGNING_KEYS,
+    )
     async def rotate_keys(self, principal: Principal) -> dict[str, str | None]:
         """Publish a new signing key at once; it signs from ``activates_at`` on (after
         MESHKIT_AUTH_KEY_PUBLISH_DELAY, so verifiers have fetched it). Needs
         auth:keys.rotate; tokens signed with the old key stay valid until they expire."""
-        require_permission(principal, MANAGE_SIGNING_KEYS)
         fresh = await self.keys.rotate()
         activates = fresh.activates_at.isoformat() if fresh.activates_at else None
         return {"kid": fresh.kid, "activates_at": activates}

@@ -9,18 +9,34 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, Field, HttpUrl, SecretStr
 
+from meshkit.http.models import RequestModel
 from meshkit.store import Document, Index
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,31}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
-PERMISSION = re.compile(r"^(\*|[a-z][a-z0-9_-]*:(\*|[a-z0-9_.-]+(\.\*)?))$")
+
+# Each rule below is written once, as a pattern that both pydantic (Rust regex: ``$`` is
+# the end of the text) and the OpenAPI document (ECMA-262) read the same way; Python code
+# that checks outside a model uses ``fullmatch`` (where ``$`` could pass a final "\n").
+PERMISSION_PATTERN = r"^(\*|[a-z][a-z0-9_-]*:(\*|[a-z0-9_.-]+(\.\*)?))$"
+PERMISSION = re.compile(PERMISSION_PATTERN)
 ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{1,31}$")
-SCOPE = re.compile(r"\*|service:(\*|[a-z][a-z0-9_]{0,31})")
+SCOPE_PATTERN = r"^(\*|service:(\*|[a-z][a-z0-9_]{0,31}))$"
+SCOPE = re.compile(SCOPE_PATTERN)
 """An API key scope: ``service:<name>``, ``service:*`` or ``*`` (matched whole)."""
 SCOPE_RULE = "a scope is 'service:<name>' (name: a-z, 0-9, _; up to 32), 'service:*' or '*'"
-BIDI_CONTROLS = frozenset(
-    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-)
+NO_CONTROLS_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*$"
+"""No C0/C1 control (category Cc) and no bidi control (ALM, LRM, RLM, LRE-RLO, LRI-PDI);
+lone surrogates never get this far (the HTTP body reader refuses them)."""
+PASSWORD_MIN_LENGTH = 8
+"""The floor of every deployment (NIST SP 800-63B); MESHKIT_AUTH_PASSWORD_MIN_LENGTH may
+raise it, and the document says so."""
+PASSWORD_MAX_LENGTH = 256
+"""The longest new password any deployment accepts (MESHKIT_AUTH_PASSWORD_MAX_LENGTH
+may lower it, down to 64)."""
+RESET_TOKEN_PATTERN = r"^mkp_[A-Za-z0-9_-]{32,128}$"
+"""``mkp_`` and the secret (43 characters of ``secrets.token_urlsafe`` today)."""
+RESET_TOKEN = re.compile(RESET_TOKEN_PATTERN)
 
 
 def normalize_email(value: str) -> str:
@@ -49,41 +65,86 @@ def _username(value: str) -> str:
     return value
 
 
-def _permission(value: str) -> str:
-    if not PERMISSION.match(value):
-        raise ValueError("a permission looks like 'service:action', 'service:*' or '*'")
-    return value
-
-
-def _scope(value: str) -> str:
-    if not SCOPE.fullmatch(value):
-        raise ValueError(SCOPE_RULE)
-    return value
-
-
 def check_scopes(scopes: list[str]) -> list[str]:
-    """The scopes if there is at least one and each is well-formed; ``ValueError`` else."""
+    """The scopes if there is at least one and each is well-formed; ``ValueError`` else.
+
+    For callers outside the HTTP API (the CLI); the API's :class:`ApiKeyIn` declares the
+    same rule in its schema.
+    """
     if not scopes:
         raise ValueError("an API key needs at least one scope")
     for scope in scopes:
-        _scope(scope)
+        if not SCOPE.fullmatch(scope):
+            raise ValueError(SCOPE_RULE)
     return scopes
 
 
-def _display_name(value: str | None) -> str | None:
-    if value is not None and any(
-        unicodedata.category(c) in ("Cc", "Cs") or c in BIDI_CONTROLS for c in value
-    ):
-        raise ValueError("must not contain control characters")
+def _reset_token(value: SecretStr) -> SecretStr:
+    # SecretStr takes no pattern constraint: the same constant, checked here, is the
+    # pattern the schema declares (see ResetToken below).
+    if not RESET_TOKEN.fullmatch(value.get_secret_value()):
+        raise ValueError("a reset token is 'mkp_' and 32-128 characters of A-Z a-z 0-9 _ -")
     return value
 
 
-Email = Annotated[str, AfterValidator(_email)]
-Username = Annotated[str, AfterValidator(_username)]
-Permission = Annotated[str, AfterValidator(_permission)]
+Email = Annotated[
+    str,
+    Field(json_schema_extra={"pattern": EMAIL.pattern, "maxLength": 254}),
+    AfterValidator(_email),
+]
+"""Normalised (NFKC, trimmed, lower-cased) before the check; the schema declares the
+check on what is sent, which is never looser than the server."""
+Username = Annotated[
+    str,
+    Field(json_schema_extra={"pattern": USERNAME.pattern}),
+    AfterValidator(_username),
+]
+Permission = Annotated[
+    str,
+    Field(
+        pattern=PERMISSION_PATTERN,
+        description="'service:resource.action', 'service:*', 'service:resource.*' or '*'.",
+    ),
+]
 RoleName = Annotated[str, Field(pattern=ROLE_NAME.pattern)]
-Scope = Annotated[str, Field(max_length=40), AfterValidator(_scope)]
-DisplayName = Annotated[str | None, Field(max_length=64), AfterValidator(_display_name)]
+Scope = Annotated[
+    str,
+    Field(
+        max_length=40,
+        pattern=SCOPE_PATTERN,
+        description="'service:<name>', 'service:*' or '*'.",
+    ),
+]
+DisplayName = Annotated[
+    str,
+    Field(
+        max_length=64,
+        pattern=NO_CONTROLS_PATTERN,
+        description="Up to 64 characters; no control or bidi-control characters.",
+    ),
+]
+NewPassword = Annotated[
+    SecretStr,
+    Field(
+        min_length=PASSWORD_MIN_LENGTH,
+        max_length=PASSWORD_MAX_LENGTH,
+        description=f"{PASSWORD_MIN_LENGTH}-{PASSWORD_MAX_LENGTH} characters (a deployment "
+        "may ask for more with MESHKIT_AUTH_PASSWORD_MIN_LENGTH or fewer with "
+        "MESHKIT_AUTH_PASSWORD_MAX_LENGTH). Checked further by the password policy, which "
+        "cannot be put in a schema: no common password, none built from the email or "
+        "username, no control characters, no long runs or sequences; a refusal is a 422 "
+        "`weak-password` problem listing each rule broken.",
+    ),
+]
+ResetTokenValue = Annotated[
+    SecretStr,
+    Field(
+        max_length=132,
+        json_schema_extra={"pattern": RESET_TOKEN_PATTERN},
+        description="The token from the reset message: 'mkp_' and 32-128 characters.",
+    ),
+    AfterValidator(_reset_token),
+]
 
 
 # Stored documents
@@ -208,23 +269,23 @@ class SigningKey(Document):
 # API shapes
 
 
-class RegisterIn(BaseModel):
+class RegisterIn(RequestModel):
     """A new account."""
 
     email: Email
     username: Username
-    password: SecretStr = Field(description="At least 8 characters; common passwords are refused.")
-    display_name: DisplayName = None
+    password: NewPassword
+    display_name: DisplayName | None = None
 
 
-class LoginIn(BaseModel):
+class LoginIn(RequestModel):
     """Credentials: ``login`` is the email or the username."""
 
     login: str = Field(min_length=1, max_length=254)
     password: SecretStr = Field(max_length=4096)
 
 
-class RefreshIn(BaseModel):
+class RefreshIn(RequestModel):
     """A refresh token to exchange."""
 
     refresh_token: SecretStr = Field(max_length=512)
@@ -252,37 +313,37 @@ class UserOut(BaseModel):
     created_at: datetime
 
 
-class ProfilePatch(BaseModel):
+class ProfilePatch(RequestModel):
     """Profile changes; omitted fields stay as they are, ``null`` clears them."""
 
-    display_name: DisplayName = None
+    display_name: DisplayName | None = None
     avatar_url: HttpUrl | None = None
 
 
-class PasswordChangeIn(BaseModel):
+class PasswordChangeIn(RequestModel):
     """Change one's password while logged in."""
 
     current_password: SecretStr = Field(max_length=4096)
-    new_password: SecretStr = Field(max_length=4096)
+    new_password: NewPassword
 
 
-class DeleteAccountIn(BaseModel):
+class DeleteAccountIn(RequestModel):
     """Deleting an account needs the password again."""
 
     password: SecretStr = Field(max_length=4096)
 
 
-class ResetRequestIn(BaseModel):
+class ResetRequestIn(RequestModel):
     """Ask for a password-reset token to be sent to an email."""
 
     email: str = Field(min_length=1, max_length=254)
 
 
-class ResetConfirmIn(BaseModel):
+class ResetConfirmIn(RequestModel):
     """Set a new password with a reset token."""
 
-    token: SecretStr = Field(max_length=512)
-    new_password: SecretStr = Field(max_length=4096)
+    token: ResetTokenValue
+    new_password: NewPassword
 
 
 class Accepted(BaseModel):
@@ -304,7 +365,7 @@ class SessionOut(BaseModel):
     current: bool
 
 
-class RoleIn(BaseModel):
+class RoleIn(RequestModel):
     """A role to create."""
 
     name: RoleName
@@ -312,7 +373,7 @@ class RoleIn(BaseModel):
     permissions: list[Permission] = Field(default_factory=list, max_length=200)
 
 
-class RolePatch(BaseModel):
+class RolePatch(RequestModel):
     """Changes to a role."""
 
     description: str | None = Field(default=None, max_length=200)
@@ -328,7 +389,7 @@ class RoleOut(BaseModel):
     builtin: bool
 
 
-class ApiKeyIn(BaseModel):
+class ApiKeyIn(RequestModel):
     """A service API key to create."""
 
     name: str = Field(min_length=1, max_length=64)

@@ -13,20 +13,17 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-import re
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from meshkit.errors import BadRequest
-from meshkit.services.auth.models import ResetToken, User, normalize_email
-from meshkit.services.auth.sessions import SECRET_ALPHABET, digest, utcnow
+from meshkit.services.auth.models import RESET_TOKEN, ResetToken, User, normalize_email
+from meshkit.services.auth.sessions import digest, utcnow
 from meshkit.store import Store
 from meshkit.store.errors import DocumentNotFound, StaleVersion
 
 TOKEN_PREFIX = "mkp_"
-RESET_TOKEN = re.compile(rf"mkp_[{SECRET_ALPHABET}]{{32,128}}")
-"""``mkp_`` and the secret (43 characters of ``secrets.token_urlsafe`` today)."""
 Deliver = Callable[[User, str, datetime], Awaitable[None]]
 
 

@@ -24,6 +24,7 @@ from meshkit.services.messaging.models import (
     MessageOut,
     MessagePatch,
 )
+from meshkit.services.messaging.reactions import Reaction
 from meshkit.services.messaging.realtime import Realtime
 from meshkit.tokens import Principal
 
@@ -200,7 +201,7 @@ class MessagingApi(Service):
         errors=(401, 403, 404, 409),
     )
     async def add_reaction(
-        self, principal: Principal, channel_id: str, message_id: str, emoji: str
+        self, principal: Principal, channel_id: str, message_id: str, emoji: Reaction
     ) -> None:
         """React with ``emoji`` (URL-encoded; a Unicode emoji or ``:shortcode:``)."""
         await self._react(principal, channel_id, message_id, emoji, add=True)
@@ -212,7 +213,7 @@ class MessagingApi(Service):
         errors=(401, 403, 404, 409),
     )
     async def remove_reaction(
-        self, principal: Principal, channel_id: str, message_id: str, emoji: str
+        self, principal: Principal, channel_id: str, message_id: str, emoji: Reaction
     ) -> None:
         """Take one's ``emoji`` reaction back."""
         await self._react(principal, channel_id, message_id, emoji, add=False)

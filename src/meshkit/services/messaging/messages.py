@@ -33,6 +33,7 @@ from meshkit.services.messaging.models import (
     MessageOut,
     ReactionMark,
 )
+from meshkit.services.messaging.reactions import is_reaction
 from meshkit.store import Asc, Desc, Store, new_id
 from meshkit.store.errors import DuplicateKey
 from meshkit.tokens import Principal
@@ -43,9 +44,6 @@ CHANNEL_MENTION = re.compile(r"(?<![\w@])@(channel|everyone)\b")
 MAX_MENTIONS = 50
 MODERATE = "messaging:messages.manage"
 MAX_REACTIONS = 20
-EMOJI = re.compile(r"(:[a-z0-9_+-]{1,32}:|[^\s\x00-\x7f]{1,16})")
-"""A ``:shortcode:`` or up to 16 non-ASCII, non-space code points (one emoji with its
-modifiers and joiners)."""
 
 
 class MessageRejected(Problem):
@@ -226,10 +224,12 @@ class Messages:
         """Add or remove the caller's ``emoji`` reaction; whether anything changed.
 
         Idempotent both ways; at most :data:`MAX_REACTIONS` different emoji a message.
+        Adapters validate ``emoji`` with :data:`~.reactions.Reaction` first; this checks
+        the same set again, so no other caller can store anything else.
         """
-        if not EMOJI.fullmatch(emoji):
+        if not is_reaction(emoji):
             raise ValidationFailed(
-                [FieldError.of(("path", "emoji"), "not an emoji or :shortcode:", "pattern")]
+                [FieldError.of(("path", "emoji"), "not an emoji or a known :shortcode:", "pattern")]
             )
         message = await self.get(channel, message_id)
         if message.deleted_at is not None:
@@ -268,15 +268,6 @@ class Messages:
 
     async def history(self, channel: Channel, query: HistoryQuery) -> list[Message]:
         """One page of the channel, oldest first (see :class:`HistoryQuery`)."""
-        given = [n for n in ("before", "after", "around") if getattr(query, n) is not None]
-        if len(given) > 1:
-            raise ValidationFailed(
-                [
-                    FieldError.of(
-                        ("query", given[1]), "use only one of before, after and around", "conflict"
-                    )
-                ]
-            )
         where: dict[str, Any] = {"channel_id": channel.id}
         if query.after is not None:
             page = await self.store.find(
@@ -287,6 +278,8 @@ class Messages:
             older = (query.limit - 1) // 2
             newer = query.limit - 1 - older
             centre = await self.store.get(Message, query.around)
+            if centre is None or centre.channel_id != channel.id:
+                raise NotFound("no such message in this channel")
             items: list[Message] = []
             if older:
                 items = (
@@ -297,8 +290,7 @@ class Messages:
                         limit=older,
                     )
                 ).items[::-1]
-            if centre is not None and centre.channel_id == channel.id:
-                items.append(centre)
+            items.append(centre)
             if newer:
                 items += (
                     await self.store.find(

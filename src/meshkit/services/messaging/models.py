@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from meshkit.http.models import RequestModel
 from meshkit.store import Document, Index
 
 ChannelKind = Literal["public", "private", "dm"]
@@ -73,7 +74,7 @@ class ReactionMark(Document):
     message_id: str
 
 
-class Attachment(BaseModel):
+class Attachment(RequestModel):
     """Metadata of a linked file or page: no bytes are stored here."""
 
     url: Annotated[str, Field(max_length=2048, pattern=r"^https?://")]
@@ -108,21 +109,54 @@ class Message(Document):
     a retried send with the same nonce can never store a second message."""
 
 
-class ChannelIn(BaseModel):
-    """A new channel; for a DM, ``members`` are the other people in it."""
+class ChannelIn(RequestModel):
+    """A new channel; for a DM, ``members`` are the other people in it.
+
+    A public or private channel needs a ``name``; a DM has none (it is named by its
+    people) and needs someone besides the caller in ``members``. The rule is in the
+    schema too (``if``/``then``/``else`` on ``kind``): a missing ``kind`` is ``public``.
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"required": ["kind"], "properties": {"kind": {"const": "dm"}}},
+            "then": {
+                "required": ["members"],
+                "properties": {"name": {"type": "null"}, "members": {"minItems": 1}},
+            },
+            "else": {"required": ["name"], "properties": {"name": {"type": "string"}}},
+        }
+    )
 
     kind: ChannelKind = "public"
-    name: ChannelName | None = None
+    name: ChannelName | None = Field(
+        default=None, description="Required for a public or private channel; none for a DM."
+    )
     topic: Topic = ""
-    members: Annotated[list[UserId], Field(max_length=MAX_DM_MEMBERS)] = []
+    members: Annotated[list[UserId], Field(max_length=MAX_DM_MEMBERS)] = Field(
+        default=[],
+        description="For a DM: the other people in it (at least one, not only the caller); "
+        "for a channel: people to add at once.",
+    )
 
     @field_validator("members")
     @classmethod
     def _unique(cls, value: list[str]) -> list[str]:
         return sorted(set(value))
 
+    @model_validator(mode="after")
+    def _named_unless_dm(self) -> ChannelIn:
+        if self.kind == "dm":
+            if self.name is not None:
+                raise ValueError("a DM has no name")
+            if not self.members:
+                raise ValueError("a DM needs someone else in members")
+        elif self.name is None:
+            raise ValueError("a public or private channel needs a name")
+        return self
 
-class ChannelPatch(BaseModel):
+
+class ChannelPatch(RequestModel):
     """Fields of a channel its owner (or a manager) may change."""
 
     name: ChannelName | None = None
@@ -172,7 +206,7 @@ class MemberOut(BaseModel):
     avatar_url: str | None = None
 
 
-class MessageIn(BaseModel):
+class MessageIn(RequestModel):
     """A message to post. ``content`` is Markdown, stored as sent."""
 
     content: Annotated[str, Field(min_length=1, max_length=4000)]
@@ -182,10 +216,10 @@ class MessageIn(BaseModel):
         "the first message instead of posting twice.",
     )
     reply_to: Id | None = None
-    attachments: Annotated[list[Attachment], Field(max_length=10)] = []
+    attachments: Annotated[list[Attachment], Field(max_length=10)] = Field(default_factory=list)
 
 
-class MessagePatch(BaseModel):
+class MessagePatch(RequestModel):
     """A new text for one's own message."""
 
     content: Annotated[str, Field(min_length=1, max_length=4000)]
@@ -210,13 +244,36 @@ class MessageOut(BaseModel):
     nonce: str | None = None
 
 
+ONE_CURSOR = (
+    "Use at most one of `before`, `after` and `around` (OpenAPI cannot declare that query "
+    "parameters exclude each other; two or more are refused with 422)."
+)
+
+
 class HistoryQuery(BaseModel):
     """Which page of a channel's history: at most one of before, after and around."""
 
-    before: Id | None = None
-    after: Id | None = None
-    around: Id | None = None
+    before: Id | None = Field(
+        default=None, description=f"The page of messages just older than this id. {ONE_CURSOR}"
+    )
+    after: Id | None = Field(
+        default=None, description=f"The page of messages just newer than this id. {ONE_CURSOR}"
+    )
+    around: Id | None = Field(
+        default=None,
+        description="A page centred on this message, which must be in this channel "
+        f"(404 otherwise). {ONE_CURSOR}",
+    )
     limit: Annotated[int, Field(ge=1, le=100)] = 50
+
+    @model_validator(mode="after")
+    def _one_cursor(self) -> HistoryQuery:
+        given = [n for n in ("before", "after", "around") if getattr(self, n) is not None]
+        if len(given) > 1:
+            raise ValueError(
+                f"use only one of before, after and around (got {' and '.join(given)})"
+            )
+        return self
 
 
 class MessageDraft(BaseModel):

@@ -24,9 +24,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal, Protocol, cast
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from meshkit import Service, get, post
+from meshkit.http.models import RequestModel
 from meshkit.plugins import PluginManager
 from meshkit.store import (
     Desc,
@@ -127,8 +128,21 @@ class NotificationQuery(BaseModel):
     cursor: NotificationId | None = None
 
 
-class MarkRead(BaseModel):
-    """Exactly one of: ``ids`` (up to 100 of the caller's notifications) or ``all: true``."""
+class MarkRead(RequestModel):
+    """Exactly one of: ``ids`` (up to 100 of the caller's notifications) or ``all: true``.
+
+    The schema says so with ``if``/``then``/``else`` (which generated clients accept
+    where they choke on a ``oneOf`` beside ``properties``): with ``all: true``, ``ids``
+    is absent or null; otherwise ``ids`` is required.
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"required": ["all"], "properties": {"all": {"const": True}}},
+            "then": {"properties": {"ids": {"type": "null"}}},
+            "else": {"required": ["ids"], "properties": {"ids": {"type": "array"}}},
+        }
+    )
 
     ids: Annotated[list[NotificationId], Field(min_length=1, max_length=MAX_PAGE)] | None = None
     all: bool = False
