@@ -37,11 +37,11 @@ class Someone:
             assert response.status < 400, await response.text()
             return None if response.status == 204 else await response.json()
 
-    async def socket(self, **options: Any) -> socketio.AsyncClient:
+    async def socket(self, url: str | None = None, **options: Any) -> socketio.AsyncClient:
         """A connected python-socketio client (closed with the stack)."""
         client = socketio.AsyncClient(reconnection=False)
         await client.connect(
-            self.stack.messaging,
+            url or self.stack.messaging,
             auth={"token": self.token},
             transports=["websocket"],
             wait_timeout=5,
@@ -111,6 +111,8 @@ class Stack:
     auth: str
     messaging: str
     runtime: Runtime
+    urls: dict[str, str] = field(default_factory=dict)
+    """Every started service's URL; ``messaging2`` for the second instance."""
     clients: list[socketio.AsyncClient] = field(default_factory=list)
     raws: list[RawSocket] = field(default_factory=list)
 
@@ -129,8 +131,16 @@ class Stack:
 
 
 @contextlib.asynccontextmanager
-async def messaging_stack(tmp_path: Path, redis_url: str, **env: str) -> AsyncIterator[Stack]:
-    """auth and messaging on free ports, ``env`` added to their settings."""
+async def messaging_stack(
+    tmp_path: Path,
+    redis_url: str,
+    *,
+    services: tuple[str, ...] = ("auth", "messaging"),
+    second_messaging: bool = False,
+    **env: str,
+) -> AsyncIterator[Stack]:
+    """``services`` on free ports (and another messaging instance when asked), ``env``
+    added to their settings."""
     settings = make_settings(
         tmp_path,
         MESHKIT_REDIS_URL=redis_url,
@@ -140,15 +150,28 @@ async def messaging_stack(tmp_path: Path, redis_url: str, **env: str) -> AsyncIt
         **env,
     )
     runtime = Runtime(
-        settings,
-        get_plugin_manager(settings),
-        ["auth", "messaging"],
-        ports={"auth": 0, "messaging": 0},
+        settings, get_plugin_manager(settings), list(services), ports=dict.fromkeys(services, 0)
     )
     started = {r.service.name: r for r in await runtime.start()}
+    urls = {name: r.url for name, r in started.items()}
+    runtimes = [runtime]
     try:
+        if second_messaging:
+            other = make_settings(
+                tmp_path,
+                MESHKIT_REDIS_URL=redis_url,
+                MESHKIT_SHUTDOWN_TIMEOUT="2",
+                MESHKIT_MESSAGING_SESSION_CHECK_INTERVAL="300",
+                MESHKIT_AUTH_URLS=urls["auth"],
+                **env,
+            )
+            second = Runtime(
+                other, get_plugin_manager(other), ["messaging"], ports={"messaging": 0}
+            )
+            runtimes.append(second)
+            urls["messaging2"] = (await second.start())[0].url
         async with aiohttp.ClientSession() as http:
-            stack = Stack(http, started["auth"].url, started["messaging"].url, runtime)
+            stack = Stack(http, urls["auth"], urls["messaging"], runtime, urls)
             try:
                 yield stack
             finally:
@@ -158,4 +181,5 @@ async def messaging_stack(tmp_path: Path, redis_url: str, **env: str) -> AsyncIt
                 for raw in stack.raws:
                     await raw.ws.close()
     finally:
-        await runtime.stop()
+        for each in reversed(runtimes):
+            await each.stop()

@@ -21,6 +21,11 @@ Contract, for clients (``docs/messaging.md`` has the full event list):
   fit the event ``422 validation-error``, an event the server does not know ``404
   unknown-event`` (:mod:`~meshkit.services.messaging.socket_payloads` reads the frames).
 * A message is stored before it is acknowledged and broadcast.
+* Emits that write (``message.send``, ``typing``) spend from the user's rate-limit
+  budget, the one their REST calls through the gateway spend from; a refused emit's ack
+  is ``429 rate-limited`` with ``retry_after``. Concurrent connections per user and per
+  client address are capped; a connection over a cap is refused with ``429
+  too-many-connections`` (:mod:`~meshkit.services.messaging.socket_limits`).
 * One connection's emits are handled one after the other, in the order they were sent:
   its messages are stored (and get their ids) in send order. Different connections are
   handled concurrently.
@@ -65,6 +70,12 @@ from meshkit.services.messaging.models import (
     MessageOut,
 )
 from meshkit.services.messaging.presence import Presence
+from meshkit.services.messaging.socket_limits import (
+    Connection,
+    ConnectionCaps,
+    EmitLimits,
+    client_address,
+)
 from meshkit.services.messaging.socket_payloads import (
     MAX_EVENT_NAME,
     GuardedPacket,
@@ -180,6 +191,10 @@ class Realtime:
         """user id → sids connected to this instance (to move them between rooms)."""
         self.principals: dict[str, Principal] = {}
         """sid → whom its current access token names (replaced by the ``auth`` emit)."""
+        self.connections: dict[str, Connection] = {}
+        """sid → whom and which address the connection caps count it against."""
+        self.limits: EmitLimits | None = None
+        self.caps: ConnectionCaps | None = None
         self._typing: dict[tuple[str, str], float] = {}
         self._listener: asyncio.Task[None] | None = None
         self._beating: asyncio.Task[None] | None = None
@@ -200,9 +215,18 @@ class Realtime:
 
     # --- lifecycle ---------------------------------------------------------------
 
-    async def start(self, *, presence_ttl: float, session_check_interval: float) -> None:
-        """Follow membership changes made by any instance; keep presence alive; end
-        connections whose token ran out or was revoked."""
+    async def start(
+        self,
+        *,
+        presence_ttl: float,
+        session_check_interval: float,
+        limits: EmitLimits | None = None,
+        caps: ConnectionCaps | None = None,
+    ) -> None:
+        """Follow membership changes made by any instance; keep presence (and the
+        connection counts of ``caps``) alive; end connections whose token ran out or was
+        revoked. ``limits`` rate-limits the emits that write."""
+        self.limits, self.caps = limits, caps
         self.presence = Presence(self.service.redis, instance=uuid.uuid4().hex, ttl=presence_ttl)
         self._listener = asyncio.create_task(self._follow_changes())
         self._beating = asyncio.create_task(self._heartbeats())
@@ -233,6 +257,11 @@ class Realtime:
             if not isinstance(token, str) or not token:
                 raise TokenMissing('connect with auth={"token": "<access token>"}')
             principal = await self.service.tokens.verify(token)
+            connection = Connection(
+                sid, principal.subject, client_address(environ, self.service.keyring)
+            )
+            if self.caps is not None:
+                await self.caps.admit(connection)  # before anything else is set up
         except Problem as problem:
             # The client's connect_error data: {"message": detail, "data": problem}.
             raise socketio.exceptions.ConnectionRefusedError(
@@ -251,6 +280,7 @@ class Realtime:
             # Registered last: a connection that fails half-way must leave no trace
             # (socket.io never calls disconnect for a refused connect).
             self.local.setdefault(user, set()).add(sid)
+            self.connections[sid] = connection
             await self._sync_rooms(sid, user, joined=rooms)  # changes during the scan
         except Exception as exc:
             log.warning("Socket.IO connect of %s failed: %r", user, exc)
@@ -260,6 +290,8 @@ class Realtime:
                     await self.presence.disconnected(user, sid)
             self.local.get(user, set()).discard(sid)
             self.principals.pop(sid, None)
+            if self.caps is not None:
+                await self.caps.release(connection)
             refusal = ServiceUnavailable("cannot set up the connection now; retry")
             raise socketio.exceptions.ConnectionRefusedError(
                 refusal.detail, refusal.to_dict()
@@ -277,6 +309,9 @@ class Realtime:
         return rooms
 
     async def _disconnect(self, sid: str, *args: Any) -> None:
+        connection = self.connections.pop(sid, None)
+        if connection is not None and self.caps is not None:
+            await self.caps.release(connection)
         principal = self.principals.pop(sid, None)
         if principal is None:
             return
@@ -321,11 +356,17 @@ class Realtime:
             problem = UnknownEvent(f"no such event: {shown!r}")
         return {"ok": False, "error": problem.to_dict()}
 
+    async def _charge(self, event: str, principal: Principal, **params: str) -> None:
+        """Spend from the user's rate-limit budget for ``event`` (429 when it is empty)."""
+        if self.limits is not None:
+            await self.limits.charge(event, principal.subject, **params)
+
     # --- client emits ----------------------------------------------------------------
 
     async def _send(self, sid: str, data: Any) -> dict[str, Any]:
         body = SendIn.model_validate(data)
         principal = await self._principal(sid)
+        await self._charge("message.send", principal, channel_id=body.channel_id)
         channel = await self.service.channels.writable(principal, body.channel_id)
         message, created = await self.service.messages.create(principal.subject, channel, body)
         out = message_out(message)
@@ -336,6 +377,7 @@ class Realtime:
     async def _typing_event(self, sid: str, data: Any) -> dict[str, Any]:
         body = ChannelRef.model_validate(data)
         principal = await self._principal(sid)
+        await self._charge("typing", principal, channel_id=body.channel_id)
         await self.service.channels.writable(principal, body.channel_id)
         key = (principal.subject, body.channel_id)
         now = time.monotonic()
@@ -464,6 +506,8 @@ class Realtime:
         while True:
             try:
                 await self.presence.heartbeat(self.local)
+                if self.caps is not None:
+                    await self.caps.refresh(list(self.connections.values()))
                 for user_id in await self.presence.expired():
                     await self.push_presence(user_id, "offline")
             except asyncio.CancelledError:

@@ -14,6 +14,7 @@ from meshkit.contracts.messaging import MessagePosted
 from meshkit.errors import NotFound
 from meshkit.proto.auth.v1 import auth_pb2
 from meshkit.proto.auth.v1.auth_grpc import AuthServiceStub
+from meshkit.ratelimit import RateLimiter, RateLimitRules, RateLimitSettings
 from meshkit.service import Need
 from meshkit.services.messaging.api import MessagingApi
 from meshkit.services.messaging.channels import Channels
@@ -35,6 +36,7 @@ from meshkit.services.messaging.notifications import (
 from meshkit.services.messaging.realtime import Realtime, user_room
 from meshkit.services.messaging.rpc import MessagingRpc
 from meshkit.services.messaging.settings import MessagingSettings
+from meshkit.services.messaging.socket_limits import ConnectionCaps, EmitLimits
 from meshkit.store import Document
 
 log = logging.getLogger("meshkit.messaging")
@@ -139,9 +141,24 @@ class MessagingService(NotificationsApi, MessagingApi, MessagingConsumers):
             self.store, self.plugins, self, push=self._push_notification
         )
         settings = self.settings.section(MessagingSettings)
+        shared = self.settings.section(RateLimitSettings)  # the gateway's policies
+        rules = RateLimitRules.from_settings(shared)
+        limiter = None
+        if rules.policies:
+            limiter = RateLimiter(
+                self.redis, fail_open=shared.rate_limit_fail_open, registry=self.metrics.registry
+            )
         await self.realtime.start(
             presence_ttl=settings.presence_ttl,
             session_check_interval=settings.session_check_interval,
+            limits=EmitLimits(limiter, rules),
+            caps=ConnectionCaps(
+                self.redis,
+                per_user=settings.max_connections_per_user,
+                per_address=settings.max_connections_per_ip,
+                ttl=settings.presence_ttl,
+                fail_open=shared.rate_limit_fail_open,
+            ),
         )
         try:
             yield

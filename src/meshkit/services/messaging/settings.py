@@ -9,7 +9,7 @@ from meshkit.config import PluginSettings
 
 
 class MessagingSettings(PluginSettings):
-    """Presence and connection-session timing."""
+    """Presence, connection-session timing and caps on concurrent connections."""
 
     model_config = SettingsConfigDict(env_prefix="MESHKIT_MESSAGING_", extra="ignore", frozen=True)
 
@@ -28,4 +28,17 @@ class MessagingSettings(PluginSettings):
         description="Seconds between checks of the open Socket.IO connections' tokens: a "
         "connection whose access token expired (not renewed with the auth emit) or was "
         "revoked is ended within this long.",
+    )
+    max_connections_per_user: int = Field(
+        default=20,
+        ge=0,
+        description="Concurrent Socket.IO connections one user may hold, across all "
+        "messaging instances; one more is refused (`connect_error`, 429 "
+        "`too-many-connections`). 0: no cap.",
+    )
+    max_connections_per_ip: int = Field(
+        default=200,
+        ge=0,
+        description="Concurrent Socket.IO connections from one client address, across all "
+        "instances (behind the gateway: the address the gateway saw). 0: no cap.",
     )
