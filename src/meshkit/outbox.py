@@ -9,12 +9,12 @@ tests; it is not a queue and nothing reads it automatically.
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from meshkit.config import Settings
+from meshkit.files import private_dir, write_private
 from meshkit.store import new_id
 
 FOLDER = "outbox"
@@ -26,9 +26,9 @@ def outbox_dir(settings: Settings) -> Path:
 
 
 def write_message(settings: Settings, *, kind: str, to: str, data: dict[str, Any]) -> Path:
-    """Store one message (mode 0600: it may hold a secret such as a reset token)."""
-    folder = outbox_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Store one message (mode 0600 in a 0700 folder: it may hold a secret such as a
+    reset token)."""
+    folder = private_dir(outbox_dir(settings))
     message_id = new_id()
     path = folder / f"{message_id}.json"
     record = {
@@ -38,9 +38,7 @@ def write_message(settings: Settings, *, kind: str, to: str, data: dict[str, Any
         "created_at": datetime.now(UTC).isoformat(),
         "data": data,
     }
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(record, handle)
+    write_private(path, json.dumps(record), exclusive=True)
     return path
 
 

@@ -24,7 +24,6 @@ import logging
 import os
 import re
 import signal
-import stat
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator
@@ -38,6 +37,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 
 from meshkit.config import Settings
+from meshkit.files import open_private, private_dir, secure_tree, write_private
 
 log = logging.getLogger(__name__)
 PASSWORD_QUERY = re.compile(r"([?&]password=)([^&#]*)", re.IGNORECASE)
@@ -117,14 +117,6 @@ def _try_flock(fd: int, operation: int) -> bool:
     return True
 
 
-def _private_dir(path: Path) -> None:
-    """Create ``path`` (mode 700) in a shared temp dir, refusing one another user owns."""
-    path.mkdir(mode=0o700, exist_ok=True)
-    info = path.lstat()
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
-        raise RedisUnavailable(f"{path} must be a directory private to this user (mode 700)")
-
-
 def _quote_conf(value: object) -> str:
     """A redis.conf argument in double quotes, so any path is read back verbatim."""
     text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
@@ -141,6 +133,9 @@ class EmbeddedRedis:
     session: Ctrl-C in the terminal of one ``meshkit run`` does not kill it under others.
     Persistence: no periodic snapshots or AOF (``save ""``, ``appendonly no``); a clean
     stop runs ``SHUTDOWN SAVE``, so data survives restarts but not a crash.
+    Privacy: the data directory is made private at every start (:func:`secure_tree`);
+    meshkit's files here are created ``0600`` and the server runs with umask ``077`` and
+    ``unixsocketperm 600``, so its snapshot, log and socket are this user's only.
     """
 
     def __init__(
@@ -191,11 +186,12 @@ class EmbeddedRedis:
         log.debug("embedded redis-server pid %s at %s", self._pid, self.url)
 
     async def _attach(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        secure_tree(self.directory.parent)  # the data dir: 0700, its files 0600
+        private_dir(self.directory)
         if self.socket_path.parent != self.directory:
-            _private_dir(self.socket_path.parent)
+            private_dir(self.socket_path.parent, shared_parent=True)
         async with self._startup_lock():
-            fd = os.open(self.directory / "users.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            fd = open_private(self.directory / "users.lock", os.O_RDWR)
             try:
                 if _try_flock(fd, fcntl.LOCK_EX):
                     await self._shutdown()  # alone: whatever still runs is an orphan
@@ -245,7 +241,7 @@ class EmbeddedRedis:
     @contextlib.asynccontextmanager
     async def _startup_lock(self) -> AsyncIterator[None]:
         """Hold ``startup.lock``, polling so the event loop (and in-process peers) run."""
-        fd = os.open(self.directory / "startup.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fd = open_private(self.directory / "startup.lock", os.O_RDWR)
         try:
             loop = asyncio.get_running_loop()
             deadline, delay = loop.time() + LOCK_TIMEOUT, 0.002
@@ -293,21 +289,23 @@ class EmbeddedRedis:
 
     def _write_config(self) -> None:
         q = _quote_conf
-        self.conf_path.write_text(
+        write_private(
+            self.conf_path,
             "# Written by meshkit at every start; edits are lost.\n"
-            f"daemonize yes\nport 0\nunixsocket {q(self.socket_path)}\nunixsocketperm 700\n"
+            f"daemonize yes\nport 0\nunixsocket {q(self.socket_path)}\nunixsocketperm 600\n"
             f"pidfile {q(self.pid_path)}\nlogfile {q(self.log_path)}\ndir {q(self.directory)}\n"
-            'dbfilename dump.rdb\nsave ""\nappendonly no\n'
+            'dbfilename dump.rdb\nsave ""\nappendonly no\n',
         )
 
     async def _spawn(self) -> int | None:
         """Start a daemonized server and wait until it answers PING; return its pid."""
         self._write_config()
-        logfd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        logfd = open_private(self.log_path, os.O_WRONLY | os.O_APPEND)
         try:  # Errors before it daemonizes (bad config) go to stderr: into the log too.
+            # umask 077: the snapshot, pid file and log the server creates are 0600.
             proc = await asyncio.create_subprocess_exec(
                 self.executable, str(self.conf_path), stdin=subprocess.DEVNULL, stdout=logfd,
-                stderr=logfd, close_fds=True,
+                stderr=logfd, close_fds=True, umask=0o077,
             )  # fmt: skip
         except OSError as exc:
             raise RedisUnavailable(f"cannot run {self.executable}: {exc}") from exc

@@ -30,6 +30,7 @@ from redis.asyncio import Redis
 
 from meshkit.config import ConfigError, Settings
 from meshkit.errors import Unauthenticated
+from meshkit.files import private_dir, write_private
 
 API_KEY_HEADER = "X-Meshkit-Api-Key"
 """HTTP header of internal REST calls."""
@@ -181,10 +182,7 @@ def local_service_key(settings: Settings) -> str:
                 "characters (meshkit's own keys are `mk_` + 43)"
             )
         return value
-    directory = Path(settings.data_dir)
-    if not directory.exists():
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = directory / KEY_FILE
+    path = private_dir(Path(settings.data_dir)) / KEY_FILE
     if not path.exists():
         _create_key_file(path)
     return _read_key_file(path)
@@ -194,9 +192,7 @@ def _create_key_file(path: Path) -> None:
     # Written aside, then linked into place: a concurrent process either wins the link
     # or reads the complete key of the one that did, never a partial file.
     draft = path.with_name(f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(generate_key())
+    write_private(draft, generate_key(), exclusive=True)
     try:
         os.link(draft, path)
     except FileExistsError:
@@ -204,9 +200,7 @@ def _create_key_file(path: Path) -> None:
     except OSError:
         # No hard links on this file system: fall back to an exclusive rename-free create.
         with contextlib.suppress(FileExistsError):
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(draft.read_text())
+            write_private(path, draft.read_text(), exclusive=True)
     finally:
         draft.unlink()
 

@@ -5,6 +5,10 @@ Declared indexes are expression indexes on ``json_extract(doc, '$.field')`` and 
 are compiled to the very same expressions, so SQLite's planner uses them (the contract
 suite checks with ``EXPLAIN QUERY PLAN``). WAL mode lets readers and the writer proceed
 together.
+
+The file holds secrets (the auth service's signing keys and password hashes), so it is
+created ``0600`` before SQLite opens it: SQLite gives the ``-wal``, ``-shm`` and
+``-journal`` files it creates later the main file's mode, whatever the umask.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 
 import aiosqlite
 
+from meshkit.files import private_dir, private_file, restrict
 from meshkit.store.base import D, Page, Store, page_of
 from meshkit.store.document import Document
 from meshkit.store.errors import DuplicateKey, StaleVersion, StoreError
@@ -41,6 +46,7 @@ logging.getLogger("aiosqlite").setLevel(logging.INFO)
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 COLUMNS = {"id": "id", "version": "version"}
 SQL_OPS = {"$eq": "=", "$ne": "!=", "$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
+SIDE_FILES = ("-wal", "-shm", "-journal")  # what SQLite writes next to a database file
 UNIQUE_FAILED = re.compile(r"UNIQUE constraint failed: (?:index '(\w+)'|(\w+)\.id)")
 
 
@@ -113,8 +119,21 @@ class SQLiteStore(Store):
 
     @classmethod
     async def open(cls, path: Path) -> SQLiteStore:
-        """Open (creating) the database file at ``path``."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """Open (creating) the database file at ``path``, private to this user.
+
+        A missing parent directory is created ``0700``. The file is created ``0600``
+        before SQLite opens it, and an existing file or an existing ``-wal``/``-shm``/
+        ``-journal`` of it readable by others is tightened with a warning
+        (:mod:`meshkit.files`).
+        """
+        try:
+            if not path.parent.exists():
+                private_dir(path.parent)
+            for suffix in SIDE_FILES:
+                restrict(path.with_name(path.name + suffix))
+            private_file(path)
+        except OSError as exc:
+            raise StoreError(f"cannot open {path}: {exc}") from exc
         try:
             connection = await aiosqlite.connect(path, isolation_level=None)
             await connection.execute("PRAGMA journal_mode=WAL")
