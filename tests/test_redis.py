@@ -5,17 +5,23 @@ import contextlib
 import os
 import signal
 import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from redis import Redis as SyncRedis
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 
 from meshkit.config import Settings
 from meshkit.redis import (
     MAX_SOCKET_PATH,
     EmbeddedRedis,
     RedisUnavailable,
+    _probe,
     open_redis,
     redis_url_for_display,
 )
@@ -273,3 +279,52 @@ async def test_unusable_data_dir_is_reported_and_stop_without_start_is_a_no_op(t
     with pytest.raises(RedisUnavailable, match="cannot use"):
         await server.start()
     assert server.pid is None
+
+
+def restart_blocking(server: EmbeddedRedis, dead: int) -> int:
+    """SIGKILL redis-server ``dead`` of ``server``'s directory and start it again from
+    its own config, without yielding to the event loop: as under load, the loop has not
+    yet noticed that the pooled connections died. Returns the new pid once it answers."""
+    os.kill(dead, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while alive(dead):
+        assert time.monotonic() < deadline, "redis-server did not die"
+        time.sleep(0.01)
+    server.socket_path.unlink(missing_ok=True)
+    subprocess.run([server.executable, str(server.conf_path)], check=True, timeout=10)
+    probe = SyncRedis(unix_socket_path=str(server.socket_path), socket_timeout=1)
+    try:
+        while True:
+            with contextlib.suppress(RedisError):
+                if probe.ping():
+                    return int(probe.info("server")["process_id"])
+            assert time.monotonic() < deadline, "redis-server did not come back"
+            time.sleep(0.01)
+    finally:
+        probe.close()
+
+
+async def test_pooled_connections_survive_a_server_restart(tmp_path):
+    """Connections pooled before redis-server restarted answer the first command after
+    it: a dead connection is retried once on a fresh one, not turned into an error."""
+    async with open_redis(settings_for(tmp_path)) as client:
+        # Four commands at once leave four connections in the pool.
+        await asyncio.gather(*(client.set(f"k{n}", "before") for n in range(4)))
+        fresh = restart_blocking(EmbeddedRedis(tmp_path), await server_pid(client))
+        # Each command is issued once by the test: no retry loop here.
+        results = await asyncio.gather(*(client.set(f"k{n}", "after") for n in range(4)))
+        assert results == [True] * 4
+        assert await server_pid(client) == fresh
+    assert not alive(fresh), "the last user stops the replacement too"
+
+
+async def test_the_probe_client_does_not_retry(tmp_path):
+    """Readiness checks and SHUTDOWN must fail fast, so the probe never retries."""
+    probe = _probe(tmp_path / "nothing.sock", 0.5)
+    try:
+        with pytest.raises(RedisConnectionError):
+            await probe.ping()
+        assert probe.get_retry() is not None
+        assert probe.get_retry().get_retries() == 0
+    finally:
+        await probe.aclose()

