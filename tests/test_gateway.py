@@ -19,6 +19,7 @@ import aiohttp
 import pytest
 import socketio
 import yarl
+from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
 from meshkit.config import Settings
@@ -249,18 +250,53 @@ async def test_upstream_failures_map_to_502_503_504(stack, tmp_path):
         )
         gateway = broken["gateway"].url
         async with aiohttp.ClientSession() as http:
+            never_up = []
+            for _ in range(4):
+                async with http.get(f"{gateway}/v1/echo/public") as response:
+                    never_up.append(response.status)
+                    assert response.content_type == PROBLEM
+
+            # now it comes up, answers once, and dies: its circuit may open
+            async def public(request: web.Request) -> web.Response:
+                return web.json_response({})
+
+            app = web.Application()
+            app.router.add_get("/v1/echo/public", public)
+            runner = web.AppRunner(app)
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", dead_port).start()
+            async with http.get(f"{gateway}/v1/echo/public") as response:
+                assert response.status == 200
+            await runner.cleanup()
             statuses = []
             for _ in range(3):
                 async with http.get(f"{gateway}/v1/echo/public") as response:
                     statuses.append(response.status)
                     assert response.content_type == PROBLEM
+    # an instance that has never been up is starting, not failed: no circuit opens
+    assert never_up == [502] * 4
     assert statuses[0] == 502
     assert statuses[-1] == 503  # the breaker opened: failing fast
+
+
+async def ready_at(port: int) -> web.AppRunner:
+    """Something on ``port`` whose /readyz answers 200 (clean it up to make it die)."""
+
+    async def readyz(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ready"})
+
+    app = web.Application()
+    app.router.add_get("/readyz", readyz)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
 
 
 async def test_idempotent_requests_retry_on_another_instance_others_never(stack):
     with socketio_free_port() as dead_port:
         live = await stack(("echo",), data="live")
+        doomed = await ready_at(dead_port)  # up when the gateway first checks, then gone
         services = await stack(
             ("gateway",),
             MESHKIT_ECHO_URLS=f"http://127.0.0.1:{dead_port},{live['echo'].url}",
@@ -269,6 +305,7 @@ async def test_idempotent_requests_retry_on_another_instance_others_never(stack)
             MESHKIT_GATEWAY_HEALTH_INTERVAL="60",
             MESHKIT_BREAKER_FAILURE_THRESHOLD="100",
         )
+        await doomed.cleanup()
         gateway = services["gateway"].url
         async with aiohttp.ClientSession() as http:
             gets, puts, posts = [], [], []
@@ -662,3 +699,22 @@ async def test_clients_breaking_off_uploads_do_not_open_the_circuit(stack):
     await asyncio.sleep(0.2)
     async with aiohttp.ClientSession() as http, http.get(f"{gateway.url}/v1/echo/public") as r:
         assert r.status == 200  # the upstream was never at fault
+
+
+async def test_readyz_waits_for_every_routed_service_and_says_which(stack):
+    with socketio_free_port() as dead_port:
+        services = await stack(
+            ("gateway",),
+            MESHKIT_ECHO_URLS=f"http://127.0.0.1:{dead_port}",
+            MESHKIT_AUTH_URLS=f"http://127.0.0.1:{dead_port}",
+        )
+        gateway = services["gateway"].url
+        async with aiohttp.ClientSession() as http, http.get(f"{gateway}/readyz") as response:
+            assert response.status == 503
+            assert response.content_type == PROBLEM
+            problem = await response.json()
+    assert {"upstream:auth", "upstream:echo"} <= set(problem["not_ready"])
+    assert problem["detail"].startswith("gateway is not ready: upstream:")
+    assert problem["checks"]["redis"] == "ok"
+    assert "starting" in problem["checks"]["upstream:echo"]
+    assert str(dead_port) in problem["checks"]["upstream:echo"]

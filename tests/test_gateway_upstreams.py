@@ -3,6 +3,8 @@ the route table — against real HTTP servers on 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -26,25 +28,34 @@ from meshkit.services.gateway.upstreams import FORGET_AFTER, Upstreams
 from meshkit.testing import make_settings
 
 
-async def serve(ready: int) -> tuple[web.AppRunner, int]:
-    """A server whose /readyz answers ``ready``."""
+async def serve(ready: int | list[int], port: int = 0) -> tuple[web.AppRunner, int]:
+    """A server whose /readyz answers ``ready`` (a one-item list can be changed later)."""
+    status = ready if isinstance(ready, list) else [ready]
 
     async def readyz(request: web.Request) -> web.Response:
-        return web.Response(status=ready)
+        return web.Response(status=status[0])
 
     app = web.Application()
     app.router.add_get("/readyz", readyz)
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     return runner, runner.addresses[0][1]
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @pytest.fixture
 async def two_instances(tmp_path: Path) -> AsyncIterator[tuple[Upstreams, int, int]]:
+    """Two instances that have been up; the "sick" one now fails its /readyz."""
     healthy, healthy_port = await serve(200)
-    sick, sick_port = await serve(503)
+    sick_status = [200]
+    sick, sick_port = await serve(sick_status)
     settings = make_settings(
         tmp_path,
         MESHKIT_ECHO_URLS=f"http://127.0.0.1:{healthy_port},http://127.0.0.1:{sick_port}",
@@ -57,6 +68,9 @@ async def two_instances(tmp_path: Path) -> AsyncIterator[tuple[Upstreams, int, i
         health_timeout=1,
         unhealthy_threshold=2,
     )
+    async with aiohttp.ClientSession() as session:
+        await upstreams.check_all(session, ["echo"])
+    sick_status[0] = 503
     yield upstreams, healthy_port, sick_port
     await healthy.cleanup()
     await sick.cleanup()
@@ -301,3 +315,73 @@ async def test_instances_that_leave_discovery_are_forgotten(two_instances, tmp_p
             await upstreams.check_all(session, ["echo"])
     assert series_of(f"http://{healthy.address}") == []
     assert healthy not in pool.seen
+
+
+async def test_a_starting_instance_never_opens_its_circuit_and_is_taken_once_it_listens(
+    tmp_path,
+):
+    """`meshkit run all` on a fresh data dir: the gateway may see an upstream before it
+    listens. Failures then are no verdict (no circuit opens), and the instance is probed
+    again quickly, not after a whole health interval."""
+    port = free_port()
+    settings = make_settings(tmp_path, MESHKIT_ECHO_URLS=f"http://127.0.0.1:{port}")
+    upstreams = Upstreams(
+        Directory(settings),
+        BreakerRegistry(BreakerPolicy(failure_threshold=1, cooldown=60)),
+        strategy="round_robin",
+        health_interval=60,  # a full round would come far too late
+        health_timeout=1,
+        unhealthy_threshold=1,
+        starting_interval=0.05,
+    )
+    pool = upstreams.pool("echo")
+    runner = None
+    async with aiohttp.ClientSession() as session:
+        await upstreams.start_health_checks(session, ["echo"])
+        try:
+            (instance,) = await pool.instances()
+            assert pool.state(instance) == "starting"
+            assert instance not in pool.unhealthy
+            waiting = upstreams.readiness(["echo"])["upstream:echo"]
+            assert waiting != "ok"
+            assert "starting" in waiting
+            for _ in range(5):  # refused connections before it listens
+                lease = await pool.acquire()
+                lease.failure()
+            assert pool.breakers.get(instance.url).state.value == "closed"
+            runner, _ = await serve(200, port)
+            for _ in range(200):
+                if instance in pool.up:
+                    break
+                await asyncio.sleep(0.05)
+            assert pool.state(instance) == "healthy"
+            assert upstreams.readiness(["echo"]) == {"upstream:echo": "ok"}
+            lease = await pool.acquire()
+            lease.failure()  # it has been up: now failures count
+            with pytest.raises(CircuitOpen):
+                await pool.acquire()
+            # readiness says "has been up since start": one outage does not take the
+            # gateway out of its load balancer (docs/gateway.md)
+            assert upstreams.readiness(["echo"]) == {"upstream:echo": "ok"}
+        finally:
+            await upstreams.stop()
+            if runner is not None:
+                await runner.cleanup()
+
+
+async def test_an_answered_request_makes_a_starting_instance_up(two_instances, tmp_path):
+    settings = make_settings(tmp_path / "x", MESHKIT_ECHO_URLS="http://127.0.0.1:9")
+    upstreams = Upstreams(
+        Directory(settings),
+        BreakerRegistry(BreakerPolicy(failure_threshold=1, cooldown=60)),
+        strategy="round_robin",
+        health_interval=60,
+        health_timeout=1,
+        unhealthy_threshold=1,
+    )
+    pool = upstreams.pool("echo")
+    lease = await pool.acquire()
+    assert pool.state(lease.instance) == "starting"
+    lease.success()
+    assert pool.state(lease.instance) == "healthy"
+    assert pool.ready_once

@@ -75,13 +75,18 @@ def _framework_routes(service: Service, document: dict[str, Any]) -> list[RouteS
 
     @get("/readyz", include_in_schema=False)
     async def readyz() -> web.Response:
-        """Readiness: the store and Redis this service needs answer, and it is not draining."""
+        """Readiness: the store and Redis this service needs answer, the service's own
+        :meth:`~meshkit.service.Service.readiness_checks` pass, and it is not draining."""
         checks = await readiness(service)
         if service.draining:
             checks["draining"] = "stopping: not accepting new work"
-        if all(value == "ok" for value in checks.values()):
+        not_ready = sorted(name for name, value in checks.items() if value != "ok")
+        if not not_ready:
             return web.json_response({"status": "ready", "service": service.name, "checks": checks})
-        problem = ServiceUnavailable(f"{service.name} is not ready", extensions={"checks": checks})
+        problem = ServiceUnavailable(
+            f"{service.name} is not ready: {', '.join(not_ready)}",
+            extensions={"checks": checks, "not_ready": not_ready},
+        )
         return problem_response(problem, "/readyz")
 
     @get("/metrics", include_in_schema=False)
@@ -109,13 +114,20 @@ async def _check(name: str, probe: Awaitable[Any]) -> tuple[str, str]:
 
 
 async def readiness(service: Service) -> dict[str, str]:
-    """Probe each dependency the service declared, concurrently and with a timeout."""
+    """Probe each dependency the service declared, concurrently and with a timeout, then
+    the service's own checks (bounded by the same timeout)."""
     probes = []
     if "store" in service.needs:
         probes.append(_check("store", service.store.ping()))
     if "redis" in service.needs:
         probes.append(_check("redis", service.redis.ping()))
-    return dict(await asyncio.gather(*probes))
+    checks = dict(await asyncio.gather(*probes))
+    try:
+        async with asyncio.timeout(READINESS_TIMEOUT):
+            checks.update(await service.readiness_checks())
+    except Exception as exc:  # a broken check must read "not ready", not answer 500
+        checks[service.name] = f"readiness check failed: {type(exc).__name__}"
+    return checks
 
 
 def _plugin_routes(service: Service, pm: PluginManager) -> list[RouteSpec]:

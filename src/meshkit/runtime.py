@@ -1,5 +1,10 @@
 """Running services: several in one event loop, or one per process, with the same code.
 
+Services start one after the other, each listening before the next is built, and those
+marked :attr:`~meshkit.service.Service.start_last` (the gateway) after all others: so
+``meshkit run all`` never has a gateway that answers while the services behind it do
+not listen yet.
+
 :func:`serve` opens one Redis client for the process (shared by every service that
 needs it), builds each service's app, listens, and on SIGINT/SIGTERM stops accepting,
 drains in-flight requests (bounded by ``MESHKIT_SHUTDOWN_TIMEOUT``), runs every
@@ -90,6 +95,8 @@ class Runtime:
         """Open shared resources and start every service; on failure undo what started."""
         try:
             services = [self.pm.service(name).cls(self.settings) for name in self.names]
+            # those that front the others (the gateway) listen last: see Service.start_last
+            services.sort(key=lambda service: service.start_last)
             redis = None
             if any("redis" in service.needs for service in services):
                 redis = await self._stack.enter_async_context(open_redis(self.settings))

@@ -62,6 +62,10 @@ class Service:
     gateway_prefixes: ClassVar[tuple[str, ...]] = ()
     """Path prefixes the gateway routes here besides the paths of the OpenAPI document
     (endpoints outside OpenAPI, such as ``/socket.io``)."""
+    start_last: ClassVar[bool] = False
+    """Start after the other services of the same process (``meshkit run all``). For a
+    service that calls the others from its first request on, like the gateway: by the
+    time it listens, they do, and its first health checks find them up."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -142,6 +146,15 @@ class Service:
         if self._tokens is None:
             raise ServiceNotStarted(f"{self.name}: the token verifier exists once started")
         return self._tokens
+
+    async def readiness_checks(self) -> dict[str, str]:
+        """Checks ``/readyz`` runs besides the declared needs: name to ``"ok"`` or why not.
+
+        The service is ready only when every value is ``"ok"``; the others are listed in
+        the 503 problem document. Keep them quick and local (no call that can hang: the
+        probe itself is bounded). The default adds none.
+        """
+        return {}
 
     def jwks_source(self) -> JwksSource | None:
         """Where this service gets the keys that verify access tokens.

@@ -75,6 +75,12 @@ class GatewaySettings(PluginSettings):
     health_timeout: float = Field(
         default=2.0, gt=0, description="Seconds a `/readyz` check may take before it fails."
     )
+    starting_interval: float = Field(
+        default=0.15,
+        gt=0,
+        description="Seconds between `/readyz` probes of an instance that has never been up "
+        "(a starting one); once up, it is checked every `HEALTH_INTERVAL`.",
+    )
     unhealthy_threshold: int = Field(
         default=2, ge=1, description="Failed checks in a row before an instance is taken out."
     )
