@@ -718,3 +718,37 @@ async def test_readyz_waits_for_every_routed_service_and_says_which(stack):
     assert problem["checks"]["redis"] == "ok"
     assert "starting" in problem["checks"]["upstream:echo"]
     assert str(dead_port) in problem["checks"]["upstream:echo"]
+
+
+async def test_options_and_unsupported_methods_get_the_upstream_routes_allow(stack):
+    """405 with the upstream route's real Allow (not the catch-all's), before any 401."""
+    services = await stack(("auth", "echo", "gateway"))
+    gateway, echo = services["gateway"].url, services["echo"].url
+    async with aiohttp.ClientSession() as http:
+        async with http.request("DELETE", f"{echo}/v1/echo/whoami") as response:
+            direct = set(response.headers["Allow"].split(", "))
+        answers = {}
+        for method, path in [
+            ("OPTIONS", "/v1/echo/whoami"),
+            ("OPTIONS", "/v1/auth/login"),
+            ("DELETE", "/v1/echo/whoami"),  # needs a token for GET; none sent
+            ("PATCH", "/v1/echo/upload"),
+            ("PROPFIND", "/v1/echo/whoami"),
+            ("DELETE", "/v1/auth/login"),
+            ("TRACE", "/socket.io/"),  # outside the documents: not a standard method
+        ]:
+            async with http.request(method, f"{gateway}{path}") as response:
+                body = await response.read()
+                answers[method, path] = (
+                    response.status,
+                    response.headers.get("Allow"),
+                    response.content_type if body else None,
+                )
+    assert answers["OPTIONS", "/v1/echo/whoami"] == (204, "GET, HEAD, OPTIONS", None)
+    assert answers["OPTIONS", "/v1/auth/login"] == (204, "OPTIONS, POST", None)
+    assert answers["DELETE", "/v1/echo/whoami"] == (405, "GET, HEAD, OPTIONS", PROBLEM)
+    assert answers["PROPFIND", "/v1/echo/whoami"] == (405, "GET, HEAD, OPTIONS", PROBLEM)
+    assert answers["PATCH", "/v1/echo/upload"] == (405, "OPTIONS, POST, PUT", PROBLEM)
+    assert answers["DELETE", "/v1/auth/login"] == (405, "OPTIONS, POST", PROBLEM)
+    assert answers["TRACE", "/socket.io/"][0] == 405
+    assert direct | {"OPTIONS"} == {"GET", "HEAD", "OPTIONS"}  # what the upstream says

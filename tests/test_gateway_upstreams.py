@@ -385,3 +385,12 @@ async def test_an_answered_request_makes_a_starting_instance_up(two_instances, t
     lease.success()
     assert pool.state(lease.instance) == "healthy"
     assert pool.ready_once
+
+
+def test_the_route_table_knows_each_templates_methods():
+    table = RouteTable.build(DOCUMENTS, {"echo": ["/socket.io"]}, None)
+    assert table.allowed_methods("auth", "/v1/auth/login") == {"POST"}
+    assert table.allowed_methods("auth", "/v1/roles/admin") == {"GET", "HEAD"}
+    assert table.allowed_methods("auth", "/v1/roles/admin/extra") is None
+    assert table.allowed_methods("echo", "/v1/echo/secret") is None  # internal: unknown
+    assert table.allowed_methods("echo", "/socket.io/") is None

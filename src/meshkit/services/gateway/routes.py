@@ -7,6 +7,10 @@ their OpenAPI documents (``/v1/roles/{name}`` gives ``/v1/roles``) and their ``g
 ``MESHKIT_GATEWAY_ROUTES``. A request goes to the longest prefix that matches on a
 segment boundary, so ``/v1/roles`` never captures ``/v1/rolesx``.
 
+The table also knows each service's path templates and their methods, so the gateway
+answers ``OPTIONS`` and refuses a method no upstream route serves (405, with the
+route's real ``Allow``) itself, before any token is asked for.
+
 Operations a service marks internal (``x-meshkit-internal``) and anything under
 ``/internal/`` are never routed: the gateway calls upstreams with its own service API
 key, which such routes accept.
@@ -61,6 +65,9 @@ class RouteTable:
 
     prefixes: dict[str, str] = field(default_factory=dict)
     internal: list[re.Pattern[str]] = field(default_factory=list)
+    templates: dict[str, list[tuple[re.Pattern[str], frozenset[str]]]] = field(default_factory=dict)
+    """Per service, each public path template and the methods its document declares
+    (``HEAD`` wherever ``GET`` is: every meshkit ``GET`` route answers it)."""
 
     @classmethod
     def build(
@@ -87,6 +94,11 @@ class RouteTable:
                     table.internal.append(_template_regex(template))
                     continue
                 claims.setdefault(literal_head(template), set()).add(service)
+                methods = _methods(operations)
+                if methods:
+                    table.templates.setdefault(service, []).append(
+                        (_template_regex(template), methods)
+                    )
         for service, prefixes in sorted(extra_prefixes.items()):
             for prefix in prefixes:
                 claims.setdefault(_normalise(prefix), set()).add(service)
@@ -124,9 +136,31 @@ class RouteTable:
                 return None
             candidate = candidate.rpartition("/")[0] or "/"
 
+    def allowed_methods(self, service: str, path: str) -> frozenset[str] | None:
+        """The methods ``service``'s document declares for ``path`` (the union over every
+        template that matches it, as its router would answer), or ``None`` when no
+        template matches (a path outside the document, e.g. ``/socket.io/``)."""
+        found: set[str] = set()
+        matched = False
+        for pattern, methods in self.templates.get(service, ()):
+            if pattern.match(path):
+                matched = True
+                found |= methods
+        return frozenset(found) if matched else None
+
     def services(self) -> set[str]:
         """Every service some prefix routes to."""
         return set(self.prefixes.values())
+
+
+def _methods(operations: object) -> frozenset[str]:
+    """The HTTP methods of an OpenAPI path item (``HEAD`` added where ``GET`` is)."""
+    if not isinstance(operations, Mapping):
+        return frozenset()
+    methods = {str(key).upper() for key in operations} & METHODS
+    if "GET" in methods:
+        methods.add("HEAD")
+    return frozenset(methods)
 
 
 def parse_overrides(text: str | None) -> dict[str, str]:

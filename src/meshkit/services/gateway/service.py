@@ -13,7 +13,7 @@ import aiohttp_cors
 from aiohttp import web
 
 from meshkit import Service, get
-from meshkit.errors import NotFound
+from meshkit.errors import MethodNotAllowed, NotFound
 from meshkit.security import local_service_key
 from meshkit.service import Need, ServiceNotStarted
 from meshkit.services.gateway.access import AccessControl
@@ -154,12 +154,36 @@ class GatewayService(Service):
         return web.json_response(await self._docs.document())
 
     async def proxy(self, request: web.Request) -> web.StreamResponse:
-        """Everything not served by the gateway itself: check, limit, forward."""
+        """Everything not served by the gateway itself: check, limit, forward.
+
+        A method the route table knows the upstream route does not serve is answered
+        405 with that route's ``Allow`` here, before any token check: the answer
+        reveals nothing a client could not read in ``/openapi.json``, and a 401 would
+        send it looking for a token that cannot help. ``OPTIONS`` on a documented path
+        is answered 204 with the same ``Allow`` (a CORS preflight, when CORS is on,
+        is aiohttp-cors's). On paths outside the documents (``/socket.io``) the
+        standard methods are forwarded and the upstream answers.
+        """
         if self._proxy is None or self._access is None:
             raise ServiceNotStarted("the gateway is not started")
         service = self.table.match(request.path, request.rel_url.raw_path)
         if service is None:
             raise NotFound(f"no service serves {request.path}")
+        allowed = self.table.allowed_methods(service, request.path)
+        if allowed is not None:
+            allowed |= {"OPTIONS"}  # answered here, below
+            if request.method == "OPTIONS":
+                return web.Response(status=204, headers={"Allow": _allow(allowed)})
+        elif request.method in PROXY_METHODS or request.method == "OPTIONS":
+            allowed = None  # outside the documents: the upstream judges
+        else:
+            allowed = frozenset({*PROXY_METHODS, "OPTIONS"})
+        if allowed is not None and request.method not in allowed:
+            raise MethodNotAllowed(
+                f"{request.method} is not allowed on {request.path}; allowed: {_allow(allowed)}",
+                extensions={"allowed": sorted(allowed)},
+                headers={"Allow": _allow(allowed)},
+            )
         client = client_address(request, self.config.trust_forwarded)
         headers = await self._access.admit(request, client)
         pool = self.upstreams.pool(service)
@@ -189,7 +213,15 @@ class GatewayService(Service):
             )
             for route in list(app.router.routes()):
                 cors.add(route)
+        # any other method (OPTIONS without CORS, PROPFIND, TRACE, …) reaches the proxy
+        # too, which answers with the upstream route's real Allow: aiohttp's own 405
+        # would list the catch-all's methods
+        app.router.add_route("*", "/{path:.*}", self.proxy)
         app.on_response_prepare.append(_security_headers)
+
+
+def _allow(methods: frozenset[str] | set[str]) -> str:
+    return ", ".join(sorted(methods))
 
 
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
