@@ -26,6 +26,7 @@ from aiohttp import web
 from meshkit.app import GRPC_KEY, create_app
 from meshkit.config import Settings
 from meshkit.discovery import Directory
+from meshkit.http.server import app_runner
 from meshkit.plugins import PluginManager
 from meshkit.redis import open_redis
 from meshkit.resilience import BreakerPolicy, BreakerRegistry
@@ -115,7 +116,7 @@ class Runtime:
                     breakers=breakers,
                     keyring=keyring,
                 )
-                runner = web.AppRunner(
+                runner = app_runner(
                     app,
                     access_log=None,
                     handle_signals=False,
