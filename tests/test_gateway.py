@@ -752,3 +752,36 @@ async def test_options_and_unsupported_methods_get_the_upstream_routes_allow(sta
     assert answers["DELETE", "/v1/auth/login"] == (405, "OPTIONS, POST", PROBLEM)
     assert answers["TRACE", "/socket.io/"][0] == 405
     assert direct | {"OPTIONS"} == {"GET", "HEAD", "OPTIONS"}  # what the upstream says
+
+
+@pytest.mark.parametrize(("fail_open", "expected"), [("false", 503), ("true", 200)])
+async def test_token_checks_with_redis_down_fail_open_or_closed_as_configured(
+    stack, tmp_path, fail_open, expected
+):
+    """The denylist cannot be read: refuse (default) or accept a valid token, counted."""
+    redis = EmbeddedRedis(tmp_path / f"redis-revocation-{fail_open}")
+    await redis.start()
+    try:
+        services = await stack(
+            redis_url=redis.url,
+            MESHKIT_GATEWAY_REVOCATION_FAIL_OPEN=fail_open,
+            MESHKIT_GATEWAY_RATE_LIMIT_FAIL_OPEN="true",
+        )
+        gateway = services["gateway"].url
+        async with aiohttp.ClientSession() as http:
+            token = await token_for(http, gateway)
+            async with http.get(f"{gateway}/v1/echo/whoami", headers=bearer(token)) as response:
+                assert response.status == 200  # keys cached on both hops
+            await redis.stop()
+            async with http.get(f"{gateway}/v1/echo/whoami", headers=bearer(token)) as response:
+                assert response.status == expected
+                if expected == 503:
+                    assert (await response.json())["type"].endswith(":revocation-unavailable")
+            async with http.get(f"{gateway}/v1/echo/public") as response:
+                assert response.status == 200  # public routes pass either way
+            async with http.get(f"{gateway}/metrics") as response:
+                metrics = await response.text()
+        mode = "open" if fail_open == "true" else "closed"
+        assert f'meshkit_gateway_revocation_unavailable_total{{mode="{mode}"}} 1.0' in metrics
+    finally:
+        await redis.stop()

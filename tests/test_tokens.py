@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,7 @@ from redis.backoff import NoBackoff
 
 from meshkit.config import ConfigError
 from meshkit.errors import Forbidden, ServiceUnavailable
+from meshkit.observability import ThrottledLog
 from meshkit.testing import make_settings
 from meshkit.tokens import (
     DENYLIST_PREFIX,
@@ -881,3 +883,45 @@ async def test_a_remembered_token_is_still_checked_against_the_denylist(meshkit_
     principal = await check.verify(token)
     await deny(meshkit_redis, principal.token_id, principal.expires_at)
     await refused(token, "revoked", check)
+
+
+async def test_denylist_warnings_are_throttled_while_redis_is_down(caplog, tmp_path):
+    """Redis down: every check fails, but the log gets one line per interval, and the
+    next line says how many were not logged."""
+    dead = Redis(unix_socket_path=str(tmp_path / "no.sock"), retry=Retry(NoBackoff(), 0))
+    check = verifier(redis=dead)
+    clock = Clock()
+    check.denylist_warnings = ThrottledLog(logging.getLogger("meshkit.tokens"), 10, clock=clock)
+    token = sign()
+    principal = await check.authenticate(token)
+    caplog.set_level(logging.WARNING, logger="meshkit.tokens")
+    try:
+        for _ in range(50):
+            with pytest.raises(RevocationUnavailable):
+                await check.check_not_revoked(principal)
+        with pytest.raises(RevocationUnavailable):
+            await check.revoked([principal])
+        clock.advance(10)
+        with pytest.raises(RevocationUnavailable):
+            await check.verify(token)
+    finally:
+        await dead.aclose()
+    lines = [r.getMessage() for r in caplog.records if "token denylist" in r.getMessage()]
+    assert len(lines) == 2
+    assert "similar not logged" not in lines[0]
+    assert lines[1].endswith("(50 similar not logged)")
+
+
+def test_a_throttled_log_lets_one_record_through_per_interval(caplog):
+    clock = Clock()
+    throttled = ThrottledLog(logging.getLogger("meshkit.test"), 5, clock=clock)
+    caplog.set_level(logging.INFO, logger="meshkit.test")
+    assert throttled.warning("down: %s", "a")
+    assert not throttled.warning("down: %s", "b")
+    assert not throttled.log(logging.INFO, "down: %s", "c")
+    clock.advance(5)
+    assert throttled.log(logging.INFO, "down: %s", "d")
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.WARNING, "down: a"),
+        (logging.INFO, "down: d (2 similar not logged)"),
+    ]

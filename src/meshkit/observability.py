@@ -13,7 +13,9 @@ import contextlib
 import contextvars
 import logging
 import sys
+import time
 import weakref
+from collections.abc import Callable
 from typing import Any, ClassVar, TextIO
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -79,6 +81,57 @@ def configure_logging(level: str = "INFO", fmt: str = "json", stream: TextIO | N
     root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+class ThrottledLog:
+    """At most one record per ``interval`` seconds for one recurring condition.
+
+    For a warning that a failing dependency would otherwise repeat on every request
+    (Redis down: every token check, every rate-limit check): the first one is logged at
+    once, the ones within the next ``interval`` are counted, and the next one logged
+    says how many were held back. One instance per condition; not thread-safe (one
+    event loop owns it).
+    """
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        interval: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.logger = logger
+        self.interval = interval
+        self.clock = clock
+        self.last: float | None = None
+        self.suppressed = 0
+
+    def open(self) -> int | None:
+        """How many were held back since the last record, if one may be logged now;
+        ``None`` (and one more held back) otherwise."""
+        now = self.clock()
+        if self.last is not None and now - self.last < self.interval:
+            self.suppressed += 1
+            return None
+        held, self.last, self.suppressed = self.suppressed, now, 0
+        return held
+
+    def log(self, level: int, msg: str, *args: object, **kwargs: Any) -> bool:
+        """Log ``msg % args`` at ``level`` unless held back; whether it was logged.
+
+        A record that follows held-back ones ends with "(N similar not logged)".
+        """
+        held = self.open()
+        if held is None:
+            return False
+        if held:
+            msg, args = f"{msg} (%d similar not logged)", (*args, held)
+        self.logger.log(level, msg, *args, **kwargs)
+        return True
+
+    def warning(self, msg: str, *args: object, **kwargs: Any) -> bool:
+        """:meth:`log` at WARNING."""
+        return self.log(logging.WARNING, msg, *args, **kwargs)
 
 
 class HttpMetrics:

@@ -27,6 +27,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from meshkit.config import Settings
+from meshkit.observability import ThrottledLog
 from meshkit.tokens.errors import RevocationUnavailable, TokenInvalid
 from meshkit.tokens.keys import JwksSource, KeyCache, allowed_algorithms, fits, jws_registry
 from meshkit.tokens.principal import MAX_TOKEN, Principal
@@ -48,6 +49,8 @@ LATEST_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z
 SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
 
 
+WARN_INTERVAL = 10.0
+"""Least seconds between two "cannot read the token denylist" warnings of one verifier."""
 VERIFIED_CACHE = 4096
 """Tokens whose signature and claims checked out, remembered (least recently used go)."""
 
@@ -160,6 +163,9 @@ class TokenVerifier:
     :param refetch_interval: least seconds between two JWKS fetches.
     :param max_age: cached keys older than this are refreshed in the background.
     :param clock: wall-clock seconds, for claims and the fetch rate limit (tests).
+    :param warn_interval: least seconds between two "cannot read the token denylist"
+        warnings: while Redis is down every check fails, and one line per request would
+        flood the log (the next line says how many were not logged).
     """
 
     def __init__(
@@ -174,6 +180,7 @@ class TokenVerifier:
         refetch_interval: float = 30.0,
         max_age: float = 300.0,
         clock: Callable[[], float] = time.time,
+        warn_interval: float = WARN_INTERVAL,
     ) -> None:
         if not issuer or not audience:
             raise ValueError("issuer and audience must not be empty")
@@ -192,6 +199,7 @@ class TokenVerifier:
         self.clock = clock
         self._registries = {alg: jws_registry([alg]) for alg in self.algorithms}
         self._verified: OrderedDict[str, _Verified] = OrderedDict()
+        self.denylist_warnings = ThrottledLog(log, warn_interval)
 
     @classmethod
     def for_settings(
@@ -282,7 +290,7 @@ class TokenVerifier:
         try:
             revoked = await self.redis.exists(*self.revocation_keys(principal))
         except (RedisError, OSError) as exc:
-            log.warning("cannot read the token denylist: %r", exc)
+            self.denylist_warnings.warning("cannot read the token denylist: %r", exc)
             raise RevocationUnavailable("cannot check whether the token was revoked") from None
         if revoked:
             _refuse("token revoked")
@@ -302,7 +310,7 @@ class TokenVerifier:
                     pipe.exists(*self.revocation_keys(principal))
                 counts = await pipe.execute()
         except (RedisError, OSError) as exc:
-            log.warning("cannot read the token denylist: %r", exc)
+            self.denylist_warnings.warning("cannot read the token denylist: %r", exc)
             raise RevocationUnavailable("cannot check whether tokens were revoked") from None
         return [bool(count) for count in counts]
 

@@ -10,6 +10,13 @@ upstream verifies the token again. That costs one signature check per hop but me
 new trust boundary: an upstream reached without the gateway (inside the network, or by
 another service) is exactly as protected, and no header can smuggle an identity in.
 
+When Redis cannot be read, the denylist cannot be checked.
+``MESHKIT_GATEWAY_REVOCATION_FAIL_OPEN`` decides: ``false`` (the default) refuses the
+token with 503 ``revocation-unavailable`` (a revoked token is never let through);
+``true`` accepts a token whose signature and claims check out. Either way the verifier
+logs it (at most one line per interval) and ``meshkit_gateway_revocation_unavailable_total``
+counts it. Public routes pass either way.
+
 Rate limits are counted per user when a valid token came, else per client address;
 every request first spends from its route class's policy (``MESHKIT_GATEWAY_RATE_LIMIT_ROUTES``,
 ``default`` otherwise). Requests over the limit get 429 before any token error, so a
@@ -19,9 +26,10 @@ flood of bad tokens is throttled too.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter
 
 from meshkit.errors import Problem
 from meshkit.services.gateway.ratelimit import RateLimiter, RateLimitPolicy
@@ -48,6 +56,19 @@ class AccessControl:
     classes: list[tuple[RoutePattern, str]]
     policies: Mapping[str, RateLimitPolicy]
     limiter: RateLimiter | None
+    revocation_fail_open: bool = False
+    """Accept a valid token when the denylist cannot be read (see the module docs)."""
+    registry: CollectorRegistry | None = None
+    """Where the revocation-unavailable counter goes (a private registry when None)."""
+    _unavailable: Counter = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._unavailable = Counter(
+            "meshkit_gateway_revocation_unavailable_total",
+            "Token checks that could not read the denylist (Redis unavailable), by mode.",
+            ["mode"],
+            registry=self.registry if self.registry is not None else CollectorRegistry(),
+        )
 
     def is_public(self, method: str, path: str) -> bool:
         """Whether ``method path`` needs no token."""
@@ -97,8 +118,12 @@ class AccessControl:
         if principal is not None and not revocation_checked:
             try:
                 await self.verifier.check_not_revoked(principal)
-            except (TokenInvalid, RevocationUnavailable) as exc:
+            except TokenInvalid as exc:
                 if not public:
+                    refusal = exc
+            except RevocationUnavailable as exc:
+                self._unavailable.labels("open" if self.revocation_fail_open else "closed").inc()
+                if not public and not self.revocation_fail_open:
                     refusal = exc
         if refusal is not None:
             refusal.headers.update(headers)

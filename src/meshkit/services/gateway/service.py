@@ -92,6 +92,8 @@ class GatewayService(Service):
             )
             if policies
             else None,
+            revocation_fail_open=config.revocation_fail_open,
+            registry=self.metrics.registry,
         )
         connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, keepalive_timeout=30)
         async with aiohttp.ClientSession(

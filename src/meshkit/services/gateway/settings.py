@@ -105,6 +105,13 @@ class GatewaySettings(PluginSettings):
         description="When Redis is unreachable: `true` lets requests through unlimited, "
         "`false` answers 503. Either way it is logged and counted.",
     )
+    revocation_fail_open: bool = Field(
+        default=False,
+        description="When Redis is unreachable, so the token denylist (logout, revoked "
+        "sessions) cannot be read: `false` answers 503 `revocation-unavailable`; `true` "
+        "accepts tokens whose signature and claims check out. Either way it is logged "
+        "(throttled) and counted.",
+    )
     trust_forwarded: bool = Field(
         default=False,
         description="Believe an incoming `X-Forwarded-For` (set when a trusted load balancer "
