@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,6 +11,7 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from meshkit.events.tasks import cancel_and_wait
 from meshkit.fanout import StreamFanout
 
 STREAM = "test:fanout"
@@ -39,9 +39,7 @@ class Listener:
 
     async def stop(self) -> None:
         if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+            assert await cancel_and_wait(self.task, 5.0)
 
 
 async def eventually(check: Any, within: float = 5.0) -> None:

@@ -28,13 +28,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from socketio.async_pubsub_manager import AsyncPubSubManager
+
+from meshkit.events.tasks import honour_cancel
+from meshkit.observability import ThrottledLog
 
 log = logging.getLogger("meshkit.fanout")
 
@@ -74,8 +76,7 @@ class StreamFanout(AsyncPubSubManager):  # type: ignore[misc]
         self.on_gap = on_gap
         self._last_id: bytes | None = None
         self._owe_resync = False
-        self._warned_at = -WARN_EVERY
-        self._unlogged = 0
+        self._warnings = ThrottledLog(log, WARN_EVERY)
         self.gaps = 0
         """How many times ``on_gap`` ran (for tests and metrics)."""
 
@@ -88,7 +89,9 @@ class StreamFanout(AsyncPubSubManager):  # type: ignore[misc]
             await self._append(data)
         except (RedisError, OSError) as exc:
             self._owe_resync = True
-            self._warn("cannot append Socket.IO fan-out to Redis (%r); others will resync", exc)
+            self._warnings.log(
+                logging.WARNING, "cannot append Socket.IO fan-out to Redis (%r); resync owed", exc
+            )
 
     async def _append(self, data: dict[str, Any]) -> bytes:
         raw = json.dumps(data, separators=(",", ":"))
@@ -116,6 +119,7 @@ class StreamFanout(AsyncPubSubManager):  # type: ignore[misc]
         delay = RETRY_MIN
         interrupted = False
         while True:
+            honour_cancel()
             try:
                 if self._last_id is None:
                     self._last_id = await self._append({"method": HELLO, "host_id": self.host_id})
@@ -148,8 +152,11 @@ class StreamFanout(AsyncPubSubManager):  # type: ignore[misc]
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as exc:
+                honour_cancel()  # redis-py may turn a cancellation into a timeout
                 interrupted = True
-                self._warn("Socket.IO fan-out cannot read Redis (%r); reconnecting", exc)
+                self._warnings.log(
+                    logging.WARNING, "Socket.IO fan-out cannot read Redis (%r); reconnecting", exc
+                )
                 await asyncio.sleep(delay)
                 delay = min(RETRY_MAX, delay * 2)
 
@@ -166,16 +173,6 @@ class StreamFanout(AsyncPubSubManager):  # type: ignore[misc]
                 await self.on_gap(reason)
             except Exception as exc:  # the feed must go on
                 log.warning("telling sockets to resync failed: %r", exc)
-
-    def _warn(self, text: str, exc: BaseException) -> None:
-        """Log at most one warning per :data:`WARN_EVERY` seconds (Redis down is loud)."""
-        now = time.monotonic()
-        if now - self._warned_at < WARN_EVERY:
-            self._unlogged += 1
-            return
-        suffix = f" ({self._unlogged} similar not logged)" if self._unlogged else ""
-        self._warned_at, self._unlogged = now, 0
-        log.warning(text + suffix, exc)
 
 
 def _decode(fields: dict[bytes, bytes]) -> dict[str, Any] | None:

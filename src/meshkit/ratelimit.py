@@ -53,10 +53,9 @@ import hashlib
 import logging
 import math
 import re
-import time
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar
 
 from prometheus_client import CollectorRegistry, Counter
@@ -67,6 +66,7 @@ from redis.exceptions import RedisError
 
 from meshkit.config import ConfigError, PluginSettings
 from meshkit.errors import ServiceUnavailable, TooManyRequests
+from meshkit.observability import ThrottledLog
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -436,23 +436,6 @@ class _Metrics:
 
 
 @dataclass
-class _WarningGate:
-    """Lets one warning through per ``interval`` seconds and counts the ones it held."""
-
-    interval: float
-    last: float | None = None
-    suppressed: int = field(default=0)
-
-    def open(self) -> int | None:
-        """The number suppressed since the last warning if one may be logged now, else None."""
-        now = time.monotonic()
-        if self.last is not None and now - self.last < self.interval:
-            self.suppressed += 1
-            return None
-        held, self.last, self.suppressed = self.suppressed, now, 0
-        return held
-
-
 class RateLimiter:
     """Checks requests against :class:`RateLimitPolicy` buckets kept in Redis.
 
@@ -481,9 +464,8 @@ class RateLimiter:
         self.timeout = timeout
         self.registry = registry if registry is not None else CollectorRegistry()
         self._metrics = _Metrics.of(self.registry, metric_prefix)
-        self._log = logger or log
         self._script = redis.register_script(GCRA)
-        self._warnings = _WarningGate(warn_interval)
+        self._warnings = ThrottledLog(logger or log, warn_interval)
 
     def redis_key(self, policy: RateLimitPolicy, key: str) -> str:
         """The Redis key of ``key``'s bucket under ``policy``: bounded length, no raw value."""
@@ -531,16 +513,13 @@ class RateLimiter:
         """Count and (rate-limited) log a failed check, then fail open or closed."""
         mode = "open" if self.fail_open else "closed"
         self._metrics.unavailable.labels(mode).inc()
-        held = self._warnings.open()
-        if held is not None:
-            reason = str(exc) or type(exc).__name__
-            self._log.warning(
-                "rate limiter cannot use Redis (%s: %s); failing %s%s",
-                type(exc).__name__,
-                reason,
-                mode,
-                f" ({held} similar failures not logged)" if held else "",
-            )
+        self._warnings.log(
+            logging.WARNING,
+            "rate limiter cannot use Redis (%s: %s); failing %s",
+            type(exc).__name__,
+            str(exc) or type(exc).__name__,
+            mode,
+        )
         if self.fail_open:
             return Decision(
                 policy=policy,

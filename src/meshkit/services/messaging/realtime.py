@@ -58,6 +58,7 @@ from meshkit.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
+from meshkit.events.tasks import cancel_and_wait
 from meshkit.fanout import StreamFanout
 from meshkit.services.messaging.channels import member_out
 from meshkit.services.messaging.messages import message_out
@@ -96,6 +97,7 @@ FANOUT_STREAM = "meshkit:messaging:fanout"
 MEMBERSHIP_CHANNEL = "meshkit:messaging:membership"
 SESSIONS_CHANNEL = "meshkit:messaging:sessions"
 TYPING_EVERY = 3.0
+STOP_GRACE = 5.0  # seconds a background task may take to stop
 RESUME_LIMIT = 500
 MAX_FRAME = 64 * 1024
 """Largest frame (WebSocket message, long-polling POST body) accepted, in bytes."""
@@ -234,17 +236,11 @@ class Realtime:
 
     async def stop(self) -> None:
         """Disconnect clients and stop background work."""
-        for task in (self._listener, self._beating, self._enforcing):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        manager = self.sio.manager
-        thread = getattr(manager, "thread", None)
-        if thread is not None:
-            thread.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await thread
+        thread = getattr(self.sio.manager, "thread", None)  # the fan-out listener
+        for task in (self._listener, self._beating, self._enforcing, thread):
+            # redis-py can swallow a cancellation (turning it into a timeout): cancel again
+            if task is not None and not await cancel_and_wait(task, STOP_GRACE):
+                log.warning("a Socket.IO background task did not stop within %.0f s", STOP_GRACE)
         await self.sio.shutdown()
 
     # --- connection ----------------------------------------------------------------
