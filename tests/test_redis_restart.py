@@ -95,10 +95,15 @@ async def redis_server(tmp_path: Path) -> AsyncIterator[RedisServer]:
         await server.kill()
 
 
-@pytest.fixture
-async def two_instances(tmp_path: Path, redis_server: RedisServer) -> AsyncIterator[list[str]]:
+@pytest.fixture(params=["fail-closed", "fail-open"])
+async def two_instances(
+    request: pytest.FixtureRequest, tmp_path: Path, redis_server: RedisServer
+) -> AsyncIterator[list[str]]:
     """Auth; messaging twice; a gateway in front of each messaging instance. The two
-    gateways' URLs."""
+    gateways' URLs. Fail-closed gateways refuse writes while Redis is down; fail-open
+    ones accept them (tokens are not checked against the denylist, nothing is counted),
+    so messages are acknowledged during the outage too."""
+    fail_open = "true" if request.param == "fail-open" else "false"
     auth, auth_grpc, m1, m1_grpc, m2, m2_grpc, g1, g1_grpc, g2, g2_grpc = free_ports(10)
     common = {
         "MESHKIT_REDIS_URL": redis_server.url,
@@ -109,6 +114,8 @@ async def two_instances(tmp_path: Path, redis_server: RedisServer) -> AsyncItera
         "MESHKIT_AUTH_URLS": f"http://127.0.0.1:{auth}",
         "MESHKIT_AUTH_GRPC_URLS": f"grpc://127.0.0.1:{auth_grpc}",
         "MESHKIT_AUTH_GRPC_PORT": str(auth_grpc),
+        "MESHKIT_GATEWAY_REVOCATION_FAIL_OPEN": fail_open,
+        "MESHKIT_GATEWAY_RATE_LIMIT_FAIL_OPEN": fail_open,
     }
     layout: list[tuple[str, int, int, dict[str, str]]] = [
         ("auth", auth, auth_grpc, {}),

@@ -56,6 +56,21 @@ def test_consecutive_failures_open_the_circuit(clock):
     assert circuit.retry_after == pytest.approx(10.0)
 
 
+def test_a_passing_health_probe_ends_the_cooldown_of_an_open_circuit(clock):
+    circuit = breaker(clock, threshold=1)
+    circuit.probe_passed()
+    assert circuit.state is CircuitState.CLOSED, "a closed circuit stays closed"
+    circuit.acquire()
+    circuit.record_failure()
+    assert circuit.state is CircuitState.OPEN
+    clock.now += 1.0  # 9 s of cooldown left
+    circuit.probe_passed()
+    assert circuit.state is CircuitState.HALF_OPEN
+    assert circuit.acquire()
+    circuit.record_success()
+    assert circuit.state is CircuitState.CLOSED
+
+
 def test_half_open_lets_limited_trials_through_then_closes(clock):
     circuit = breaker(clock, threshold=1, trials=2)
     circuit.acquire()

@@ -145,6 +145,13 @@ class CircuitBreaker:
         if self._state is CircuitState.CLOSED and self._failures >= self.policy.failure_threshold:
             self._open()
 
+    def probe_passed(self) -> None:
+        """An out-of-band health check of the target passed: an open circuit stops
+        waiting out its cooldown and turns half-open, so trial calls find out now
+        (a target back after an outage serves again within one health interval)."""
+        if self._state is CircuitState.OPEN:
+            self._move(CircuitState.HALF_OPEN)
+
     def release(self) -> None:
         """The call ended with no verdict on the target; give its trial slot back."""
         if self._state is CircuitState.HALF_OPEN:

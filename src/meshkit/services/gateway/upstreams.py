@@ -376,6 +376,7 @@ class Upstreams:
         brings it back. A starting instance failing is no news: it stays starting."""
         if healthy:
             pool.mark_up(instance)
+            pool.breakers.get(instance.url).probe_passed()
             pool.failed_checks.pop(instance, None)
             if instance in pool.unhealthy:
                 pool.unhealthy.discard(instance)
