@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from meshkit.config import PluginSettings
+from meshkit.ratelimit import RateLimitSettings
 
 DEFAULT_PUBLIC_ROUTES = ",".join(
     [
@@ -20,19 +20,9 @@ DEFAULT_PUBLIC_ROUTES = ",".join(
         "* /socket.io/*",
     ]
 )
-DEFAULT_RATE_LIMITS = "default=1200/60s,auth=20/60s,reset=5/3600s"
-DEFAULT_RATE_LIMIT_ROUTES = ",".join(
-    [
-        "POST /v1/auth/login=auth",
-        "POST /v1/auth/register=auth",
-        "POST /v1/auth/refresh=auth",
-        "POST /v1/auth/password-reset=reset",
-        "POST /v1/auth/password-reset/confirm=reset",
-    ]
-)
 
 
-class GatewaySettings(PluginSettings):
+class GatewaySettings(RateLimitSettings):
     """Routing, balancing, timeouts, access control, rate limits and CORS of the gateway."""
 
     model_config = SettingsConfigDict(env_prefix="MESHKIT_GATEWAY_", extra="ignore", frozen=True)
@@ -89,21 +79,6 @@ class GatewaySettings(PluginSettings):
         description="Routes that need no access token, comma-separated `METHOD path` "
         "(`*` for any method; a path ending in `*` matches the prefix). Everything else "
         "routed needs a valid, unrevoked token.",
-    )
-    rate_limits: str = Field(
-        default=DEFAULT_RATE_LIMITS,
-        description="Rate-limit policies, `name=limit/window` comma-separated (window in "
-        "`s`, `m` or `h`). `default` applies to every route without a class.",
-    )
-    rate_limit_routes: str = Field(
-        default=DEFAULT_RATE_LIMIT_ROUTES,
-        description="Route classes: `METHOD path=policy` comma-separated (same patterns as "
-        "public routes).",
-    )
-    rate_limit_fail_open: bool = Field(
-        default=True,
-        description="When Redis is unreachable: `true` lets requests through unlimited, "
-        "`false` answers 503. Either way it is logged and counted.",
     )
     revocation_fail_open: bool = Field(
         default=False,
