@@ -15,15 +15,11 @@ from prometheus_client import CollectorRegistry
 
 from meshkit.config import ConfigError
 from meshkit.discovery import Directory
+from meshkit.http.patterns import parse_classes, parse_patterns
 from meshkit.resilience import BreakerPolicy, BreakerRegistry, CircuitOpen
 from meshkit.services.gateway.docs import ApiDocs
 from meshkit.services.gateway.metrics import UpstreamMetrics
-from meshkit.services.gateway.routes import (
-    RouteTable,
-    literal_head,
-    parse_classes,
-    parse_patterns,
-)
+from meshkit.services.gateway.routes import RouteTable, literal_head
 from meshkit.services.gateway.upstreams import FORGET_AFTER, Upstreams
 from meshkit.testing import make_settings
 

@@ -66,6 +66,7 @@ from redis.exceptions import RedisError
 
 from meshkit.config import ConfigError, PluginSettings
 from meshkit.errors import ServiceUnavailable, TooManyRequests
+from meshkit.http.patterns import RoutePattern, parse_classes
 from meshkit.observability import ThrottledLog
 
 __all__ = [
@@ -102,7 +103,6 @@ DEFAULT_RATE_LIMIT_ROUTES = ",".join(
         "POST /v1/auth/password-reset/confirm=reset",
     ]
 )
-ROUTE_METHODS = frozenset({"*", "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 DEFAULT_TIMEOUT = 0.25  # seconds for the one Redis round trip of a check
 WARN_INTERVAL = 10.0  # seconds between two "Redis unavailable" warnings of one limiter
 MICROS = 1_000_000
@@ -219,66 +219,30 @@ class RateLimitSettings(PluginSettings):
 
 
 @dataclass(frozen=True)
-class _RouteClass:
-    """``METHOD path=policy``: ``*`` is any method, a path ending in ``*`` a prefix (the
-    gateway's route patterns)."""
-
-    method: str
-    path: str
-    prefix: bool
-    policy: str
-
-    def matches(self, method: str, path: str) -> bool:
-        if self.method != "*" and self.method != method:
-            return False
-        if self.prefix:
-            return path.startswith(self.path)
-        return path.rstrip("/") == self.path.rstrip("/") or path == self.path
-
-
-def _parse_classes(text: str, setting: str) -> list[_RouteClass]:
-    found = []
-    for raw in text.split(","):
-        entry = raw.strip()
-        if not entry:
-            continue
-        pattern, sep, name = entry.rpartition("=")
-        parts = pattern.split()
-        if not sep or not name.strip() or len(parts) not in (1, 2):
-            raise ConfigError(f"{setting}: {entry!r} must look like 'METHOD /path=policy'")
-        method, path = ("*", parts[0]) if len(parts) == 1 else (parts[0].upper(), parts[1])
-        if method not in ROUTE_METHODS:
-            raise ConfigError(f"{setting}: unknown method {method!r} in {entry!r}")
-        if not path.startswith("/"):
-            raise ConfigError(f"{setting}: path {path!r} must start with '/'")
-        prefix = path.endswith("*")
-        found.append(
-            _RouteClass(method, path.rstrip("*") if prefix else path, prefix, name.strip())
-        )
-    return found
-
-
-@dataclass(frozen=True)
 class RateLimitRules:
     """Which policy a request spends from: the first route class it matches, else
     ``default``; ``None`` when that policy is not defined (no limit)."""
 
     policies: dict[str, RateLimitPolicy]
-    classes: tuple[_RouteClass, ...] = ()
+    classes: tuple[tuple[RoutePattern, str], ...] = ()
 
     @classmethod
     def from_settings(cls, settings: RateLimitSettings) -> RateLimitRules:
         """Parse both variables; :class:`ConfigError` names the one that is malformed."""
         return cls(
             parse_policies(settings.rate_limits),
-            tuple(_parse_classes(settings.rate_limit_routes, "MESHKIT_GATEWAY_RATE_LIMIT_ROUTES")),
+            tuple(
+                parse_classes(
+                    settings.rate_limit_routes, setting="MESHKIT_GATEWAY_RATE_LIMIT_ROUTES"
+                )
+            ),
         )
 
     def policy_for(self, method: str, path: str) -> RateLimitPolicy | None:
         """The policy ``method path`` spends from (``None``: not limited)."""
-        for route in self.classes:
-            if route.matches(method, path):
-                return self.policies.get(route.policy)
+        for pattern, name in self.classes:
+            if pattern.matches(method, path):
+                return self.policies.get(name)
         return self.policies.get(DEFAULT_POLICY)
 
 

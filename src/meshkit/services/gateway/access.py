@@ -32,8 +32,8 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter
 
 from meshkit.errors import Problem
+from meshkit.http.patterns import RoutePattern
 from meshkit.services.gateway.ratelimit import RateLimiter, RateLimitPolicy
-from meshkit.services.gateway.routes import RoutePattern
 from meshkit.tokens import (
     KeysUnavailable,
     Principal,

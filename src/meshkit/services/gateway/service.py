@@ -14,6 +14,7 @@ from aiohttp import web
 
 from meshkit import Service, get
 from meshkit.errors import MethodNotAllowed, NotFound
+from meshkit.http.patterns import parse_classes, parse_patterns
 from meshkit.security import local_service_key
 from meshkit.service import Need, ServiceNotStarted
 from meshkit.services.gateway.access import AccessControl
@@ -21,7 +22,7 @@ from meshkit.services.gateway.docs import TITLE, ApiDocs, installed_documents
 from meshkit.services.gateway.metrics import UpstreamMetrics
 from meshkit.services.gateway.proxy import Proxy, ProxyPolicy, client_address
 from meshkit.services.gateway.ratelimit import RateLimiter, parse_policies
-from meshkit.services.gateway.routes import RouteTable, parse_classes, parse_patterns
+from meshkit.services.gateway.routes import RouteTable
 from meshkit.services.gateway.settings import GatewaySettings
 from meshkit.services.gateway.swagger import swagger_routes
 from meshkit.services.gateway.upstreams import Upstreams
