@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from meshkit.services.messaging.socket_payloads import (
+from meshkit.sockets.payloads import (
     MAX_DEPTH,
     TOO_BIG_REASON,
     Refusal,

@@ -4,7 +4,9 @@ Contract, for clients (``docs/messaging.md`` has the full event list):
 
 * Connect to path ``/socket.io`` with ``auth={"token": "<access token>"}``. A missing,
   invalid, expired or revoked token is refused; the ``connect_error`` data is a problem
-  document (``type``, ``title``, ``status``, ``detail``) saying why.
+  document (``type``, ``title``, ``status``, ``detail``) saying why. The connection
+  machinery (authentication, acks, token lifetime, connection caps) is the framework's
+  :class:`meshkit.sockets.SocketServer`; this module is messaging's domain on top.
 * On connect the socket is in a room per channel the user belongs to (and one for the
   user, which all their devices share); membership changes made anywhere (REST, another
   instance, a channel created with them in it) move the user's sockets in and out of
@@ -19,13 +21,14 @@ Contract, for clients (``docs/messaging.md`` has the full event list):
   "error": <problem document>}``. A malformed payload is an ``ok: false`` ack, never a
   dropped connection: undecodable JSON is ``400 malformed-body``, a payload that does not
   fit the event ``422 validation-error``, an event the server does not know ``404
-  unknown-event`` (:mod:`~meshkit.services.messaging.socket_payloads` reads the frames).
+  unknown-event`` (:mod:`meshkit.sockets.payloads` reads the frames).
 * A message is stored before it is acknowledged and broadcast.
 * Emits that write (``message.send``, ``typing``) spend from the user's rate-limit
   budget, the one their REST calls through the gateway spend from; a refused emit's ack
   is ``429 rate-limited`` with ``retry_after``. Concurrent connections per user and per
   client address are capped; a connection over a cap is refused with ``429
-  too-many-connections`` (:mod:`~meshkit.services.messaging.socket_limits`).
+  too-many-connections`` (:mod:`~meshkit.services.messaging.socket_limits`,
+  :mod:`meshkit.sockets.caps`).
 * One connection's emits are handled one after the other, in the order they were sent:
   its messages are stored (and get their ids) in send order. Different connections are
   handled concurrently.
@@ -43,21 +46,13 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
-import socketio
-from pydantic import BaseModel, Field, ValidationError
+from aiohttp import web
+from pydantic import BaseModel, Field
 
-from meshkit.errors import (
-    FieldError,
-    Forbidden,
-    InternalError,
-    MalformedBody,
-    Problem,
-    ServiceUnavailable,
-    ValidationFailed,
-)
+from meshkit.errors import ServiceUnavailable
 from meshkit.events.tasks import cancel_and_wait
 from meshkit.fanout import StreamFanout
 from meshkit.services.messaging.channels import member_out
@@ -71,23 +66,9 @@ from meshkit.services.messaging.models import (
     MessageOut,
 )
 from meshkit.services.messaging.presence import Presence
-from meshkit.services.messaging.socket_limits import (
-    Connection,
-    ConnectionCaps,
-    EmitLimits,
-    client_address,
-)
-from meshkit.services.messaging.socket_payloads import (
-    MAX_EVENT_NAME,
-    GuardedPacket,
-    Refusal,
-    SafeJson,
-    UnknownEvent,
-    guard,
-    library_log,
-)
-from meshkit.tokens import Principal, RevocationUnavailable, TokenInvalid, TokenMissing
-from meshkit.tokens.principal import MAX_TOKEN
+from meshkit.services.messaging.socket_limits import EmitLimits
+from meshkit.sockets import ConnectionCaps, SocketServer
+from meshkit.tokens import Principal
 
 if TYPE_CHECKING:
     from meshkit.services.messaging.service import MessagingService
@@ -99,9 +80,6 @@ SESSIONS_CHANNEL = "meshkit:messaging:sessions"
 TYPING_EVERY = 3.0
 STOP_GRACE = 5.0  # seconds a background task may take to stop
 RESUME_LIMIT = 500
-MAX_FRAME = 64 * 1024
-"""Largest frame (WebSocket message, long-polling POST body) accepted, in bytes."""
-Handler = Callable[[str, Any], Awaitable[dict[str, Any]]]
 
 
 def channel_room(channel_id: str) -> str:
@@ -139,12 +117,6 @@ class PresenceIn(BaseModel):
     status: Literal["online", "idle", "dnd", "offline"]
 
 
-class AuthIn(BaseModel):
-    """``auth``: a fresh access token for the connection (the same user's)."""
-
-    token: str = Field(min_length=1, max_length=MAX_TOKEN)
-
-
 class ResumeIn(BaseModel):
     """``resume``: the id of the last message the client received (any channel)."""
 
@@ -152,68 +124,44 @@ class ResumeIn(BaseModel):
     limit: int = Field(default=RESUME_LIMIT, ge=1, le=RESUME_LIMIT)
 
 
-def problem_of(exc: BaseException) -> dict[str, Any]:
-    """The problem document an ack carries for ``exc``."""
-    if isinstance(exc, ValidationError):
-        exc = ValidationFailed(
-            [
-                FieldError.of(("payload", *(str(p) for p in e["loc"])), e["msg"], e["type"])
-                for e in exc.errors(include_url=False)
-            ]
-        )
-    if not isinstance(exc, Problem):
-        log.exception("Socket.IO handler failed", exc_info=exc)
-        exc = InternalError("an unexpected error occurred")
-    return exc.to_dict()
-
-
 class Realtime:
     """The Socket.IO server of one messaging instance."""
 
     def __init__(self, service: MessagingService, *, cors_origins: list[str] | str) -> None:
         self.service = service
-        self.sio = socketio.AsyncServer(
-            async_mode="aiohttp",
+        self.sockets = SocketServer(
+            service,
+            path="socket.io",
             client_manager=StreamFanout(lambda: service.redis, FANOUT_STREAM, on_gap=self.resync),
-            cors_allowed_origins=cors_origins,
-            serializer=GuardedPacket,  # every frame decodes; see socket_payloads
-            json=SafeJson,
-            max_http_buffer_size=MAX_FRAME,
-            # Each socket's emits run inline in its own receive loop (engine.io calls the
-            # message handler without a task; python-socketio would otherwise start one
-            # task per event, and ids would follow the order in which they finish). Other
-            # sockets have their own loops and run concurrently; a slow emit holds back
-            # only its own connection's next frames.
-            async_handlers=False,
-            logger=library_log("socketio"),
-            engineio_logger=library_log("engineio"),
+            cors_origins=cors_origins,
+            log_name="meshkit.messaging",
+            on_connect=self._connect,
+            on_registered=self._registered,
+            on_disconnect=self._disconnect,
         )
-        guard(self.sio)
-        self.local: dict[str, set[str]] = {}
-        """user id → sids connected to this instance (to move them between rooms)."""
-        self.principals: dict[str, Principal] = {}
-        """sid → whom its current access token names (replaced by the ``auth`` emit)."""
-        self.connections: dict[str, Connection] = {}
-        """sid → whom and which address the connection caps count it against."""
+        self.sio = self.sockets.sio
         self.limits: EmitLimits | None = None
-        self.caps: ConnectionCaps | None = None
         self._typing: dict[tuple[str, str], float] = {}
         self._listener: asyncio.Task[None] | None = None
         self._beating: asyncio.Task[None] | None = None
-        self._enforcing: asyncio.Task[None] | None = None
         self.presence: Presence | None = None
-        self.sio.on("connect", self._connect)
-        self.sio.on("disconnect", self._disconnect)
         for event, handler in (
             ("message.send", self._send),
             ("typing", self._typing_event),
             ("read", self._read),
             ("presence.set", self._presence),
             ("resume", self._resume),
-            ("auth", self._auth),
         ):
-            self.sio.on(event, self._guarded(handler))
-        self.sio.on("*", self._other)
+            self.sockets.on(event, handler)
+
+    @property
+    def principals(self) -> dict[str, Principal]:
+        """sid → whom its current access token names (the socket server's)."""
+        return self.sockets.principals
+
+    def attach(self, app: web.Application) -> None:
+        """Serve Socket.IO on ``app`` at ``/socket.io/``."""
+        self.sockets.attach(app)
 
     # --- lifecycle ---------------------------------------------------------------
 
@@ -228,70 +176,38 @@ class Realtime:
         """Follow membership changes made by any instance; keep presence (and the
         connection counts of ``caps``) alive; end connections whose token ran out or was
         revoked. ``limits`` rate-limits the emits that write."""
-        self.limits, self.caps = limits, caps
+        self.limits = limits
         self.presence = Presence(self.service.redis, instance=uuid.uuid4().hex, ttl=presence_ttl)
         self._listener = asyncio.create_task(self._follow_changes())
         self._beating = asyncio.create_task(self._heartbeats())
-        self._enforcing = asyncio.create_task(self._enforce_sessions(session_check_interval))
+        await self.sockets.start(session_check_interval=session_check_interval, caps=caps)
 
     async def stop(self) -> None:
         """Disconnect clients and stop background work."""
-        thread = getattr(self.sio.manager, "thread", None)  # the fan-out listener
-        for task in (self._listener, self._beating, self._enforcing, thread):
+        for task in (self._listener, self._beating):
             # redis-py can swallow a cancellation (turning it into a timeout): cancel again
             if task is not None and not await cancel_and_wait(task, STOP_GRACE):
                 log.warning("a Socket.IO background task did not stop within %.0f s", STOP_GRACE)
-        await self.sio.shutdown()
+        await self.sockets.stop()  # the fan-out listener too
 
     # --- connection ----------------------------------------------------------------
 
-    async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        token = auth.get("token") if isinstance(auth, dict) else None
-        try:
-            if isinstance(auth, Refusal):
-                raise auth.problem
-            if not isinstance(token, str) or not token:
-                raise TokenMissing('connect with auth={"token": "<access token>"}')
-            principal = await self.service.tokens.verify(token)
-            connection = Connection(
-                sid, principal.subject, client_address(environ, self.service.keyring)
-            )
-            if self.caps is not None:
-                await self.caps.admit(connection)  # before anything else is set up
-        except Problem as problem:
-            # The client's connect_error data: {"message": detail, "data": problem}.
-            raise socketio.exceptions.ConnectionRefusedError(
-                problem.detail, problem.to_dict()
-            ) from None
+    async def _connect(self, sid: str, principal: Principal, environ: dict[str, Any]) -> None:
+        """A socket whose token checked out: into its user's room and its channels'
+        rooms; online. (:meth:`_disconnect` undoes it if the connect fails later.)"""
         user = principal.subject
-        try:
-            self.principals[sid] = principal
-            await self.sio.enter_room(sid, user_room(user))
-            rooms = await self._sync_rooms(sid, user)
-            if self.presence is not None:
-                before = await self.presence.status(user)
-                after = await self.presence.connected(user, sid)
-                if after != before:
-                    await self.push_presence(user, after)
-            # Registered last: a connection that fails half-way must leave no trace
-            # (socket.io never calls disconnect for a refused connect).
-            self.local.setdefault(user, set()).add(sid)
-            self.connections[sid] = connection
-            await self._sync_rooms(sid, user, joined=rooms)  # changes during the scan
-        except Exception as exc:
-            log.warning("Socket.IO connect of %s failed: %r", user, exc)
-            with contextlib.suppress(Exception):
-                await self.sio.leave_room(sid, user_room(user))
-                if self.presence is not None:
-                    await self.presence.disconnected(user, sid)
-            self.local.get(user, set()).discard(sid)
-            self.principals.pop(sid, None)
-            if self.caps is not None:
-                await self.caps.release(connection)
-            refusal = ServiceUnavailable("cannot set up the connection now; retry")
-            raise socketio.exceptions.ConnectionRefusedError(
-                refusal.detail, refusal.to_dict()
-            ) from None
+        await self.sio.enter_room(sid, user_room(user))
+        await self._sync_rooms(sid, user)
+        if self.presence is not None:
+            before = await self.presence.status(user)
+            after = await self.presence.connected(user, sid)
+            if after != before:
+                await self.push_presence(user, after)
+
+    async def _registered(self, sid: str, principal: Principal) -> None:
+        """Listed now, the socket gets every membership change published from here on;
+        those published while :meth:`_connect` scanned are caught up here."""
+        await self._sync_rooms(sid, principal.subject, joined=self._channel_rooms(sid))
 
     async def _sync_rooms(self, sid: str, user: str, joined: set[str] | None = None) -> set[str]:
         """Put ``sid`` in the rooms of ``user``'s channels and out of any others it was
@@ -304,53 +220,16 @@ class Realtime:
             await self.sio.leave_room(sid, room)
         return rooms
 
-    async def _disconnect(self, sid: str, *args: Any) -> None:
-        connection = self.connections.pop(sid, None)
-        if connection is not None and self.caps is not None:
-            await self.caps.release(connection)
-        principal = self.principals.pop(sid, None)
-        if principal is None:
-            return
+    def _channel_rooms(self, sid: str) -> set[str]:
+        """The channel rooms ``sid`` is in now."""
+        return {room for room in self.sio.rooms(sid) if room.startswith("channel:")}
+
+    async def _disconnect(self, sid: str, principal: Principal) -> None:
+        """The socket went (or its connect failed half-way): the user may be offline."""
         user_id = principal.subject
-        sids = self.local.get(user_id, set())
-        sids.discard(sid)
-        if not sids:
-            self.local.pop(user_id, None)
         presence = self.presence
         if presence is not None and await presence.disconnected(user_id, sid) == "offline":
             await self.push_presence(user_id, "offline")
-
-    async def _principal(self, sid: str) -> Principal:
-        """Whom ``sid`` acts for, if its token still holds (every emit checks)."""
-        principal = self.principals.get(sid)
-        if principal is None:
-            raise TokenInvalid("the connection has no session; connect again")
-        tokens = self.service.tokens
-        if tokens.expired(principal):
-            raise TokenInvalid("token expired; renew it with the auth emit")
-        await tokens.check_not_revoked(principal)
-        return principal
-
-    def _guarded(self, handler: Handler) -> Callable[..., Awaitable[dict[str, Any]]]:
-        async def run(sid: str, *args: Any) -> dict[str, Any]:
-            try:
-                if len(args) > 1:
-                    raise MalformedBody("an emit carries one payload argument")
-                return await handler(sid, args[0] if args else None)
-            except Exception as exc:  # every emit gets an ack; the socket stays up
-                return {"ok": False, "error": problem_of(exc)}
-
-        return run
-
-    async def _other(self, event: str | Refusal, sid: str, *args: Any) -> dict[str, Any]:
-        """The ack of an event no handler takes: one that could not be read (its
-        :class:`Refusal` names the problem) or one the server does not know."""
-        if isinstance(event, Refusal):
-            problem = event.problem
-        else:
-            shown = event if len(event) <= MAX_EVENT_NAME else event[:MAX_EVENT_NAME] + "…"
-            problem = UnknownEvent(f"no such event: {shown!r}")
-        return {"ok": False, "error": problem.to_dict()}
 
     async def _charge(self, event: str, principal: Principal, **params: str) -> None:
         """Spend from the user's rate-limit budget for ``event`` (429 when it is empty)."""
@@ -361,7 +240,7 @@ class Realtime:
 
     async def _send(self, sid: str, data: Any) -> dict[str, Any]:
         body = SendIn.model_validate(data)
-        principal = await self._principal(sid)
+        principal = await self.sockets.principal(sid)
         await self._charge("message.send", principal, channel_id=body.channel_id)
         channel = await self.service.channels.writable(principal, body.channel_id)
         message, created = await self.service.messages.create(principal.subject, channel, body)
@@ -372,7 +251,7 @@ class Realtime:
 
     async def _typing_event(self, sid: str, data: Any) -> dict[str, Any]:
         body = ChannelRef.model_validate(data)
-        principal = await self._principal(sid)
+        principal = await self.sockets.principal(sid)
         await self._charge("typing", principal, channel_id=body.channel_id)
         await self.service.channels.writable(principal, body.channel_id)
         key = (principal.subject, body.channel_id)
@@ -389,7 +268,7 @@ class Realtime:
 
     async def _read(self, sid: str, data: Any) -> dict[str, Any]:
         body = ReadIn.model_validate(data)
-        principal = await self._principal(sid)
+        principal = await self.sockets.principal(sid)
         marker = await self.service.channels.mark_read(principal, body.channel_id, body.message_id)
         payload = {"channel_id": body.channel_id, "message_id": marker}
         await self.sio.emit("read", payload, room=user_room(principal.subject), skip_sid=sid)
@@ -397,7 +276,7 @@ class Realtime:
 
     async def _presence(self, sid: str, data: Any) -> dict[str, Any]:
         body = PresenceIn.model_validate(data)
-        principal = await self._principal(sid)
+        principal = await self.sockets.principal(sid)
         if self.presence is None:
             raise ServiceUnavailable("presence is not running")
         status = await self.presence.choose(principal.subject, body.status)
@@ -406,7 +285,7 @@ class Realtime:
 
     async def _resume(self, sid: str, data: Any) -> dict[str, Any]:
         body = ResumeIn.model_validate(data)
-        principal = await self._principal(sid)
+        principal = await self.sockets.principal(sid)
         missed = await self.service.messages.since(
             [m.channel_id for m in await self.service.channels.of_user(principal.subject)],
             body.last_seen_id,
@@ -419,67 +298,12 @@ class Realtime:
             "more": more,
         }
 
-    async def _auth(self, sid: str, data: Any) -> dict[str, Any]:
-        body = AuthIn.model_validate(data)
-        current = self.principals.get(sid)
-        if current is None:
-            raise TokenInvalid("the connection has no session; connect again")
-        principal = await self.service.tokens.verify(body.token)
-        if principal.subject != current.subject:
-            raise Forbidden("a connection cannot change user; connect with the other token")
-        self.principals[sid] = principal
-        return {"ok": True, "expires_at": principal.expires_at.isoformat()}
-
     # --- session lifetime ------------------------------------------------------------
-
-    async def _enforce_sessions(self, interval: float) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.end_stale_sessions()
-            except asyncio.CancelledError:
-                raise
-            except RevocationUnavailable:
-                pass  # logged by the verifier; emits fail closed meanwhile, sockets stay
-            except Exception as exc:
-                log.warning("checking the connections' tokens failed: %r", exc)
 
     async def end_stale_sessions(self, sids: Iterable[str] | None = None) -> int:
         """End this instance's connections (or those of ``sids``) whose token expired
-        or was revoked; how many.
-
-        One Redis round trip for all of them. Each gets ``session.ended`` with the
-        reason as a problem document, then a disconnect.
-        """
-        tokens = self.service.tokens
-        judged = dict(self.principals)
-        if sids is not None:
-            judged = {sid: judged[sid] for sid in sids if sid in judged}
-        reasons: dict[str, str] = {}
-        live = []
-        for sid, principal in judged.items():
-            if tokens.expired(principal):
-                reasons[sid] = "token expired; renew it with the auth emit before it does"
-            else:
-                live.append((sid, principal))
-        revoked = await tokens.revoked([principal for _, principal in live])
-        for (sid, _), gone in zip(live, revoked, strict=True):
-            if gone:
-                reasons[sid] = "token revoked"
-        ended = 0
-        for sid, detail in reasons.items():
-            if self.principals.get(sid) is not judged[sid]:
-                continue  # renewed (auth emit) or gone while the denylist was read
-            try:
-                await self.sio.emit(
-                    "session.ended", TokenInvalid(detail).to_dict(), to=sid, ignore_queue=True
-                )
-                await self.sio.disconnect(sid)
-            except Exception as exc:  # gone meanwhile: nothing to end; the others still are
-                log.debug("ending the session of socket %s: %r", sid, exc)
-                continue
-            ended += 1
-        return ended
+        or was revoked; how many (:meth:`meshkit.sockets.SocketServer.end_stale_sessions`)."""
+        return await self.sockets.end_stale_sessions(sids)
 
     # --- server pushes ---------------------------------------------------------------
 
@@ -497,13 +321,12 @@ class Realtime:
         await self.sio.emit("presence", payload, room=rooms)
 
     async def _heartbeats(self) -> None:
-        """Keep this instance's connections alive; announce users whose instance died."""
+        """Keep this instance's connections alive; announce users whose instance died.
+        (The connection caps' counts are kept by the socket server.)"""
         assert self.presence is not None
         while True:
             try:
-                await self.presence.heartbeat(self.local)
-                if self.caps is not None:
-                    await self.caps.refresh(list(self.connections.values()))
+                await self.presence.heartbeat(self.sockets.users)
                 for user_id in await self.presence.expired():
                     await self.push_presence(user_id, "offline")
             except asyncio.CancelledError:
@@ -598,18 +421,14 @@ class Realtime:
 
     async def _check_user(self, raw: Any) -> None:
         user_id = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
-        sids = self.local.get(user_id)
-        if sids:
-            with contextlib.suppress(RevocationUnavailable):  # the periodic check retries
-                await self.end_stale_sessions(list(sids))
+        await self.sockets.check_user(user_id)  # denylist unreadable: the periodic check
 
     async def _resync_rooms(self) -> None:
         """Bring every local socket's channel rooms in line with the store."""
-        for user, sids in list(self.local.items()):
+        for user, sids in list(self.sockets.users.items()):
             for sid in list(sids):
                 with contextlib.suppress(Exception):
-                    joined = {r for r in self.sio.rooms(sid) if r.startswith("channel:")}
-                    await self._sync_rooms(sid, user, joined=joined)
+                    await self._sync_rooms(sid, user, joined=self._channel_rooms(sid))
 
     async def _apply_membership(self, raw: Any) -> None:
         try:
@@ -620,7 +439,7 @@ class Realtime:
         except (ValueError, TypeError, KeyError, AttributeError):
             return
         room = channel_room(channel_id)
-        for sid in list(self.local.get(user_id, ())):
+        for sid in self.sockets.sids_of(user_id):
             try:  # one socket gone meanwhile must not stop the others, or the feed
                 if joined:
                     await self.sio.enter_room(sid, room)

@@ -36,7 +36,8 @@ from meshkit.services.messaging.notifications import (
 from meshkit.services.messaging.realtime import Realtime, user_room
 from meshkit.services.messaging.rpc import MessagingRpc
 from meshkit.services.messaging.settings import MessagingSettings
-from meshkit.services.messaging.socket_limits import ConnectionCaps, EmitLimits
+from meshkit.services.messaging.socket_limits import CONNECTIONS, EmitLimits
+from meshkit.sockets import ConnectionCaps
 from meshkit.store import Document
 
 log = logging.getLogger("meshkit.messaging")
@@ -83,7 +84,7 @@ class MessagingService(NotificationsApi, MessagingApi, MessagingConsumers):
     def setup_app(self, app: web.Application) -> None:
         """Serve Socket.IO on ``/socket.io`` next to the REST API."""
         self.realtime = Realtime(self, cors_origins=[])
-        self.realtime.sio.attach(app, socketio_path="socket.io")
+        self.realtime.attach(app)
 
     async def _push_notification(self, user_id: str, payload: dict[str, Any]) -> None:
         """Real-time delivery to every device of the recipient."""
@@ -154,6 +155,7 @@ class MessagingService(NotificationsApi, MessagingApi, MessagingConsumers):
             limits=EmitLimits(limiter, rules),
             caps=ConnectionCaps(
                 self.redis,
+                prefix=CONNECTIONS,
                 per_user=settings.max_connections_per_user,
                 per_address=settings.max_connections_per_ip,
                 ttl=settings.presence_ttl,

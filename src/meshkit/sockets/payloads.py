@@ -274,6 +274,7 @@ class LibraryLog(logging.LoggerAdapter):  # type: ignore[type-arg]
         self.log(level, msg, *args, **kwargs)
 
 
-def library_log(name: str) -> LibraryLog:
-    """The adapter for one library's logger, under ``meshkit.messaging``."""
-    return LibraryLog(logging.getLogger(f"meshkit.messaging.{name}"), {})
+def library_log(name: str, parent: str = "meshkit.sockets") -> LibraryLog:
+    """The adapter for one library's logger (``socketio``, ``engineio``), named
+    ``<parent>.<name>`` (each service passes its own logger's name)."""
+    return LibraryLog(logging.getLogger(f"{parent}.{name}"), {})
