@@ -2,13 +2,20 @@
 
 from collections.abc import Sequence
 
-from meshkit import Service, hookimpl
+from meshkit import PluginSettings, Service, hookimpl
 from meshkit.services.voice.service import VoiceService
+from meshkit.services.voice.settings import VoiceSettings
 
-__all__ = ["VoiceService", "meshkit_services"]
+__all__ = ["VoiceService", "meshkit_services", "meshkit_settings_classes"]
 
 
 @hookimpl(trylast=True)
 def meshkit_services() -> Sequence[type[Service]]:
     """Register the voice service."""
     return [VoiceService]
+
+
+@hookimpl
+def meshkit_settings_classes() -> Sequence[type[PluginSettings]]:
+    """The ``MESHKIT_VOICE_*`` section."""
+    return [VoiceSettings]
