@@ -14,6 +14,8 @@ from .channel_out_kind import ChannelOutKind
 from .channel_out_role_type_0 import ChannelOutRoleType0
 from .channel_patch import ChannelPatch
 from .delete_account_in import DeleteAccountIn
+from .ice_server import IceServer
+from .join_ticket import JoinTicket
 from .login_in import LoginIn
 from .mark_read import MarkRead
 from .member_out import MemberOut
@@ -22,9 +24,12 @@ from .message_in import MessageIn
 from .message_out import MessageOut
 from .message_out_reactions import MessageOutReactions
 from .message_patch import MessagePatch
+from .move_in import MoveIn
 from .notification_list import NotificationList
 from .notification_out import NotificationOut
 from .notification_out_kind import NotificationOutKind
+from .participant_out import ParticipantOut
+from .participant_patch import ParticipantPatch
 from .password_change_in import PasswordChangeIn
 from .problem import Problem
 from .problem_errors_item import ProblemErrorsItem
@@ -40,6 +45,9 @@ from .session_out import SessionOut
 from .token_out import TokenOut
 from .unread_count import UnreadCount
 from .user_out import UserOut
+from .voice_room_in import VoiceRoomIn
+from .voice_room_out import VoiceRoomOut
+from .voice_room_patch import VoiceRoomPatch
 
 __all__ = (
     "Accepted",
@@ -56,6 +64,8 @@ __all__ = (
     "ChannelOutRoleType0",
     "ChannelPatch",
     "DeleteAccountIn",
+    "IceServer",
+    "JoinTicket",
     "LoginIn",
     "MarkRead",
     "MemberOut",
@@ -64,9 +74,12 @@ __all__ = (
     "MessageOut",
     "MessageOutReactions",
     "MessagePatch",
+    "MoveIn",
     "NotificationList",
     "NotificationOut",
     "NotificationOutKind",
+    "ParticipantOut",
+    "ParticipantPatch",
     "PasswordChangeIn",
     "Problem",
     "ProblemErrorsItem",
@@ -82,4 +95,7 @@ __all__ = (
     "TokenOut",
     "UnreadCount",
     "UserOut",
+    "VoiceRoomIn",
+    "VoiceRoomOut",
+    "VoiceRoomPatch",
 )

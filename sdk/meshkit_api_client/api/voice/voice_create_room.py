@@ -1,0 +1,187 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
+from ...models.voice_room_in import VoiceRoomIn
+from ...models.voice_room_out import VoiceRoomOut
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: VoiceRoomIn,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/voice/rooms",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Problem | VoiceRoomOut:
+    if response.status_code == 201:
+        response_201 = VoiceRoomOut.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    response_default = Problem.from_dict(response.json())
+
+    return response_default
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | VoiceRoomOut]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: VoiceRoomIn,
+) -> Response[Problem | VoiceRoomOut]:
+    """Create a voice room (needs ``voice:room.create``); the caller owns it.
+
+     Needs the permission `voice:room.create` (403 without it, checked first).
+
+    Args:
+        body (VoiceRoomIn): A new voice room; its creator owns it.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | VoiceRoomOut]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: VoiceRoomIn,
+) -> Problem | VoiceRoomOut | None:
+    """Create a voice room (needs ``voice:room.create``); the caller owns it.
+
+     Needs the permission `voice:room.create` (403 without it, checked first).
+
+    Args:
+        body (VoiceRoomIn): A new voice room; its creator owns it.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | VoiceRoomOut
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: VoiceRoomIn,
+) -> Response[Problem | VoiceRoomOut]:
+    """Create a voice room (needs ``voice:room.create``); the caller owns it.
+
+     Needs the permission `voice:room.create` (403 without it, checked first).
+
+    Args:
+        body (VoiceRoomIn): A new voice room; its creator owns it.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | VoiceRoomOut]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: VoiceRoomIn,
+) -> Problem | VoiceRoomOut | None:
+    """Create a voice room (needs ``voice:room.create``); the caller owns it.
+
+     Needs the permission `voice:room.create` (403 without it, checked first).
+
+    Args:
+        body (VoiceRoomIn): A new voice room; its creator owns it.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | VoiceRoomOut
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed
