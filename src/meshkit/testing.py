@@ -6,13 +6,17 @@ directory, and a factory that serves a service in-process through aiohttp's test
 with chosen plugins.
 
 Fixtures: ``meshkit_redis_url`` (session), ``meshkit_settings``, ``meshkit_redis``,
-``service_client``. Helper: :func:`require_executable` for tests that need a system tool.
+``service_client``. Helpers: :func:`require_executable` for tests that need a system tool,
+:func:`eventually` to wait for what happens asynchronously (a push, a peer connecting).
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
 import shutil
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
@@ -58,6 +62,31 @@ def require_executable(name: str) -> str:
             pytest.fail(f"{message}, and CI requires it (.ci/run installs it)")
         pytest.skip(message)
     return path
+
+
+async def eventually(
+    check: Callable[[], bool | Awaitable[bool]],
+    *,
+    within: float = 10.0,
+    every: float = 0.05,
+    what: str = "condition",
+) -> None:
+    """Return once ``check()`` (a function or coroutine function) is true; fail the test
+    with ``what`` when it still is not after ``within`` seconds.
+
+    For outcomes that arrive asynchronously, where a fixed sleep would be either flaky or
+    slow; ``check`` runs at least once after the deadline is reached.
+    """
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what} not met within {within:g} s")
+        await asyncio.sleep(every)
 
 
 def make_settings(data_dir: Path, **env: str) -> Settings:
