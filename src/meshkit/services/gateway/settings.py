@@ -18,6 +18,7 @@ DEFAULT_PUBLIC_ROUTES = ",".join(
         "POST /v1/auth/password-reset/confirm",
         "GET /.well-known/jwks.json",
         "* /socket.io/*",
+        "* /voice/socket.io/*",
     ]
 )
 

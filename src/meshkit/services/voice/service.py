@@ -1,20 +1,80 @@
 """The voice service (see the class docstring)."""
 
+import uuid
+from collections.abc import AsyncIterator
+from functools import partial
 from typing import ClassVar
 
-from meshkit import Service
+from aiohttp import web
+from aiortc import RTCIceServer
+
 from meshkit.service import Need
+from meshkit.services.voice.api import VoiceApi
+from meshkit.services.voice.calls import Calls
+from meshkit.services.voice.ice import ice_grant
+from meshkit.services.voice.media.sfu import MediaSettings, Sfu
+from meshkit.services.voice.models import SIGNALING_PATH, VoiceRoom
+from meshkit.services.voice.rooms import Rooms
+from meshkit.services.voice.settings import VoiceSettings
+from meshkit.services.voice.signaling import VoiceSignaling
+from meshkit.services.voice.state import VoiceState
+from meshkit.store import Document
 
 
-class VoiceService(Service):
-    """WebRTC voice rooms, audio streaming and voice processing.
-
-    Its domain API is built on this base in the service's own issue; the framework already
-    gives it health, readiness, metrics and its OpenAPI document.
-    """
+class VoiceService(VoiceApi):
+    """WebRTC voice rooms: a REST control plane, Socket.IO signaling and an SFU that
+    forwards Opus without re-encoding it. ``docs/voice.md`` says what exists."""
 
     name = "voice"
     default_port = 3003
     title = "meshkit voice"
     description = "WebRTC voice rooms, audio streaming and voice processing."
     needs: ClassVar[frozenset[Need]] = frozenset({"store", "redis"})
+    documents: ClassVar[tuple[type[Document], ...]] = (VoiceRoom,)
+    gateway_prefixes = (SIGNALING_PATH,)
+
+    def setup_app(self, app: web.Application) -> None:
+        """Serve signaling (Socket.IO) on ``/voice/socket.io`` next to the REST API."""
+        settings = self.settings.section(VoiceSettings)
+        self.instance = uuid.uuid4().hex
+        """This process's id in live state (which instance hosts which room)."""
+        self.sfu = Sfu(
+            MediaSettings(
+                ice_servers=[
+                    RTCIceServer(urls=s.urls, username=s.username, credential=s.credential)
+                    for s in settings.ice_servers
+                ],
+                listen_ips=settings.listen_ips,
+                announced_ip=settings.announced_ip,
+                ports=(settings.rtc_port_min, settings.rtc_port_max)
+                if settings.rtc_port_min
+                else None,
+                max_forwarded=settings.max_forwarded,
+            ),
+            on_speaking=self._on_speaking,
+            on_stale=self._on_stale,
+        )
+        self.signaling = VoiceSignaling(self, self.sfu, self.instance)
+        self.signaling.attach(app)
+
+    async def _on_speaking(self, room_id: str, user_id: str, speaking: bool) -> None:
+        await self.signaling.on_speaking(room_id, user_id, speaking)
+
+    async def _on_stale(self, room_id: str, user_id: str, why: str) -> None:
+        await self.signaling.on_stale(room_id, user_id, why)
+
+    async def lifespan(self) -> AsyncIterator[None]:
+        """Build the control plane on the injected store and Redis, then signaling."""
+        settings = self.settings.section(VoiceSettings)
+        self.voice_state = VoiceState(self.redis, settings.state_ttl)
+        rooms = Rooms(self.store)
+        self.calls = Calls(rooms, self.voice_state, self.redis, partial(ice_grant, settings))
+        await self.voice_state.start(on_lost=self.signaling.on_lost)
+        await self.signaling.start(
+            self.calls, session_check_interval=settings.session_check_interval
+        )
+        try:
+            yield
+        finally:
+            await self.signaling.stop()
+            await self.voice_state.stop()
