@@ -19,11 +19,11 @@ ROOM = "room1"
 class Bench:
     """An SFU and participants wired to it directly (signaling is a function call)."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_forwarded: int = 8) -> None:
         self.speaking: list[tuple[str, bool]] = []
         self.stale: list[tuple[str, str]] = []
         self.sfu = Sfu(
-            MediaSettings(listen_ips=["127.0.0.1"]),
+            MediaSettings(listen_ips=["127.0.0.1"], max_forwarded=max_forwarded),
             on_speaking=self._speaking,
             on_stale=self._stale,
         )
@@ -39,11 +39,14 @@ class Bench:
         person = Participant(name, tone=tone)
         self.people[name] = person
 
-        async def send_offer(offer: dict[str, Any]) -> None:
-            answer = await person.answer(offer)
+        async def signal(event: str, payload: dict[str, Any]) -> None:
+            if event == "voice.streams":
+                person.set_streams(payload["streams"])
+                return
+            answer = await person.answer(payload)
             await self.sfu.peer(ROOM, name).accept_answer(answer)
 
-        offer = await self.sfu.join(ROOM, name, send_offer)
+        offer = await self.sfu.join(ROOM, name, signal)
         answer = await person.answer(offer)
         await self.sfu.peer(ROOM, name).accept_answer(answer)
         return person
@@ -118,6 +121,34 @@ async def test_publishers_joining_later_renegotiate(bench: Bench) -> None:
 
     await eventually(hears_c, within=15)
     assert len(bench.sfu.peer(ROOM, "b").outlets) == 1
+
+
+@pytest.mark.slow
+async def test_a_large_room_sends_each_listener_only_the_loudest() -> None:
+    """With one outlet per listener, the listener hears whoever speaks: when the speaker
+    changes, the outlet is reassigned (a ``voice.streams`` signal, no new m-line)."""
+    bench = Bench(max_forwarded=1)
+    try:
+        b = await bench.join("b", tone=None)
+        a = await bench.join("a", tone=440.0)
+        c = await bench.join("c", tone=660.0)
+        assert c.tone is not None
+        c.tone.silent = True
+        await eventually(lambda: hears_tone(b, "a"), within=15)
+        assert a.tone is not None
+        a.tone.silent = True
+        c.tone.silent = False
+
+        async def hears_c() -> bool:
+            start = time.monotonic()
+            await asyncio.sleep(0.6)
+            return abs(peak_hz(b.heard_from("c", start)) - 660) < 15
+
+        await eventually(hears_c, within=15)
+        assert len(b.pc.getTransceivers()) == 2  # the microphone's and one outlet
+        assert len(bench.sfu.peer(ROOM, "b").outlets) == 1
+    finally:
+        await bench.close()
 
 
 async def test_bad_answers_and_candidates_are_typed_errors(bench: Bench) -> None:

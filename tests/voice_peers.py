@@ -122,6 +122,10 @@ class Participant:
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         return str(self.pc.localDescription.sdp)
 
+    def set_streams(self, streams: dict[str, str]) -> None:
+        """A ``voice.streams`` signal: m-lines now carry other participants."""
+        self.streams = dict(streams)
+
     def heard_from(self, who: str, start: float) -> np.ndarray:
         heard = self.heard.get(who)
         return heard.since(start) if heard is not None else np.zeros(0)

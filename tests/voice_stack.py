@@ -30,6 +30,7 @@ class Caller:
         self.inbox: list[tuple[str, Any]] = []
         self.room_id: str | None = None
         self.sio.on("voice.offer", self._offer)
+        self.sio.on("voice.streams", self._streams)
         self.sio.on("*", lambda event, data: self.inbox.append((event, data)))
 
     async def call(self, method: str, path: str, expect: int | None = None, **kw: Any) -> Any:
@@ -71,6 +72,10 @@ class Caller:
         answer = await self.media.answer(offer)
         ack = await self.sio.call("voice.answer", {"sdp": answer}, timeout=10)
         assert ack["ok"], ack
+
+    async def _streams(self, payload: dict[str, Any]) -> None:
+        if self.media is not None:
+            self.media.set_streams(payload["streams"])
 
     def events(self, name: str) -> list[Any]:
         return [data for event, data in self.inbox if event == name]

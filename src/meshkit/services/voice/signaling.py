@@ -9,8 +9,10 @@ Contract, for clients (``docs/voice.md`` has the full list, with examples):
   ``offer`` (``{"type", "sdp", "streams": {mid: user_id}}``), ``participant`` (you) and
   ``participants``. Answer with ``voice.answer`` ``{"sdp"}``. The first m-line takes your
   microphone; each other one carries the participant ``streams`` names.
-* The server offers again (``voice.offer``, same shape) when publishers come and go;
-  answer each with ``voice.answer``. Only the server offers, so offers never collide.
+* The server offers again (``voice.offer``, same shape) when it needs another m-line for
+  you; answer each with ``voice.answer``. Only the server offers, so offers never collide.
+  When the m-lines are reassigned (people come and go, others start speaking in a large
+  room), ``voice.streams`` ``{"room_id", "streams"}`` gives the new mid → user id map.
 * ``voice.candidate`` ``{"candidate", "sdpMid", "sdpMLineIndex"}``: trickle ICE, as the
   browser's ``icecandidate`` event gives it (``candidate: ""`` ends the candidates).
 * ``voice.state`` ``{"muted"?, "deafened"?}``: mute or deafen yourself. A deafened
@@ -181,7 +183,9 @@ class VoiceSignaling:
         await self.sio.enter_room(sid, room_key(seat.room_id))
         try:
             offer = await self.sfu.join(
-                seat.room_id, seat.user_id, lambda offer: self._send_offer(sid, offer)
+                seat.room_id,
+                seat.user_id,
+                lambda event, payload: self._signal(sid, event, payload),
             )
         except BaseException:
             await self._vacate(sid, reason="failed")
@@ -195,10 +199,11 @@ class VoiceSignaling:
             "participants": [p.public().model_dump(mode="json") for p in people],
         }
 
-    async def _send_offer(self, sid: str, offer: dict[str, Any]) -> None:
+    async def _signal(self, sid: str, event: str, payload: dict[str, Any]) -> None:
+        """A renegotiation (``voice.offer``) or a new mid → user map (``voice.streams``)."""
         seat = self.seats.get(sid)
         if seat is not None:
-            await self.sio.emit("voice.offer", {"room_id": seat.room_id, **offer}, to=sid)
+            await self.sio.emit(event, {"room_id": seat.room_id, **payload}, to=sid)
 
     def _seat(self, sid: str) -> Seat:
         seat = self.seats.get(sid)

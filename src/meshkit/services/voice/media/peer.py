@@ -2,11 +2,14 @@
 
 The server makes every offer; the client only answers. The first m-line receives the
 participant's microphone; each further one sends the client one other participant
-(an :class:`~meshkit.services.voice.media.outlet.Outlet`). When publishers come and go,
-outlets are assigned or idled and the server offers again; with one side offering there
-is no glare. Each offer names which participant each m-line carries (``streams``: mid →
-user id), so the client need not guess from stream ids. Only Opus is negotiated, in both
-directions: forwarded payloads are never transcoded.
+(an :class:`~meshkit.services.voice.media.outlet.Outlet`). A participant has at most as
+many outlets as they may hear speakers at once; the room assigns sources to them. An m-line
+is added (and the server offers again) only when a participant needs one more outlet;
+when sources come and go or the loudest change, outlets are reassigned without
+renegotiating. With one side offering there is no glare. Which participant each m-line
+carries (``streams``: mid → user id) comes with each offer and, when it changes between
+offers, in a ``voice.streams`` signal. Only Opus is negotiated, in both directions:
+forwarded payloads are never transcoded.
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ from meshkit.services.voice.media.aiortc_adapter import (
 from meshkit.services.voice.media.outlet import Outlet
 
 log = logging.getLogger("meshkit.voice.media")
-SendOffer = Callable[[dict[str, Any]], Awaitable[None]]
+Signal = Callable[[str, dict[str, Any]], Awaitable[None]]
+"""How a peer reaches its client: ``(event, payload)``, ``voice.offer`` or ``voice.streams``."""
 MAX_SDP = 768 * 1024
 """Largest SDP accepted: an m-line per other participant, about 500 bytes each, in a
 room of up to 500 (browsers' answers are a little longer than the offers)."""
@@ -66,14 +70,14 @@ class Peer:
         announced_ip: str | None,
         ports: tuple[int, int] | None = None,
         on_packet: Callable[[str, RtpPacket], None],
-        send_offer: SendOffer,
+        signal: Signal,
     ) -> None:
         self.user_id = user_id
         self.pc = RTCPeerConnection(configuration(ice_servers))
         self._listen_ips = list(listen_ips)
         self._announced_ip = announced_ip
         self._ports = ports
-        self._send_offer = send_offer
+        self._signal = signal
         self.outlets: list[Outlet] = []
         self.by_source: dict[str, Outlet] = {}
         self.receiving = True
@@ -83,6 +87,8 @@ class Peer:
         self._dirty = False
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._streams_task: asyncio.Task[None] | None = None
+        self._streams_sent: dict[str, str] | None = None
         self.closed = False
         mic = self.pc.addTransceiver("audio", direction="recvonly")
         _opus_only(mic)
@@ -100,13 +106,17 @@ class Peer:
         restrict_gathering(self.pc, self._listen_ips, self._announced_ip, self._ports)
         await self.pc.setLocalDescription(await self.pc.createOffer())
         self.offer_sent_at = time.monotonic()
-        streams = {
-            str(outlet.transceiver.mid): outlet.source  # type: ignore[attr-defined]
-            for outlet in self.outlets
-            if outlet.source is not None
-        }
+        streams = self._streams_sent = self.streams()
         description = self.pc.localDescription
         return {"type": description.type, "sdp": description.sdp, "streams": streams}
+
+    def streams(self) -> dict[str, str]:
+        """mid → user id of every negotiated outlet that carries someone now."""
+        return {
+            str(outlet.transceiver.mid): outlet.source  # type: ignore[attr-defined]
+            for outlet in self.outlets
+            if outlet.source is not None and outlet.transceiver.mid is not None  # type: ignore[attr-defined]
+        }
 
     async def accept_answer(self, sdp: str) -> None:
         """Apply the client's answer to the offer it was sent; offer again if the room
@@ -173,7 +183,7 @@ class Peer:
                     log.exception("renegotiating with %s failed", self.user_id)
                     return
             try:
-                await self._send_offer(offer)
+                await self._signal("voice.offer", offer)
             except Exception as exc:
                 log.warning("could not send an offer to %s: %r", self.user_id, exc)
                 return
@@ -181,7 +191,8 @@ class Peer:
     # --- forwarding --------------------------------------------------------------
 
     def attach(self, source: str) -> Outlet:
-        """Start sending this participant ``source``'s audio (reusing an idle m-line)."""
+        """Send this participant ``source``'s audio, on an idle outlet if there is one
+        (the client hears of it by ``voice.streams``), else on a new m-line (offered)."""
         existing = self.by_source.get(source)
         if existing is not None:
             return existing
@@ -193,29 +204,45 @@ class Peer:
             keep_audio_level(transceiver.sender, track)
             outlet = Outlet(track, transceiver)
             self.outlets.append(outlet)
-        else:
-            outlet.transceiver.direction = "sendonly"  # type: ignore[attr-defined]
+            self._changed()
         outlet.assign(source)
         self.by_source[source] = outlet
-        self._changed()
+        self._streams_changed()
         return outlet
 
     def detach(self, source: str) -> None:
-        """Stop sending ``source`` (it left): its m-line goes idle until reused."""
+        """Stop sending ``source``: its outlet idles (silent) until reassigned."""
         outlet = self.by_source.pop(source, None)
         if outlet is None:
             return
         outlet.assign(None)
-        outlet.transceiver.direction = "inactive"  # type: ignore[attr-defined]
-        self._changed()
+        self._streams_changed()
+
+    def _streams_changed(self) -> None:
+        """Tell the client the new mapping, once, after the current burst of changes."""
+        if self.closed or (self._streams_task is not None and not self._streams_task.done()):
+            return
+        self._streams_task = asyncio.create_task(self._send_streams())
+
+    async def _send_streams(self) -> None:
+        await asyncio.sleep(0)  # let the rest of this burst of changes happen first
+        streams = self.streams()
+        if streams == self._streams_sent or self.pc.localDescription is None:
+            return  # unchanged, or the first offer (still to come) carries it
+        self._streams_sent = streams
+        try:
+            await self._signal("voice.streams", {"streams": streams})
+        except Exception as exc:
+            log.warning("could not send streams to %s: %r", self.user_id, exc)
 
     async def close(self) -> None:
         """Close the connection (idempotent)."""
         self.closed = True
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(BaseException):
-                await self._task
+        for task in (self._task, self._streams_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
         for outlet in self.outlets:
             outlet.track.stop()
         await self.pc.close()

@@ -2,9 +2,11 @@
 
 Every participant publishes (their microphone) and subscribes (everyone else); a bot
 that plays a file is a source without a peer, and publishes only. A packet from a source
-is forwarded to each subscriber's outlet for it, unless the source is muted, the
-subscriber deafened, or the source is not among the ``max_forwarded`` loudest (a large
-room forwards only the few who talk). Speaking state comes from the packets' audio
+is forwarded to each subscriber's outlet for it, unless the source is muted or the
+subscriber deafened. Each subscriber has at most ``max_forwarded`` outlets: in a room
+with more sources than that, the outlets carry the loudest (speaking first), and are
+reassigned when that changes, so a room of hundreds costs each listener only a few
+streams. Speaking state comes from the packets' audio
 levels; a timer ends it after a silence and re-ranks the loudest.
 
 Taps see every packet a sending source publishes, forwarded or not: the room's mix
@@ -24,7 +26,7 @@ from aiortc.rtp import RtpPacket
 
 from meshkit.services.voice.media.outlet import Inbound
 from meshkit.services.voice.media.peer import Peer
-from meshkit.services.voice.media.speakers import LevelMeter, loudest
+from meshkit.services.voice.media.speakers import LevelMeter, ranked
 
 log = logging.getLogger("meshkit.voice.media")
 TICK = 0.1
@@ -82,9 +84,8 @@ class MediaRoom:
     # --- membership --------------------------------------------------------------
 
     def add(self, peer: Peer) -> None:
-        """Add ``peer``: it hears every source, and every subscriber hears it."""
-        for source in self.sources:
-            peer.attach(source)
+        """Add ``peer``: it hears the sources (the loudest, in a large room), and the
+        subscribers hear it."""
         self.peers[peer.user_id] = peer
         self._add_source(peer.user_id)
 
@@ -95,9 +96,6 @@ class MediaRoom:
 
     def _add_source(self, user_id: str) -> Source:
         source = self.sources[user_id] = Source(user_id)
-        for peer in self.peers.values():
-            if peer.user_id != user_id:
-                peer.attach(user_id)
         self._rank()
         if self._ticker is None:
             self._ticker = asyncio.create_task(self._tick())
@@ -105,9 +103,7 @@ class MediaRoom:
 
     async def remove(self, user_id: str) -> Peer | None:
         """Remove ``user_id``'s source and close their peer (None if it had none)."""
-        if self.sources.pop(user_id, None) is not None:
-            for other in self.peers.values():
-                other.detach(user_id)
+        self.sources.pop(user_id, None)
         peer = self.peers.pop(user_id, None)
         self._reported.discard(user_id)
         self._rank()
@@ -182,14 +178,22 @@ class MediaRoom:
         self.packets_out += sent
 
     def _rank(self) -> None:
-        meters = {user: source.meter for user, source in self.sources.items()}
-        self.forwarded = loudest(meters, self.max_forwarded + 1)
+        """Decide who is forwarded, then who each subscriber's outlets carry."""
+        limit = self.max_forwarded
+        top = ranked({user: source.meter for user, source in self.sources.items()})[: limit + 1]
+        self.forwarded = set(top)
         for peer in self.peers.values():
+            wanted = [user for user in top if user != peer.user_id][:limit]
+            keep = set(wanted)
+            for user in [u for u in peer.by_source if u not in keep]:
+                peer.detach(user)
+            for user in wanted:
+                peer.attach(user)
             self._open(peer)
 
     def _open(self, peer: Peer) -> None:
-        for source, outlet in peer.by_source.items():
-            outlet.open = peer.receiving and source in self.forwarded
+        for outlet in peer.by_source.values():
+            outlet.open = peer.receiving
 
     # --- timer -------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from typing import Any
 from aiortc import RTCIceServer
 
 from meshkit.services.voice.errors import NotInRoom
-from meshkit.services.voice.media.peer import Peer, SendOffer
+from meshkit.services.voice.media.peer import Peer, Signal
 from meshkit.services.voice.media.room import MediaRoom
 
 log = logging.getLogger("meshkit.voice.media")
@@ -48,7 +48,7 @@ class Sfu:
     should make it leave."""
     rooms: dict[str, MediaRoom] = field(default_factory=dict)
 
-    async def join(self, room_id: str, user_id: str, send_offer: SendOffer) -> dict[str, Any]:
+    async def join(self, room_id: str, user_id: str, signal: Signal) -> dict[str, Any]:
         """Connect ``user_id`` to ``room_id``'s media; the server's first offer. A user
         already there (another tab) is replaced: one peer per user and room."""
         room = self.room(room_id)
@@ -60,7 +60,7 @@ class Sfu:
             announced_ip=self.settings.announced_ip,
             ports=self.settings.ports,
             on_packet=room.on_packet,
-            send_offer=send_offer,
+            signal=signal,
         )
         room.add(peer)
         try:

@@ -8,6 +8,7 @@ and asks on a timer.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 SPEECH_LEVEL = 60
@@ -51,9 +52,8 @@ class LevelMeter:
         return False
 
 
-def loudest(meters: dict[str, LevelMeter], count: int) -> set[str]:
-    """The ``count`` publishers to forward: speaking ones first, then by loudness."""
-    if len(meters) <= count:
-        return set(meters)
-    ranked = sorted(meters, key=lambda k: (meters[k].speaking, meters[k].loudness), reverse=True)
-    return set(ranked[:count])
+def ranked(meters: Mapping[str, LevelMeter]) -> list[str]:
+    """Publishers from the first to forward to the last: speaking ones first, then by
+    loudness; ties keep their order in ``meters`` (join order), so a quiet room does not
+    reshuffle."""
+    return sorted(meters, key=lambda k: (meters[k].speaking, meters[k].loudness), reverse=True)
