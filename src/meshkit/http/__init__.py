@@ -1,6 +1,7 @@
 """HTTP: route declarations, validated binding, OpenAPI generation, problem documents."""
 
 from meshkit.http.binding import Binding, bind
+from meshkit.http.bodies import RawBody, Upload
 from meshkit.http.middleware import REQUEST_ID_HEADER, Middleware, current_request_id
 from meshkit.http.openapi import build_openapi
 from meshkit.http.problems import PROBLEM_JSON, problem_response
@@ -11,7 +12,9 @@ __all__ = [
     "REQUEST_ID_HEADER",
     "Binding",
     "Middleware",
+    "RawBody",
     "RouteSpec",
+    "Upload",
     "bind",
     "build_openapi",
     "current_request_id",

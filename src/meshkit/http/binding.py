@@ -26,6 +26,7 @@ from meshkit.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from meshkit.http.bodies import RawBody, Upload, check_media_type, read_upload
 from meshkit.http.routing import RouteSpec
 
 JSON = "application/json"
@@ -75,6 +76,9 @@ class Binding:
     query_arg: str | None = None
     body_model: type[BaseModel] | None = None
     body_arg: str | None = None
+    upload_rule: RawBody | None = None
+    upload_arg: str | None = None
+    upload_limit: int = 0
     request_arg: str | None = None
     context_args: dict[str, type] = field(default_factory=dict)
     response_type: Any = None
@@ -108,7 +112,12 @@ def bind(spec: RouteSpec, context_types: tuple[type, ...] = ()) -> Binding:
         if name == "self":
             continue
         annotation = hints.get(name, Any)
-        if inspect.isclass(annotation) and issubclass(annotation, web.BaseRequest):
+        if _is_upload(annotation):
+            if binding.upload_arg is not None or binding.body_model is not None:
+                raise TypeError(f"{spec.name}: more than one body ({name})")
+            binding.upload_arg, binding.upload_rule = name, _upload_rule(spec, annotation)
+            binding.upload_limit = binding.upload_rule.limit_for(handler)
+        elif inspect.isclass(annotation) and issubclass(annotation, web.BaseRequest):
             binding.request_arg = name
         elif inspect.isclass(annotation) and issubclass(annotation, context_types):
             binding.context_args[name] = annotation
@@ -119,7 +128,7 @@ def bind(spec: RouteSpec, context_types: tuple[type, ...] = ()) -> Binding:
         elif is_model(annotation) and name == "query":
             binding.query_model, binding.query_arg = annotation, name
         elif is_model(annotation):
-            if binding.body_model is not None:
+            if binding.body_model is not None or binding.upload_arg is not None:
                 raise TypeError(f"{spec.name}: more than one body model ({name})")
             binding.body_model, binding.body_arg = annotation, name
         else:
@@ -150,6 +159,22 @@ def bind(spec: RouteSpec, context_types: tuple[type, ...] = ()) -> Binding:
         if not (inspect.isclass(returned) and issubclass(returned, web.StreamResponse)):
             binding.response_adapter = TypeAdapter(returned)
     return binding
+
+
+def _is_upload(annotation: Any) -> bool:
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return inspect.isclass(annotation) and issubclass(annotation, Upload)
+
+
+def _upload_rule(spec: RouteSpec, annotation: Any) -> RawBody:
+    rules = [m for m in getattr(annotation, "__metadata__", ()) if isinstance(m, RawBody)]
+    if len(rules) != 1:
+        raise TypeError(
+            f"{spec.name}: an Upload parameter needs exactly one RawBody "
+            "(Annotated[Upload, RawBody(media_types=..., max_bytes=...)])"
+        )
+    return rules[0]
 
 
 def _errors_from(
@@ -320,6 +345,13 @@ async def arguments(
             )
         except ValidationError as exc:
             errors.extend(_errors_from(exc, "query"))
+    if binding.upload_rule is not None and binding.upload_arg is not None:
+        check_media_type(request.content_type.lower(), binding.upload_rule)
+        if errors:  # refuse a request that fails anyway before reading a large body
+            raise ValidationFailed(errors)
+        kwargs[binding.upload_arg] = await read_upload(
+            request, binding.upload_rule, binding.upload_limit
+        )
     if binding.body_model is not None and binding.body_arg is not None:
         payload = await read_json(request, body_limit)
         try:

@@ -134,9 +134,26 @@ def _operation(service: str, binding: Binding, schemas: _Schemas) -> dict[str, A
                 "application/json": {"schema": schemas.ref(binding.body_model, "validation")}
             },
         }
+    rule = binding.upload_rule
+    if rule is not None:
+        limit = binding.upload_limit
+        operation["requestBody"] = {
+            "required": True,
+            "description": f"{rule.description} At most {limit} bytes; one of: "
+            f"{', '.join(rule.media_types)}.",
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary", "maxLength": limit}}
+                for media in rule.media_types
+            },
+        }
+        operation["x-meshkit-max-body-bytes"] = limit
     status = str(binding.status)
     success: dict[str, Any] = {"description": "Success"}
-    if binding.response_adapter is not None:
+    if binding.spec.produces is not None:
+        success["content"] = {
+            binding.spec.produces: {"schema": {"type": "string", "format": "binary"}}
+        }
+    elif binding.response_adapter is not None:
         success["content"] = {
             "application/json": {"schema": schemas.of(binding.response_type, "serialization")}
         }
@@ -145,6 +162,16 @@ def _operation(service: str, binding: Binding, schemas: _Schemas) -> dict[str, A
         responses["401"] = _problem("No service API key, or one that is not accepted.")
     if schemes:
         responses.setdefault("401", _problem("No valid access token."))
+    if rule is not None:
+        responses["400"] = _problem("The body is empty (`malformed-body`).")
+        responses["413"] = _problem(
+            f"The body is larger than {binding.upload_limit} bytes (`{rule.too_large.slug}`, "
+            "with `limit`)."
+        )
+        responses["415"] = _problem(
+            f"The body is not of an accepted type, or its content is not usable as one "
+            f"(`{rule.unsupported.slug}`, with `accepted`)."
+        )
     if binding.params or binding.query_model or binding.body_model:
         responses["422"] = _problem("The request failed validation; `errors` lists each field.")
     for code in spec.errors:

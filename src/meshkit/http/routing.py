@@ -36,6 +36,8 @@ class RouteSpec:
     ``permission`` is what the caller must hold (``service:resource.action``): the binder
     checks it right after authenticating, before it reads or validates anything else, so
     a caller without it gets 403 whatever they send (a 422 would tell them the rules).
+    ``produces`` is the media type of a response the handler streams itself (it returns
+    the ``web.StreamResponse`` it wrote): the document declares that body, binary.
     """
 
     method: str
@@ -51,6 +53,7 @@ class RouteSpec:
     errors: tuple[int, ...] = ()
     internal: bool = False
     permission: str | None = None
+    produces: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -82,13 +85,15 @@ def route(
     errors: Sequence[int] = (),
     internal: bool = False,
     permission: str | None = None,
+    produces: str | None = None,
 ) -> Callable[[H], H]:
     """Declare ``handler`` as serving ``method path``.
 
     ``errors`` lists problem statuses worth documenting besides validation (422) and the
     generic default. ``internal=True`` requires a service API key (401 problem without
     one). ``permission`` is checked before the body is read (403 problem without it);
-    the handler must take an authenticated principal. ``summary`` defaults to the first
+    the handler must take an authenticated principal. ``produces`` names the media type
+    of a response the handler streams itself. ``summary`` defaults to the first
     line of the docstring and ``description`` to the rest.
     """
     verb = method.upper()
@@ -114,6 +119,7 @@ def route(
             errors=tuple(errors),
             internal=internal,
             permission=permission,
+            produces=produces,
         )
         setattr(handler, ROUTE_ATTR, spec)
         return handler
