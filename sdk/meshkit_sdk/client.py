@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Generator, Iterable
+from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from types import TracebackType
@@ -54,6 +54,7 @@ from .errors import INVALID_TOKEN, PROBLEM_PREFIX, Unauthenticated, error_from_r
 
 if TYPE_CHECKING:
     from .realtime import Realtime
+    from .voice import VoiceCall
 
 R = TypeVar("R")
 
@@ -169,6 +170,24 @@ class MeshkitClient:
 
             self._realtime = Realtime(self)
         return self._realtime
+
+    def voice(
+        self,
+        room_id: str,
+        *,
+        listen_ips: Sequence[str] = (),
+        connect_timeout: float = 15.0,
+    ) -> VoiceCall:
+        """A call in a voice room, joined by ``async with`` (needs the ``voice`` extra:
+        ``pip install './sdk[voice]'``). ``listen_ips`` restricts the ICE host candidates
+        to those addresses (``["127.0.0.1"]`` for a server on the same machine)."""
+        try:
+            from .voice import VoiceCall
+        except ImportError as exc:  # pragma: no cover - depends on the installation
+            raise ImportError(
+                f"the voice client needs aiortc: pip install 'meshkit-sdk[voice]' ({exc})"
+            ) from exc
+        return VoiceCall(self, room_id, listen_ips=listen_ips, connect_timeout=connect_timeout)
 
     # --- session ---------------------------------------------------------------------
 
