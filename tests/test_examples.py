@@ -14,6 +14,10 @@ from typing import Any
 import pytest
 from meshkit_sdk import MeshkitClient, MessageOut
 
+from tests.voice_stack import voice
+
+__all__ = ["voice"]  # the fixture of the voice bot's test
+
 ROOT = Path(__file__).parent.parent
 SERVICES = ("gateway", "auth", "messaging", "voice", "servers")
 PASSWORD = "correct horse battery staple"
@@ -171,3 +175,52 @@ async def test_two_chat_clients_talk_through_stdin_and_stdout(system):
             if process.returncode is None:
                 process.kill()
                 await process.wait()
+
+
+async def test_voice_bot_plays_a_file_into_a_room(voice, tmp_path):
+    """The voice bot against auth + voice + gateway on loopback: a test participant
+    hears the tone of the WAV it plays, and it leaves when done."""
+    import math
+    import struct
+    import time
+    import wave
+
+    from meshkit.testing import eventually
+    from tests.voice_peers import peak_hz
+
+    rate, seconds = 16_000, 4.0
+    tone = tmp_path / "tone.wav"
+    with wave.open(str(tone), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(
+            b"".join(
+                struct.pack("<h", int(16000 * math.sin(2 * math.pi * 440 * i / rate)))
+                for i in range(int(seconds * rate))
+            )
+        )
+    ada = await voice.person("ada")
+    room = (await ada.call("POST", "/v1/voice/rooms", json={"name": "music"}))["id"]
+    await ada.join(room, tone=None)
+    env = {**os.environ, "MESHKIT_URL": voice.gateway, "PYTHONPATH": str(ROOT / "sdk")}
+    script = "examples/voice_bot/voice_bot.py"
+    bot = await start(env, script, room, str(tone), "--times", "2", "--listen-ip", "127.0.0.1")
+    try:
+        bot_id = (await read_until(bot, "joined ")).split()[-1]
+
+        async def hears_the_bot() -> bool:
+            start_at = time.monotonic()
+            await asyncio.sleep(0.6)
+            return abs(peak_hz(ada.media.heard_from(bot_id, start_at)) - 440) < 15
+
+        await eventually(hears_the_bot, within=15, what="ada hears the bot's file")
+        assert "played" in await read_until(bot, "played ")
+        await asyncio.wait_for(bot.wait(), 20)
+        assert bot.returncode == 0
+        people = await ada.call("GET", f"/v1/voice/rooms/{room}/participants")
+        assert [p["user_id"] for p in people] == [ada.user_id]
+    finally:
+        if bot.returncode is None:
+            bot.kill()
+            await bot.wait()
