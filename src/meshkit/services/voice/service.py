@@ -10,6 +10,7 @@ from aiortc import RTCIceServer
 
 from meshkit.service import Need
 from meshkit.services.voice.api import VoiceApi
+from meshkit.services.voice.api_media import VoiceMediaApi
 from meshkit.services.voice.calls import Calls
 from meshkit.services.voice.ice import ice_grant
 from meshkit.services.voice.media.sfu import MediaSettings, Sfu
@@ -21,7 +22,7 @@ from meshkit.services.voice.state import VoiceState
 from meshkit.store import Document
 
 
-class VoiceService(VoiceApi):
+class VoiceService(VoiceApi, VoiceMediaApi):
     """WebRTC voice rooms: a REST control plane, Socket.IO signaling and an SFU that
     forwards Opus without re-encoding it. ``docs/voice.md`` says what exists."""
 
@@ -56,6 +57,9 @@ class VoiceService(VoiceApi):
         )
         self.signaling = VoiceSignaling(self, self.sfu, self.instance)
         self.signaling.attach(app)
+        # --- audio streaming (api_media.VoiceMediaApi): playback bots, the mix, listening ---
+        self.setup_media(app)
+        # --- end of audio streaming ---
 
     async def _on_speaking(self, room_id: str, user_id: str, speaking: bool) -> None:
         await self.signaling.on_speaking(room_id, user_id, speaking)

@@ -108,6 +108,15 @@ class VoiceSettings(PluginSettings):
         "revoked is dropped from voice within this long.",
     )
 
+    max_upload_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="Largest audio file accepted for playback into a room, in bytes "
+        "(`POST /v1/voice/rooms/{room_id}/playback`; 413 `upload-too-large` beyond). The "
+        "gateway's `MESHKIT_GATEWAY_MAX_BODY_SIZE` must be at least as large.",
+    )
+
     @field_validator("ice_servers", "turn_urls", "listen_ips", mode="before")
     @classmethod
     def _parse_list(cls, value: Any) -> Any:
