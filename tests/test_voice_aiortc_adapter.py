@@ -4,6 +4,7 @@ checked against the installed aiortc: a release that moves them fails here first
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 
 from aiortc import RTCPeerConnection, RTCSessionDescription
@@ -11,6 +12,7 @@ from aiortc.rtp import RtpPacket
 
 from meshkit.services.voice.media.aiortc_adapter import (
     EncodedAudioTrack,
+    RtpWriter,
     configuration,
     keep_audio_level,
     restrict_gathering,
@@ -125,3 +127,48 @@ async def test_a_port_range_binds_host_candidates_inside_it() -> None:
     bound = sorted(port for found in seen[:2] for port in found)
     assert bound == [low, low + 1], seen
     assert seen[2] == []
+
+
+async def test_rtp_writer_sends_payloads_with_level_and_keeps_the_senders_counters() -> None:
+    sender_pc = RTCPeerConnection(configuration([]))
+    receiver_pc = RTCPeerConnection(configuration([]))
+    placeholder = EncodedAudioTrack()
+    sending = sender_pc.addTransceiver(placeholder, direction="sendonly")
+    writer = RtpWriter(sending.sender)
+    assert writer.send(b"\xf8\x00", 0, 10) is False  # not negotiated yet: dropped
+    got: list[RtpPacket] = []
+    receiver_pc.on(
+        "track", lambda _: tap_receiver(receiver_pc.getTransceivers()[0].receiver, got.append)
+    )
+    restrict_gathering(sender_pc, ["127.0.0.1"])
+    await sender_pc.setLocalDescription(await sender_pc.createOffer())
+    offer = sender_pc.localDescription
+    await receiver_pc.setRemoteDescription(RTCSessionDescription(offer.sdp, offer.type))
+    restrict_gathering(receiver_pc, ["127.0.0.1"])
+    await receiver_pc.setLocalDescription(await receiver_pc.createAnswer())
+    answer = receiver_pc.localDescription
+    await sender_pc.setRemoteDescription(RTCSessionDescription(answer.sdp, answer.type))
+    payloads = [bytes([0xF8, i, 0x01]) for i in range(30)]
+    sent = 0
+
+    async def feed() -> None:
+        nonlocal sent
+        for i, payload in enumerate(payloads):
+            sent += writer.send(payload, i * 960, 20 + i % 3)
+            await asyncio.sleep(0.02)
+
+    try:
+        await eventually(lambda: sending.sender.transport.state == "connected", within=10)
+        await feed()
+        await eventually(lambda: len(got) >= sent > 10, within=5)
+    finally:
+        await sender_pc.close()
+        await receiver_pc.close()
+    first = payloads.index(got[0].payload)
+    assert [p.payload for p in got] == payloads[first : first + len(got)]
+    assert [p.extensions.audio_level for p in got] == [
+        (False, 20 + (first + i) % 3) for i in range(len(got))
+    ]
+    steps = {(b.timestamp - a.timestamp) & 0xFFFFFFFF for a, b in itertools.pairwise(got)}
+    assert steps == {960}
+    assert sending.sender._RTCRtpSender__packet_count == sent

@@ -11,7 +11,9 @@ Opus conceals).
 
 from __future__ import annotations
 
-from meshkit.services.voice.media.aiortc_adapter import EncodedAudioTrack
+from aiortc import MediaStreamTrack
+
+from meshkit.services.voice.media.aiortc_adapter import RtpWriter
 
 FRAME = 960
 """Samples in a 20 ms Opus frame at 48 kHz: the step when nothing better is known."""
@@ -40,10 +42,12 @@ class Inbound:
 class Outlet:
     """A subscriber's sending transceiver and the publisher it forwards (if any)."""
 
-    __slots__ = ("_fresh", "_in", "_ts", "open", "source", "track", "transceiver")
+    __slots__ = ("_fresh", "_in", "_ts", "open", "source", "track", "transceiver", "writer")
 
-    def __init__(self, track: EncodedAudioTrack, transceiver: object) -> None:
+    def __init__(self, writer: RtpWriter, track: MediaStreamTrack, transceiver: object) -> None:
+        self.writer = writer
         self.track = track
+        """The sender's track: it yields nothing (the writer sends), and ends with the peer."""
         self.transceiver = transceiver
         self.source: str | None = None
         """The publisher (user id) forwarded here; None while the outlet is idle."""
@@ -67,4 +71,4 @@ class Outlet:
             step = (timestamp - self._in) & 0xFFFFFFFF
             self._ts += step if 0 < step <= MAX_STEP else FRAME
         self._in = timestamp
-        self.track.push(payload, self._ts, level)
+        self.writer.send(payload, self._ts, level)

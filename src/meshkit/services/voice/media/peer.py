@@ -35,8 +35,8 @@ from aiortc.sdp import candidate_from_sdp
 from meshkit.services.voice.errors import BadCandidate, BadSdp, NoOfferPending
 from meshkit.services.voice.media.aiortc_adapter import (
     EncodedAudioTrack,
+    RtpWriter,
     configuration,
-    keep_audio_level,
     restrict_gathering,
     tap_receiver,
 )
@@ -198,11 +198,10 @@ class Peer:
             return existing
         outlet = next((o for o in self.outlets if o.source is None), None)
         if outlet is None:
-            track = EncodedAudioTrack()
+            track = EncodedAudioTrack()  # never fed: the writer sends instead
             transceiver = self.pc.addTransceiver(track, direction="sendonly")
             _opus_only(transceiver)
-            keep_audio_level(transceiver.sender, track)
-            outlet = Outlet(track, transceiver)
+            outlet = Outlet(RtpWriter(transceiver.sender), track, transceiver)
             self.outlets.append(outlet)
             self._changed()
         outlet.assign(source)
