@@ -31,6 +31,7 @@ from .notification_out_kind import NotificationOutKind
 from .participant_out import ParticipantOut
 from .participant_patch import ParticipantPatch
 from .password_change_in import PasswordChangeIn
+from .playback_out import PlaybackOut
 from .problem import Problem
 from .problem_errors_item import ProblemErrorsItem
 from .profile_patch import ProfilePatch
@@ -81,6 +82,7 @@ __all__ = (
     "ParticipantOut",
     "ParticipantPatch",
     "PasswordChangeIn",
+    "PlaybackOut",
     "Problem",
     "ProblemErrorsItem",
     "ProfilePatch",
