@@ -26,6 +26,7 @@ from meshkit.services.messaging.models import (
 )
 from meshkit.services.messaging.reactions import Reaction
 from meshkit.services.messaging.realtime import Realtime
+from meshkit.services.messaging.voice_presence import ChannelVoiceOut, VoicePresence
 from meshkit.tokens import Principal
 
 ME = "me"
@@ -90,6 +91,13 @@ class MessagingApi(Service):
             channel.id, out.model_dump(mode="json", exclude={"role", "unread"})
         )
         return out
+
+    @get("/v1/channels/{channel_id}/voice", tags=["channels"], errors=(401, 404))
+    async def channel_voice(self, principal: Principal, channel_id: str) -> ChannelVoiceOut:
+        """Who is in the voice rooms linked to the channel now (any channel the caller
+        can see); changes are pushed as ``voice.participants``."""
+        channel = await self.channels.visible(principal, channel_id)
+        return await VoicePresence(self.redis).of_channel(channel.id)
 
     @get("/v1/channels/{channel_id}/members", tags=["channels"], errors=(401, 403, 404))
     async def list_members(self, principal: Principal, channel_id: str) -> list[MemberOut]:

@@ -20,6 +20,10 @@ every handler here is idempotent and never moves anything backwards:
   back (found through :class:`ReactionMark`, not a scan), and each change is pushed
   like any ``reaction.removed``. The handler never short-circuits on "already done": each step is
   safe to repeat, and a crash between steps is repaired by the redelivery.
+* The voice service's ``VoiceParticipantJoined`` / ``VoiceParticipantLeft`` keep who is
+  in voice per linked channel (:mod:`~meshkit.services.messaging.voice_presence`, which
+  ignores events older than what it applied) and push ``voice.participants`` to the
+  channel's sockets when that changed.
 """
 
 from __future__ import annotations
@@ -29,6 +33,11 @@ from datetime import UTC, datetime, timedelta
 
 from meshkit.contracts.auth import SessionsRevoked, UserDeleted, UserRegistered, UserUpdated
 from meshkit.contracts.messaging import MessagePosted
+from meshkit.contracts.voice import (
+    VoiceParticipantEvent,
+    VoiceParticipantJoined,
+    VoiceParticipantLeft,
+)
 from meshkit.events import Envelope, on
 from meshkit.service import Service
 from meshkit.services.messaging.channels import Channels
@@ -42,7 +51,8 @@ from meshkit.services.messaging.models import (
     UserProfile,
 )
 from meshkit.services.messaging.notifications import Notification, Notifications
-from meshkit.services.messaging.realtime import Realtime
+from meshkit.services.messaging.realtime import Realtime, channel_room
+from meshkit.services.messaging.voice_presence import VoicePresence
 from meshkit.store import Asc, DocumentNotFound, DuplicateKey, StaleVersion
 
 log = logging.getLogger("meshkit.messaging")
@@ -72,6 +82,33 @@ class MessagingConsumers(Service):
         """End the open sockets of revoked sessions now, on every instance (the
         periodic check would within ``MESHKIT_MESSAGING_SESSION_CHECK_INTERVAL``)."""
         await self.realtime.sessions_revoked(event.user_id)
+
+    @on(VoiceParticipantJoined)
+    async def on_voice_joined(self, event: VoiceParticipantJoined, envelope: Envelope) -> None:
+        """Show the user in voice in the room's linked channel."""
+        await self._voice(event, joined=True)
+
+    @on(VoiceParticipantLeft)
+    async def on_voice_left(self, event: VoiceParticipantLeft, envelope: Envelope) -> None:
+        """Stop showing the user in voice in the room's linked channel."""
+        await self._voice(event, joined=False)
+
+    async def _voice(self, event: VoiceParticipantEvent, *, joined: bool) -> None:
+        if event.channel_id is None:
+            return  # a room linked to no channel: nothing to show
+        presence = VoicePresence(self.redis)
+        changed = await presence.record(
+            event.channel_id, event.room_id, event.user_id, event.at, joined=joined
+        )
+        if not changed:
+            return
+        now = await presence.of_channel(event.channel_id)
+        try:
+            await self.realtime.sio.emit(
+                "voice.participants", now.model_dump(mode="json"), room=channel_room(now.channel_id)
+            )
+        except Exception:  # the record stands; clients see it on their next fetch
+            log.warning("could not push voice presence of %s", now.channel_id, exc_info=True)
 
     @on(MessagePosted)
     async def on_message_posted(self, event: MessagePosted, envelope: Envelope) -> None:

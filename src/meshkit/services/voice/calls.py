@@ -17,6 +17,15 @@ and signaling subscribe to:
 Publishing comes after the state change and is best effort (logged): pub/sub has no
 memory anyway, and the heartbeat is the backstop, since a host's heartbeat reports the
 participants that are gone from state (:meth:`VoiceState.heartbeat`).
+
+The same operations publish the durable, cross-service facts on the event bus
+(:mod:`meshkit.contracts.voice`, through the ``events`` function given to
+:class:`Calls`): ``VoiceParticipantJoined`` / ``VoiceParticipantLeft`` (topic
+``voice.participants``) and ``CallStarted`` / ``CallEnded`` (topic ``voice.calls``). Who
+starts or ends a call is decided in the state's scripts, so each call is announced
+started and ended once. Event ids derive from the call, the user and their join time,
+so publishing the same fact again is one event. Publishing is after the state change
+and best effort too (a warning when Redis refuses it; the state change stands).
 """
 
 from __future__ import annotations
@@ -24,11 +33,19 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from meshkit.contracts.voice import (
+    CallEnded,
+    CallStarted,
+    VoiceParticipantJoined,
+    VoiceParticipantLeft,
+)
+from meshkit.events import Event
 from meshkit.services.voice.errors import NotInRoom, RoomFull
 from meshkit.services.voice.ice import IceGrant
 from meshkit.services.voice.models import (
@@ -42,7 +59,7 @@ from meshkit.services.voice.models import (
     VoiceRoomPatch,
 )
 from meshkit.services.voice.rooms import Rooms
-from meshkit.services.voice.state import VoiceState
+from meshkit.services.voice.state import Call, Departed, Ending, Roster, VoiceState, utcnow
 from meshkit.tokens import Principal, require_permission
 
 log = logging.getLogger("meshkit.voice")
@@ -62,6 +79,20 @@ SPEAKING = "voice.speaking"
 IceSource = Callable[[str], IceGrant]
 """The ICE servers (and TURN credentials) for a user id, e.g.
 ``functools.partial(ice_grant, settings)``."""
+TIMEOUT = "timeout"
+"""The leave reason of a participant whose liveness lapsed (their instance died)."""
+
+
+class PublishEvent(Protocol):
+    """Publishes on the event bus: ``service.events.publish``."""
+
+    async def __call__(
+        self, event: Event, *, subject: str | None = None, id: str | None = None
+    ) -> object: ...
+
+
+def _ms(moment: datetime) -> int:
+    return round(moment.timestamp() * 1000)
 
 
 def room_out(room: VoiceRoom, participant_count: int) -> VoiceRoomOut:
@@ -79,13 +110,22 @@ def room_out(room: VoiceRoom, participant_count: int) -> VoiceRoomOut:
 
 
 class Calls:
-    """Voice operations (module docstring). ``bus`` is the Redis client to publish on."""
+    """Voice operations (module docstring). ``bus`` is the Redis client to publish
+    live pushes on; ``events`` publishes on the event bus (``None``: nothing is)."""
 
-    def __init__(self, rooms: Rooms, state: VoiceState, bus: Redis, ice: IceSource) -> None:
+    def __init__(
+        self,
+        rooms: Rooms,
+        state: VoiceState,
+        bus: Redis,
+        ice: IceSource,
+        events: PublishEvent | None = None,
+    ) -> None:
         self.rooms = rooms
         self.state = state
         self.bus = bus
         self.ice = ice
+        self.events = events
 
     # publishing ------------------------------------------------------------------
 
@@ -103,10 +143,110 @@ class Calls:
     async def _command(self, room_id: str, command: str, **extra: Any) -> None:
         await self._publish(CONTROL, {"room_id": room_id, "command": command, **extra})
 
-    async def _gone(self, room_id: str, gone: list[Participant]) -> None:
-        """Announce participants whose liveness lapsed (their instance died)."""
+    async def _publish_event(self, event: Event, *, id: str, room_id: str) -> None:
+        if self.events is None:
+            return
+        try:
+            await self.events(event, id=id, subject=f"voice-room/{room_id}")
+        except Exception as exc:  # Redis unreachable: the state change stands
+            log.warning("could not publish %s %s: %r", event.type, id, exc)
+
+    async def _joined(self, participant: Participant, call: Call | None) -> None:
+        """``VoiceParticipantJoined`` on the bus."""
+        if call is None:
+            return
+        user, since = participant.user_id, _ms(participant.joined_at)
+        event = VoiceParticipantJoined(
+            room_id=call.room_id,
+            user_id=user,
+            channel_id=call.channel_id,
+            call_id=call.call_id,
+            at=participant.joined_at,
+        )
+        await self._publish_event(
+            event, id=f"{call.call_id}:{user}:joined:{since}", room_id=call.room_id
+        )
+
+    async def _left(
+        self, room_id: str, participant: Participant, call: Call | None, reason: str, **extra: Any
+    ) -> None:
+        """``voice.participant.left`` to the room's sockets; ``VoiceParticipantLeft`` on
+        the bus (one per join: its id carries the join time)."""
+        await self._event(LEFT, participant, room_id=room_id, reason=reason, **extra)
+        if call is None:
+            return
+        user, since = participant.user_id, _ms(participant.joined_at)
+        event = VoiceParticipantLeft(
+            room_id=room_id,
+            user_id=user,
+            channel_id=call.channel_id,
+            call_id=call.call_id,
+            at=max(participant.joined_at, utcnow()),
+            reason=reason,
+        )
+        await self._publish_event(event, id=f"{call.call_id}:{user}:left:{since}", room_id=room_id)
+
+    async def _started(self, call: Call, user_id: str) -> None:
+        event = CallStarted(
+            call_id=call.call_id,
+            room_id=call.room_id,
+            room_name=call.room_name,
+            channel_id=call.channel_id,
+            started_at=call.started_at,
+            user_id=user_id,
+        )
+        await self._publish_event(event, id=f"{call.call_id}:started", room_id=call.room_id)
+
+    async def _ended(self, ending: Ending, reason: str) -> None:
+        call = ending.call
+        ended_at = max(ending.ended_at, call.started_at)
+        event = CallEnded(
+            call_id=call.call_id,
+            room_id=call.room_id,
+            room_name=call.room_name,
+            channel_id=call.channel_id,
+            started_at=call.started_at,
+            ended_at=ended_at,
+            duration_seconds=(ended_at - call.started_at).total_seconds(),
+            reason=reason,
+        )
+        await self._publish_event(event, id=f"{call.call_id}:ended", room_id=call.room_id)
+
+    async def _gone(
+        self,
+        room_id: str,
+        gone: list[Participant],
+        call: Call | None = None,
+        ended: Ending | None = None,
+    ) -> None:
+        """Announce participants whose liveness lapsed (their instance died), then the
+        end of the call if removing them emptied the room."""
         for participant in gone:
-            await self._event(LEFT, participant, room_id=room_id, reason="timeout")
+            await self._left(room_id, participant, ended.call if ended else call, TIMEOUT)
+        if ended is not None:
+            await self._ended(ended, TIMEOUT)
+
+    async def _pruned(self, room_id: str, roster: Roster) -> None:
+        await self._gone(room_id, roster.gone, roster.call, roster.ended)
+
+    async def _departed(self, room_id: str, departed: Departed, reason: str, **extra: Any) -> None:
+        """Announce a departure: the one who left, lapsed others, the call's end."""
+        if departed.participant is not None:
+            await self._left(room_id, departed.participant, departed.call, reason, **extra)
+        await self._gone(room_id, departed.gone, departed.call)
+        if departed.ended is not None:
+            await self._ended(departed.ended, reason if departed.participant else TIMEOUT)
+
+    async def sweep(self) -> int:
+        """End the calls of rooms whose every participant lapsed and nobody read since
+        (their instances died); how many ended. Run on every heartbeat, on every
+        instance: the state's scripts make each ending happen once."""
+        ended = 0
+        for room_id in await self.state.stale_calls():
+            roster = await self.state.roster(room_id)
+            await self._pruned(room_id, roster)
+            ended += roster.ended is not None
+        return ended
 
     # rooms -----------------------------------------------------------------------
 
@@ -121,8 +261,13 @@ class Calls:
     async def list_rooms(self, query: RoomQuery) -> list[VoiceRoomOut]:
         """A page of rooms with their live counts."""
         found = await self.rooms.list(query)
-        counts = await self.state.counts(room.id for room in found)
-        return [room_out(room, counts.get(room.id, 0)) for room in found]
+        rosters = await self.state.rosters(room.id for room in found)
+        for room_id, roster in rosters.items():
+            await self._pruned(room_id, roster)
+        return [
+            room_out(room, len(rosters[room.id].live) if room.id in rosters else 0)
+            for room in found
+        ]
 
     async def get_room(self, room_id: str) -> VoiceRoomOut:
         """One room; 404 if unknown."""
@@ -137,10 +282,13 @@ class Calls:
     async def delete_room(self, principal: Principal, room_id: str) -> None:
         """Delete a room (owner or ``voice:room.manage``) and drop everyone in it."""
         room = await self.rooms.delete(principal, room_id)
-        dropped = await self.state.clear_room(room.id)
+        closed = await self.state.close_room(room.id)
         await self._command(room.id, "close")
-        for participant in dropped:
-            await self._event(LEFT, participant, room_id=room.id, reason="closed")
+        call = closed.ended.call if closed.ended else None
+        for participant in closed.live:
+            await self._left(room.id, participant, call, "closed")
+        if closed.ended is not None:
+            await self._ended(closed.ended, "closed")
 
     # joining and leaving -----------------------------------------------------------
 
@@ -152,7 +300,7 @@ class Calls:
         if room is None:
             await self.rooms.get(room_id)
         roster = await self.state.roster(room_id)
-        await self._gone(room_id, roster.gone)
+        await self._pruned(room_id, roster)
         return roster.live
 
     async def join(self, principal: Principal, room_id: str) -> JoinTicket:
@@ -193,22 +341,30 @@ class Calls:
         require_permission(principal, JOIN)
         room = await self.rooms.get(room_id)
         entered = await self.state.enter(
-            room.id, principal.subject, instance, max_participants=room.max_participants
+            room.id,
+            principal.subject,
+            instance,
+            max_participants=room.max_participants,
+            room_name=room.name,
+            channel_id=room.channel_id,
         )
-        await self._gone(room.id, entered.gone)
+        await self._gone(room.id, entered.gone, entered.call, entered.ended)
         if entered.participant is None:
             raise self._full(room)
+        if entered.started and entered.call is not None:
+            await self._started(entered.call, principal.subject)
         event = JOINED if entered.new else UPDATED
         await self._event(event, entered.participant, room_id=room.id)
+        if entered.new:
+            await self._joined(entered.participant, entered.call)
         return entered.participant
 
     async def leave(self, room_id: str, user_id: str, reason: str = "left") -> Participant | None:
         """Take ``user_id`` out of the room (their socket left, was dropped, ...); the
         participant as it was, ``None`` if they were not in it (nothing announced)."""
-        participant = await self.state.leave(room_id, user_id)
-        if participant is not None:
-            await self._event(LEFT, participant, room_id=room_id, reason=reason)
-        return participant
+        departed = await self.state.depart(room_id, user_id)
+        await self._departed(room_id, departed, reason)
+        return departed.participant
 
     # a participant's own state -------------------------------------------------------
 
@@ -273,11 +429,12 @@ class Calls:
         """Drop a participant from the room (``voice:member.kick``); they may join again."""
         require_permission(principal, KICK)
         await self._present(room_id, user_id)
-        participant = await self.state.leave(room_id, user_id)
-        if participant is None:
+        departed = await self.state.depart(room_id, user_id)
+        if departed.participant is not None:
+            await self._command(room_id, "kick", user_id=user_id, by=principal.subject)
+        await self._departed(room_id, departed, "kicked")
+        if departed.participant is None:
             raise NotInRoom("that user is not in this voice room")
-        await self._command(room_id, "kick", user_id=user_id, by=principal.subject)
-        await self._event(LEFT, participant, room_id=room_id, reason="kicked")
 
     async def move(self, principal: Principal, room_id: str, user_id: str, to_room: str) -> None:
         """Move a participant to another room (``voice:member.move``).
@@ -296,10 +453,11 @@ class Calls:
         ]
         if len(others) >= target.max_participants:
             raise self._full(target)
-        participant = await self.state.leave(room_id, user_id)
-        if participant is None:
+        departed = await self.state.depart(room_id, user_id)
+        if departed.participant is not None:
+            await self._command(
+                room_id, "move", user_id=user_id, to_room_id=target.id, by=principal.subject
+            )
+        await self._departed(room_id, departed, "moved", to_room_id=target.id)
+        if departed.participant is None:
             raise NotInRoom("that user is not in this voice room")
-        await self._command(
-            room_id, "move", user_id=user_id, to_room_id=target.id, by=principal.subject
-        )
-        await self._event(LEFT, participant, room_id=room_id, reason="moved", to_room_id=target.id)

@@ -6,6 +6,8 @@ Keys (``{room}`` is a room id, ``{user}`` a user id)::
     meshkit:voice:room:{room}:alive:{user}   string (the hosting instance), TTL
     meshkit:voice:room:{room}:instance       string (the instance hosting the room), TTL
     meshkit:voice:room:{room}:server_muted   set of users a moderator muted (no TTL)
+    meshkit:voice:room:{room}:call           string (the room's current Call, JSON; no TTL)
+    meshkit:voice:calls                      sorted set: room -> liveness deadline (ms)
 
 *Liveness.* A participant counts only while its ``alive`` key exists. The instance that
 hosts its media refreshes that key every third of the TTL (:meth:`VoiceState.heartbeat`,
@@ -20,6 +22,19 @@ stalled, is reported lost to the host instead of coming back.
 with the TTL); its heartbeat keeps the claim while it hosts anyone there, and the last
 one leaving releases it. Entering a room another live instance holds is refused
 (:class:`~meshkit.services.voice.errors.RoomElsewhere`): signaling was misrouted.
+
+*Calls.* A room's call starts when a participant enters it with nobody live in it, and
+ends when the last live participant is gone — left, removed, or lapsed and pruned by
+whoever read the room. The same scripts that add and remove participants create and
+delete the ``call`` key, so exactly one operation sees each start and each end, on
+whichever instance (:attr:`Entered.started`, :attr:`Roster.ended`, :attr:`Departed.ended`).
+A lapsed room is pruned only when someone reads it; so that a call whose every
+participant's instance died still ends, ``meshkit:voice:calls`` holds each room with a
+call scored by its participants' liveness deadline (refreshed by the heartbeat), and
+:meth:`VoiceState.stale_calls` lists the rooms past it for a sweeper to read
+(:meth:`VoiceState.start`'s ``sweep``). The call key has no TTL on purpose: it is ended
+(and announced) by that sweep, never silently expired. A call that ends by lapsing ends
+at its deadline, not when it was noticed.
 
 *Server mute* is a moderator's decision about a user in a room, not about one
 connection: it is kept in a set that outlives leaving and joining again, and goes with
@@ -42,25 +57,51 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from pydantic import BaseModel
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from meshkit.errors import ServiceUnavailable
 from meshkit.services.voice.errors import RoomElsewhere
 from meshkit.services.voice.models import Participant
+from meshkit.store import new_id
 
 log = logging.getLogger("meshkit.voice")
 
 PREFIX = "meshkit:voice:"
 HASH_TTL_FACTOR = 4  # the hash outlives its entries' liveness keys
 
-ENTER = """
-local hash, roomkey, muted = KEYS[1], KEYS[2], KEYS[3]
+LIB = """
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function finish(callkey, index, room, now, lapsed)
+  local call = redis.call('GET', callkey)
+  if not call then return {'', 0} end
+  local at = now
+  if lapsed then
+    local deadline = tonumber(redis.call('ZSCORE', index, room) or now)
+    if deadline < at then at = deadline end
+  end
+  redis.call('DEL', callkey)
+  redis.call('ZREM', index, room)
+  return {call, at}
+end
+"""
+"""Lua shared by the scripts: Redis's clock (one clock for every instance), and ending a
+room's call: ``{call JSON, ended_at ms}``, or ``{'', 0}`` when it has none. A call that
+ends because its participants lapsed ends at its liveness deadline."""
+
+ENTER = (
+    LIB
+    + """
+local hash, roomkey, muted, callkey, index = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local user, fresh, ttl, max = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-local alive_prefix, instance = ARGV[5], ARGV[6]
+local alive_prefix, instance, fresh_call, room = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local owner = redis.call('GET', roomkey)
 if owner and owner ~= instance then
-  return {'elsewhere', owner, 0}
+  return {'elsewhere', owner, 0, '', 0, '', 0}
 end
 local gone = {}
 local live = 0
@@ -89,28 +130,62 @@ if old then
   participant['speaking'] = false
 else
   if live >= max then
-    return {'full', '', live, unpack(gone)}
+    return {'full', '', live, redis.call('GET', callkey) or '', 0, '', 0, unpack(gone)}
   end
   participant = cjson.decode(fresh)
 end
+local now = now_ms()
+local ended = {'', 0}
+if live == 0 and not old then
+  ended = finish(callkey, index, room, now, true)  -- whoever was in it lapsed
+end
+local call = redis.call('GET', callkey)
+local started = 0
+if not call then
+  call = fresh_call
+  redis.call('SET', callkey, call)
+  started = 1
+end
+redis.call('ZADD', index, 'GT', now + ttl, room)
 participant['server_muted'] = redis.call('SISMEMBER', muted, user) == 1
 local encoded = cjson.encode(participant)
 redis.call('HSET', hash, user, encoded)
 redis.call('PEXPIRE', hash, ttl * HASH_TTL_FACTOR)
 redis.call('SET', alive_prefix .. user, instance, 'PX', ttl)
 redis.call('SET', roomkey, instance, 'PX', ttl)
-return {old and 'again' or 'new', encoded, live, unpack(gone)}
+return {old and 'again' or 'new', encoded, live, call, started, ended[1], ended[2], unpack(gone)}
 """.replace("HASH_TTL_FACTOR", str(HASH_TTL_FACTOR))
+)
 
-LEAVE = """
-local hash, alive, roomkey = KEYS[1], KEYS[2], KEYS[3]
-local raw = redis.call('HGET', hash, ARGV[1])
-redis.call('DEL', alive)
-if not raw then return false end
-redis.call('HDEL', hash, ARGV[1])
+LEAVE = (
+    LIB
+    + """
+local hash, alive, roomkey, callkey, index = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local user, alive_prefix, room = ARGV[1], ARGV[2], ARGV[3]
+local raw = redis.call('HGET', hash, user)
+local was_live = redis.call('DEL', alive) == 1
+if raw then redis.call('HDEL', hash, user) end
+local live = 0
+local gone = {}
+local entries = redis.call('HGETALL', hash)
+for i = 1, #entries, 2 do
+  if redis.call('EXISTS', alive_prefix .. entries[i]) == 1 then
+    live = live + 1
+  else
+    redis.call('HDEL', hash, entries[i])
+    gone[#gone + 1] = entries[i + 1]
+  end
+end
 if redis.call('HLEN', hash) == 0 then redis.call('DEL', roomkey) end
-return raw
+local ended = {'', 0}
+if live == 0 then
+  ended = finish(callkey, index, room, now_ms(), not (raw and was_live))
+end
+local call = ended[1]
+if call == '' then call = redis.call('GET', callkey) or '' end
+return {raw or '', call, ended[1] ~= '' and 1 or 0, ended[2], unpack(gone)}
 """
+)
 
 UPDATE = """
 local hash, alive, muted = KEYS[1], KEYS[2], KEYS[3]
@@ -126,8 +201,11 @@ redis.call('HSET', hash, user, encoded)
 return {raw, encoded}
 """
 
-ROSTER = """
-local hash, alive_prefix = KEYS[1], ARGV[1]
+ROSTER = (
+    LIB
+    + """
+local hash, callkey, index = KEYS[1], KEYS[2], KEYS[3]
+local alive_prefix, room, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local out = {}
 local gone = {}
 local entries = redis.call('HGETALL', hash)
@@ -139,20 +217,36 @@ for i = 1, #entries, 2 do
     gone[#gone + 1] = entries[i + 1]
   end
 end
-return {out, gone}
+local now = now_ms()
+local ended = {'', 0}
+if #out == 0 then
+  ended = finish(callkey, index, room, now, true)
+else
+  redis.call('ZADD', index, 'XX', 'GT', now + ttl, room)  -- live: not stale after all
+end
+local call = ended[1]
+if call == '' and #gone > 0 then call = redis.call('GET', callkey) or '' end
+return {out, gone, call, ended[1] ~= '' and 1 or 0, ended[2]}
 """
+)
 
-HEARTBEAT = """
+HEARTBEAT = (
+    LIB
+    + """
+local index = KEYS[1]
 local instance, ttl = ARGV[1], tonumber(ARGV[2])
+local now = now_ms()
 local out = {}
-for i = 3, #ARGV do
-  local j = (i - 3) * 3
+for k = 1, (#ARGV - 2) / 2 do
+  local user, room = ARGV[1 + 2 * k], ARGV[2 + 2 * k]
+  local j = 1 + (k - 1) * 3
   local hash, alive, roomkey = KEYS[j + 1], KEYS[j + 2], KEYS[j + 3]
-  local raw = redis.call('HGET', hash, ARGV[i])
+  local raw = redis.call('HGET', hash, user)
   local kept = 0
   if raw and cjson.decode(raw)['instance'] == instance then
     redis.call('SET', alive, instance, 'PX', ttl)
     redis.call('PEXPIRE', hash, ttl * HASH_TTL_FACTOR)
+    redis.call('ZADD', index, 'XX', 'GT', now + ttl, room)
     local owner = redis.call('GET', roomkey)
     if not owner or owner == instance then
       redis.call('SET', roomkey, instance, 'PX', ttl)
@@ -163,9 +257,13 @@ for i = 3, #ARGV do
 end
 return out
 """.replace("HASH_TTL_FACTOR", str(HASH_TTL_FACTOR))
+)
 
-CLEAR = """
-local hash, roomkey, muted, alive_prefix = KEYS[1], KEYS[2], KEYS[3], ARGV[1]
+CLEAR = (
+    LIB
+    + """
+local hash, roomkey, muted, callkey, index = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local alive_prefix, room = ARGV[1], ARGV[2]
 local out = {}
 local entries = redis.call('HGETALL', hash)
 for i = 1, #entries, 2 do
@@ -173,9 +271,19 @@ for i = 1, #entries, 2 do
     out[#out + 1] = entries[i + 1]
   end
 end
-redis.call('DEL', hash, roomkey, muted)
-return out
+local call = redis.call('GET', callkey) or ''
+redis.call('DEL', hash, roomkey, muted, callkey)
+redis.call('ZREM', index, room)
+return {out, call, now_ms()}
 """
+)
+
+STALE = (
+    LIB
+    + """
+return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now_ms(), 'LIMIT', 0, tonumber(ARGV[1]))
+"""
+)
 
 RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -184,6 +292,29 @@ return 0
 
 LostCallback = Callable[[str, str], Awaitable[None]]
 """Called with ``(room_id, user_id)`` for a hosted participant that is gone from state."""
+SweepCallback = Callable[[], Awaitable[object]]
+"""Called on every heartbeat to end the calls whose participants all lapsed (the
+caller reads :meth:`VoiceState.stale_calls` and announces what it finds)."""
+INDEX = "calls"
+SWEEP_BATCH = 100
+
+
+class Call(BaseModel):
+    """A room's call: from the first participant in to the last one out. ``room_name``
+    and ``channel_id`` are the room's when the call started."""
+
+    call_id: str
+    room_id: str
+    room_name: str = ""
+    channel_id: str | None = None
+    started_at: datetime
+
+
+class Ending(NamedTuple):
+    """A call that just ended, and when (the last leave, or the lapsed liveness)."""
+
+    call: Call
+    ended_at: datetime
 
 
 class Entered(NamedTuple):
@@ -197,6 +328,12 @@ class Entered(NamedTuple):
     """Participants whose liveness had lapsed, removed on the way (announce them gone)."""
     others: int
     """Live participants besides this user when the decision was taken."""
+    call: Call | None = None
+    """The room's call now (``None`` when nothing was recorded)."""
+    started: bool = False
+    """This enter started :attr:`call`: nobody was live in the room."""
+    ended: Ending | None = None
+    """A call whose participants had all lapsed, ended on the way (before ``call``)."""
 
 
 class Roster(NamedTuple):
@@ -204,6 +341,30 @@ class Roster(NamedTuple):
 
     live: list[Participant]
     gone: list[Participant]
+    call: Call | None = None
+    """The room's call, when ``gone`` is not empty (or the one that ended)."""
+    ended: Ending | None = None
+    """The call, if removing ``gone`` left the room empty: it ended now."""
+
+
+class Departed(NamedTuple):
+    """The outcome of :meth:`VoiceState.depart`."""
+
+    participant: Participant | None
+    """The participant as it was, ``None`` if they were not in the room."""
+    gone: list[Participant]
+    """Others whose liveness had lapsed, removed on the way."""
+    call: Call | None
+    """The room's call (the one that ended, if it did)."""
+    ended: Ending | None
+    """Set when the room is empty now: its call ended."""
+
+
+class Closed(NamedTuple):
+    """The outcome of :meth:`VoiceState.close_room`."""
+
+    live: list[Participant]
+    ended: Ending | None
 
 
 def utcnow() -> datetime:
@@ -217,6 +378,19 @@ def _text(value: Any) -> str:
 
 def _participant(raw: Any) -> Participant:
     return Participant.model_validate_json(raw)
+
+
+def _call(raw: Any) -> Call | None:
+    return Call.model_validate_json(raw) if raw else None
+
+
+def _ms(value: Any) -> datetime:
+    return datetime.fromtimestamp(int(value) / 1000, UTC)
+
+
+def _ending(raw: Any, ended: Any, at: Any) -> Ending | None:
+    call = _call(raw)
+    return Ending(call, _ms(at)) if call is not None and int(ended) else None
 
 
 @contextlib.asynccontextmanager
@@ -259,6 +433,7 @@ class VoiceState:
         self._heartbeat = redis.register_script(HEARTBEAT)
         self._clear = redis.register_script(CLEAR)
         self._release = redis.register_script(RELEASE)
+        self._stale = redis.register_script(STALE)
 
     # key names -------------------------------------------------------------------
 
@@ -281,10 +456,26 @@ class VoiceState:
         """The set of server-muted users of a room."""
         return self._room(room_id) + "server_muted"
 
+    def call_key(self, room_id: str) -> str:
+        """The room's current call."""
+        return self._room(room_id) + "call"
+
+    @property
+    def calls_key(self) -> str:
+        """Rooms with a call, scored by their liveness deadline (ms)."""
+        return self.prefix + INDEX
+
     # operations ------------------------------------------------------------------
 
     async def enter(
-        self, room_id: str, user_id: str, instance: str, *, max_participants: int
+        self,
+        room_id: str,
+        user_id: str,
+        instance: str,
+        *,
+        max_participants: int,
+        room_name: str = "",
+        channel_id: str | None = None,
     ) -> Entered:
         """Record ``user_id`` in the room, hosted by ``instance``.
 
@@ -294,9 +485,26 @@ class VoiceState:
         outcome's ``participant`` is ``None`` (the caller refuses: it also has the lapsed
         participants removed on the way to announce). :class:`RoomElsewhere` when another
         live instance hosts the room.
+
+        Entering a room where nobody is live starts its call (described by ``room_name``
+        and ``channel_id``), after ending the previous one if its participants lapsed.
         """
-        fresh = Participant(user_id=user_id, joined_at=utcnow(), instance=instance)
-        keys = [self.participants_key(room_id), self.instance_key(room_id), self.muted_key(room_id)]
+        now = utcnow()
+        fresh = Participant(user_id=user_id, joined_at=now, instance=instance)
+        call = Call(
+            call_id=new_id(),
+            room_id=room_id,
+            room_name=room_name,
+            channel_id=channel_id,
+            started_at=now,
+        )
+        keys = [
+            self.participants_key(room_id),
+            self.instance_key(room_id),
+            self.muted_key(room_id),
+            self.call_key(room_id),
+            self.calls_key,
+        ]
         args: list[str | int] = [
             user_id,
             fresh.model_dump_json(),
@@ -304,9 +512,12 @@ class VoiceState:
             max_participants,
             self._room(room_id) + "alive:",
             instance,
+            call.model_dump_json(),
+            room_id,
         ]
         async with _redis():
-            outcome, value, live, *gone_raw = await self._enter(keys=keys, args=args)
+            reply = await self._enter(keys=keys, args=args)
+        outcome, value, live, call_raw, started, ended_raw, ended_at, *gone_raw = reply
         kind = _text(outcome)
         if kind == "elsewhere":
             owner = _text(value)
@@ -315,23 +526,40 @@ class VoiceState:
             )
         gone = [_participant(raw) for raw in gone_raw]
         if kind == "full":
-            return Entered(None, False, gone, int(live))
+            return Entered(None, False, gone, int(live), _call(call_raw))
         participant = _participant(value)
         self._hosted.members[(room_id, user_id)] = instance
-        return Entered(participant, kind == "new", gone, int(live))
+        ended = _ending(ended_raw, 1, ended_at)
+        return Entered(
+            participant, kind == "new", gone, int(live), _call(call_raw), bool(int(started)), ended
+        )
 
     async def leave(self, room_id: str, user_id: str) -> Participant | None:
         """Remove ``user_id`` from the room; the participant as it was (lapsed or not:
-        whoever removes an entry announces it), or ``None`` if they were not in it."""
+        whoever removes an entry announces it), or ``None`` if they were not in it.
+        :meth:`depart` also says what else changed (lapsed others, the call ending)."""
+        return (await self.depart(room_id, user_id)).participant
+
+    async def depart(self, room_id: str, user_id: str) -> Departed:
+        """Remove ``user_id`` from the room, and the lapsed others; if nobody live is
+        left, the room's call ends (:attr:`Departed.ended`), exactly once."""
         self._hosted.members.pop((room_id, user_id), None)
         keys = [
             self.participants_key(room_id),
             self.alive_key(room_id, user_id),
             self.instance_key(room_id),
+            self.call_key(room_id),
+            self.calls_key,
         ]
+        args = [user_id, self._room(room_id) + "alive:", room_id]
         async with _redis():
-            raw = await self._leave(keys=keys, args=[user_id])
-        return _participant(raw) if raw else None
+            raw, call_raw, ended, ended_at, *gone_raw = await self._leave(keys=keys, args=args)
+        return Departed(
+            _participant(raw) if raw else None,
+            [_participant(each) for each in gone_raw],
+            _call(call_raw),
+            _ending(call_raw, ended, ended_at),
+        )
 
     async def update(
         self, room_id: str, user_id: str, *, server_muted: bool | None = None, **fields: bool
@@ -362,14 +590,27 @@ class VoiceState:
         before, after = found
         return _participant(before), _participant(after)
 
-    async def roster(self, room_id: str) -> Roster:
-        """The room's live participants (by join time), removing the lapsed ones."""
-        async with _redis():
-            live, gone = await self._roster(
-                keys=[self.participants_key(room_id)], args=[self._room(room_id) + "alive:"]
-            )
+    def _roster_call(self, room_id: str) -> dict[str, Any]:
+        keys = [self.participants_key(room_id), self.call_key(room_id), self.calls_key]
+        return {"keys": keys, "args": [self._room(room_id) + "alive:", room_id, self.ttl_ms]}
+
+    @staticmethod
+    def _decode_roster(reply: Any) -> Roster:
+        live, gone, call_raw, ended, ended_at = reply
         people = sorted((_participant(raw) for raw in live), key=lambda p: p.joined_at)
-        return Roster(people, [_participant(raw) for raw in gone])
+        return Roster(
+            people,
+            [_participant(raw) for raw in gone],
+            _call(call_raw),
+            _ending(call_raw, ended, ended_at),
+        )
+
+    async def roster(self, room_id: str) -> Roster:
+        """The room's live participants (by join time), removing the lapsed ones (and
+        ending the call if that empties the room)."""
+        async with _redis():
+            reply = await self._roster(**self._roster_call(room_id))
+        return self._decode_roster(reply)
 
     async def participants(self, room_id: str) -> list[Participant]:
         """The room's live participants (lapsed ones are removed, silently)."""
@@ -383,29 +624,52 @@ class VoiceState:
             raw, alive = await pipe.execute()
         return _participant(raw) if raw and alive else None
 
-    async def counts(self, room_ids: Iterable[str]) -> dict[str, int]:
-        """How many are live in each room (one round trip; removes lapsed ones)."""
+    async def rosters(self, room_ids: Iterable[str]) -> dict[str, Roster]:
+        """:meth:`roster` of each room, in one round trip."""
         ids = list(dict.fromkeys(room_ids))
         if not ids:
             return {}
         async with _redis(), self.redis.pipeline(transaction=False) as pipe:
             for room_id in ids:
-                await self._roster(
-                    keys=[self.participants_key(room_id)],
-                    args=[self._room(room_id) + "alive:"],
-                    client=pipe,
-                )
+                await self._roster(**self._roster_call(room_id), client=pipe)
             results = await pipe.execute()
-        return {room_id: len(live) for room_id, (live, _) in zip(ids, results, strict=True)}
+        return {
+            room_id: self._decode_roster(reply) for room_id, reply in zip(ids, results, strict=True)
+        }
+
+    async def counts(self, room_ids: Iterable[str]) -> dict[str, int]:
+        """How many are live in each room (one round trip; removes lapsed ones, silently:
+        announcers use :meth:`rosters`)."""
+        return {room_id: len(r.live) for room_id, r in (await self.rosters(room_ids)).items()}
 
     async def clear_room(self, room_id: str) -> list[Participant]:
         """Forget everything about a room (it was deleted); the live participants it had."""
+        return (await self.close_room(room_id)).live
+
+    async def close_room(self, room_id: str) -> Closed:
+        """Forget everything about a room (it was deleted): the live participants it had,
+        and its call, which ends now."""
         for key in [k for k in self._hosted.members if k[0] == room_id]:
             del self._hosted.members[key]
-        keys = [self.participants_key(room_id), self.instance_key(room_id), self.muted_key(room_id)]
+        keys = [
+            self.participants_key(room_id),
+            self.instance_key(room_id),
+            self.muted_key(room_id),
+            self.call_key(room_id),
+            self.calls_key,
+        ]
         async with _redis():
-            found = await self._clear(keys=keys, args=[self._room(room_id) + "alive:"])
-        return [_participant(raw) for raw in found]
+            found, call_raw, now = await self._clear(
+                keys=keys, args=[self._room(room_id) + "alive:", room_id]
+            )
+        return Closed([_participant(raw) for raw in found], _ending(call_raw, 1, now))
+
+    async def stale_calls(self, limit: int = SWEEP_BATCH) -> list[str]:
+        """Rooms whose call is past its liveness deadline: every participant's instance
+        stopped refreshing them. Reading such a room (:meth:`roster`) ends its call."""
+        async with _redis():
+            found = await self._stale(keys=[self.calls_key], args=[limit])
+        return [_text(room) for room in found]
 
     async def room_instance(self, room_id: str) -> str | None:
         """The instance hosting the room now, if any."""
@@ -437,14 +701,15 @@ class VoiceState:
         for instance, hosted in by_instance.items():
             for start in range(0, len(hosted), 500):  # bounded script calls
                 batch = hosted[start : start + 500]
-                keys: list[str] = []
+                keys: list[str] = [self.calls_key]
+                args: list[str | int] = [instance, self.ttl_ms]
                 for room_id, user_id in batch:
                     keys += [
                         self.participants_key(room_id),
                         self.alive_key(room_id, user_id),
                         self.instance_key(room_id),
                     ]
-                args: list[str | int] = [instance, self.ttl_ms, *(user for _, user in batch)]
+                    args += [user_id, room_id]
                 kept = await self._heartbeat(keys=keys, args=args)
                 for key, ok in zip(batch, kept, strict=True):
                     if not int(ok):
@@ -454,11 +719,16 @@ class VoiceState:
                 del self._hosted.members[key]
         return lost
 
-    async def start(self, on_lost: LostCallback | None = None) -> None:
+    async def start(
+        self, on_lost: LostCallback | None = None, *, sweep: SweepCallback | None = None
+    ) -> None:
         """Beat every third of the TTL until :meth:`stop`; ``on_lost`` hears of hosted
-        participants that are gone from state (the media plane drops them)."""
+        participants that are gone from state (the media plane drops them); ``sweep``
+        runs after each beat (it ends the calls of rooms whose instances died)."""
         if self._task is None:
-            self._task = asyncio.create_task(self._beat(on_lost), name="voice-state-heartbeat")
+            self._task = asyncio.create_task(
+                self._beat(on_lost, sweep), name="voice-state-heartbeat"
+            )
 
     async def stop(self) -> None:
         """Stop beating (the hosted participants then lapse after the TTL)."""
@@ -468,7 +738,7 @@ class VoiceState:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def _beat(self, on_lost: LostCallback | None) -> None:
+    async def _beat(self, on_lost: LostCallback | None, sweep: SweepCallback | None) -> None:
         while True:
             await asyncio.sleep(self.ttl / 3)
             try:
@@ -476,6 +746,11 @@ class VoiceState:
             except (RedisError, OSError) as exc:
                 log.warning("voice heartbeat failed (%r); retrying", exc)
                 continue
+            if sweep is not None:
+                try:
+                    await sweep()
+                except Exception:
+                    log.warning("voice: sweeping ended calls failed", exc_info=True)
             for room_id, user_id in lost:
                 if on_lost is None:
                     continue
