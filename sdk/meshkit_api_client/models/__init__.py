@@ -13,6 +13,7 @@ from .channel_out import ChannelOut
 from .channel_out_kind import ChannelOutKind
 from .channel_out_role_type_0 import ChannelOutRoleType0
 from .channel_patch import ChannelPatch
+from .channel_voice_out import ChannelVoiceOut
 from .delete_account_in import DeleteAccountIn
 from .ice_server import IceServer
 from .join_ticket import JoinTicket
@@ -46,6 +47,7 @@ from .session_out import SessionOut
 from .token_out import TokenOut
 from .unread_count import UnreadCount
 from .user_out import UserOut
+from .voice_participant_ref import VoiceParticipantRef
 from .voice_room_in import VoiceRoomIn
 from .voice_room_out import VoiceRoomOut
 from .voice_room_patch import VoiceRoomPatch
@@ -64,6 +66,7 @@ __all__ = (
     "ChannelOutKind",
     "ChannelOutRoleType0",
     "ChannelPatch",
+    "ChannelVoiceOut",
     "DeleteAccountIn",
     "IceServer",
     "JoinTicket",
@@ -97,6 +100,7 @@ __all__ = (
     "TokenOut",
     "UnreadCount",
     "UserOut",
+    "VoiceParticipantRef",
     "VoiceRoomIn",
     "VoiceRoomOut",
     "VoiceRoomPatch",
