@@ -76,8 +76,9 @@ def encoded_frames() -> tuple[list[tuple[bytes, int]], tuple[bytes, int]]:
 
     def frame(index: int, amplitude: float) -> av.AudioFrame:
         samples = bytearray()
+        step = 2 * math.pi * 440 / RATE
         for i in range(FRAME):
-            value = int(amplitude * 32767 * math.sin(2 * math.pi * 440 * (index * FRAME + i) / RATE))
+            value = int(amplitude * 32767 * math.sin(step * (index * FRAME + i)))
             samples += value.to_bytes(2, "little", signed=True)
         out = av.AudioFrame(format="s16", layout="mono", samples=FRAME)
         out.planes[0].update(bytes(samples))
@@ -98,7 +99,8 @@ def encoded_frames() -> tuple[list[tuple[bytes, int]], tuple[bytes, int]]:
                 loud = (payload, level)
             else:
                 quiet.append((payload, level))
-    assert loud is not None and quiet
+    assert loud is not None
+    assert quiet
     return quiet, loud
 
 
@@ -153,8 +155,10 @@ async def serve(mode: str) -> None:
             if mode == "sfu":
                 await sfu.peer(room_id, user).accept_answer(answer)
             else:
-                await relay_rooms[room_id].pcs[user].setRemoteDescription(
-                    RTCSessionDescription(answer, "answer")
+                await (
+                    relay_rooms[room_id]
+                    .pcs[user]
+                    .setRemoteDescription(RTCSessionDescription(answer, "answer"))
                 )
         return ws
 
@@ -241,7 +245,7 @@ class BenchPeer:
         dtls = self.pc.getTransceivers()[0].receiver.transport
         if getattr(dtls, "_bench_tapped", False):
             return
-        dtls._bench_tapped = True
+        dtls._bench_tapped = True  # type: ignore[attr-defined]
         results, last = self.results, self._last_click
 
         async def handle(data: bytes, arrival_time_ms: int) -> None:
@@ -254,11 +258,12 @@ class BenchPeer:
                 last[ssrc] = now
                 results.click_arrived.append((self.room, now))
 
-        dtls._handle_rtp_data = handle
+        dtls._handle_rtp_data = handle  # type: ignore[method-assign]
 
     async def speak(self, quiet: list[tuple[bytes, int]], loud: tuple[bytes, int]) -> None:
         """50 packets a second, a click once a second at this speaker's slot."""
-        assert self.track is not None and self.speaker_slot is not None
+        assert self.track is not None
+        assert self.speaker_slot is not None
         sent = self.results.click_sent.setdefault(self.room, [])
         start = time.monotonic()
         n = 0
