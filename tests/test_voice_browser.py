@@ -18,7 +18,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -133,6 +133,18 @@ async def from_the_browser(page: Page, user_id: str) -> dict[str, Any]:
     return {}
 
 
+def receiving(page: Page, user_id: str) -> Callable[[], Awaitable[bool]]:
+    """Whether the page gets ``user_id``'s audio at full rate now (50 packets a second)."""
+
+    async def check() -> bool:
+        before = (await from_the_browser(page, user_id)).get("packetsReceived", 0)
+        await asyncio.sleep(0.5)
+        after = (await from_the_browser(page, user_id)).get("packetsReceived", 0)
+        return int(after) - int(before) > 15
+
+    return check
+
+
 async def test_a_browser_talks_with_an_aiortc_participant(
     voice: VoiceStack, tmp_path: Path
 ) -> None:
@@ -229,15 +241,34 @@ async def test_a_browser_talks_with_an_aiortc_participant(
         await page.click("#deafen-button")
         await eventually(hearing, within=15, what="undeafened: ada's packets again")
 
-        # leaving: the page tears down, ada sees bea go
+        # someone joins after the browser: a new m-line, offered to the page (voice.offer)
+        cy = await voice.person("cyd")
+        await cy.join(room, tone=660.0)
+        await eventually(receiving(page, cy.user_id), within=20, what="the page gets cy")
+        await page.wait_for_selector(f'#participants li[data-user-id="{cy.user_id}"]')
+        # ada leaves: her m-line idles; dan joins and is given it, with no new offer, only
+        # a new mid -> user map (voice.streams) that the page must follow
+        ada_mid = (await from_the_browser(page, ada.user_id))["mid"]
+        await ada.sio.call("voice.leave", {}, timeout=10)
+        await page.wait_for_selector(
+            f'#participants li[data-user-id="{ada.user_id}"]', state="detached"
+        )
+        dan = await voice.person("dan")
+        await dan.join(room, tone=550.0)
+        await eventually(receiving(page, dan.user_id), within=20, what="the page gets dan")
+        assert (await from_the_browser(page, dan.user_id))["mid"] == ada_mid
+        assert await from_the_browser(page, ada.user_id) == {}
+        await eventually(receiving(page, cy.user_id), what="cy still heard")
+
+        # leaving: the page tears down, the others see bea go
         await page.click("#leave-button")
         await page.wait_for_function("() => window.voiceTest.state === 'left'")
         await eventually(
             lambda: any(
                 e["participant"]["user_id"] == bea.user_id
-                for e in ada.events("voice.participant.left")
+                for e in cy.events("voice.participant.left")
             ),
-            what="ada sees the browser leave",
+            what="cy sees the browser leave",
         )
         errors = await page.evaluate("window.voiceTest.errors")
         assert errors == [], errors

@@ -1,8 +1,8 @@
 // Joins a meshkit voice room from a browser. REST and signaling go to this page's own
 // origin, which examples/voice_web/server.py forwards to the gateway. The server always
 // offers: m-line 0 of every offer receives our microphone, each further m-line sends us
-// one other participant (named in the offer's `streams`, mid -> user id). See
-// docs/voice.md. `window.voiceTest` (at the end) lets tests read what the page sees.
+// one other participant (named in the offer's `streams`, mid -> user id, and in later
+// `voice.streams` pushes when an m-line is reassigned). See docs/voice.md. `window.voiceTest` (at the end) lets tests read what the page sees.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -105,7 +105,7 @@ class Call {
     this.roomId = roomId;
     this.ticket = ticket;
     this.participants = new Map(); // user id -> participant, as the server last said
-    this.streams = {}; // mid -> user id, from the latest offer
+    this.streams = {}; // mid -> user id, from the latest offer or voice.streams
     this.audio = new Map(); // mid -> <audio> playing that m-line
     this.candidates = []; // what we sent, for tests and debugging
     this.muted = false;
@@ -141,6 +141,12 @@ class Call {
       reconnection: false, // a new connection would not be in the room: join again instead
     });
     this.socket.on("voice.offer", (offer) => this.answer(offer));
+    // an m-line now carries someone else (or no one), without a new offer
+    this.socket.on("voice.streams", ({ streams }) => {
+      this.offers = this.offers.then(() => {
+        this.streams = streams || {};
+      });
+    });
     this.socket.on("voice.participant.joined", (e) => this.update(e.participant));
     this.socket.on("voice.participant.updated", (e) => this.update(e.participant));
     this.socket.on("voice.participant.left", (e) => {
