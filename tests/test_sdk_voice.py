@@ -142,6 +142,19 @@ async def test_the_sdk_hears_a_caller_and_sees_who_comes_and_goes(voice: VoiceSt
     async with client, client.voice(room, listen_ips=LOOPBACK) as call:
         call.on_participant(events.append)
         assert set(call.participants) == {bot_id}
+        # nothing but loopback: the ticket's (empty) ICE servers, host candidates on 127.0.0.1
+        pc = call._pc
+        assert pc is not None
+        ice = pc.getTransceivers()[0].receiver.transport.transport.iceGatherer._connection
+        assert ice.stun_server is None  # not aiortc's default Google STUN
+        assert ice.turn_server is None
+        candidates = [
+            line.split()[4]
+            for line in pc.localDescription.sdp.splitlines()
+            if line.startswith("a=candidate:")
+        ]
+        assert candidates
+        assert set(candidates) == {"127.0.0.1"}
         await ada.join(room, tone=440.0)  # joining renegotiates: the bot answers
         await eventually(lambda: ada.user_id in call.participants, what="ada is seen")
 
@@ -219,3 +232,22 @@ async def test_a_kick_ends_the_call_cleanly(voice: VoiceStack, tmp_path: Path) -
         assert await silent(ada, bot_id)
     people = await ada.call("GET", f"/v1/voice/rooms/{room}/participants")
     assert [p["user_id"] for p in people] == [ada.user_id]
+
+
+async def test_a_revoked_session_ends_the_call(voice: VoiceStack) -> None:
+    ada = await voice.person("ada")
+    room = await a_room(ada)
+    await ada.join(room, tone=None)
+    client, bot_id = await a_bot(voice)
+    async with client, client.voice(room, listen_ips=LOOPBACK) as call:
+        await client.logout()  # the session ends on the server: its tokens stop working
+        why = await asyncio.wait_for(call.wait(), 10)
+        assert why.reason == "session-ended"
+        assert why.error is not None
+        assert why.error.status == 401
+    await eventually(
+        lambda: any(
+            e["participant"]["user_id"] == bot_id for e in ada.events("voice.participant.left")
+        ),
+        what="the room sees the bot go",
+    )

@@ -27,6 +27,7 @@ import fractions
 import inspect
 import logging
 import os
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -196,9 +197,11 @@ def _configuration(ticket: JoinTicket) -> RTCConfiguration:
 
 
 class _Decoder:
-    """A file being decoded into 20 ms stereo 48 kHz s16 frames. Runs in a thread."""
+    """A file being decoded into 20 ms stereo 48 kHz s16 frames, in worker threads (one
+    call at a time: a play that stops closes the file while a read may be under way)."""
 
     def __init__(self, source: Source) -> None:
+        self._lock = threading.Lock()
         self._container = av.open(source, mode="r")
         if not self._container.streams.audio:
             self._container.close()
@@ -211,6 +214,10 @@ class _Decoder:
 
     def read(self, count: int) -> list[av.AudioFrame]:
         """Up to ``count`` frames (more or fewer); empty at the end of the file."""
+        with self._lock:
+            return self._read(count)
+
+    def _read(self, count: int) -> list[av.AudioFrame]:
         frames: list[av.AudioFrame] = []
         while len(frames) < count and not self._done:
             try:
@@ -224,7 +231,9 @@ class _Decoder:
         return frames
 
     def close(self) -> None:
-        self._container.close()
+        with self._lock:
+            self._done = True
+            self._container.close()
 
 
 class _Playing:
@@ -268,6 +277,8 @@ class _Playback(MediaStreamTrack):
                 frame = await playing.next_frame()
             except Exception as exc:  # a corrupt file: its play() raises
                 self._finish(playing, exc)
+                continue
+            if self.playing is not playing:  # stopped while this was decoded
                 continue
             if frame is None:
                 self._finish(playing, None)
@@ -419,9 +430,10 @@ class VoiceCall:
     async def leave(self) -> None:
         """Leave the room and close everything (idempotent; after an end, it only waits
         for the clean-up)."""
-        if self._ended is None and self._signaling is not None:
-            with contextlib.suppress(Exception):
-                await self._signaling.emit("voice.leave", {})
+        if self._ended is None:
+            if self._signaling is not None:
+                with contextlib.suppress(Exception):
+                    await self._signaling.emit("voice.leave", {})
             self._mark(CallEnded("left", room_id=self.room_id))
         await self._close()
 
