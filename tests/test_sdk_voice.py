@@ -177,6 +177,15 @@ async def test_the_sdk_hears_a_caller_and_sees_who_comes_and_goes(voice: VoiceSt
         await eventually(hears_ada, within=10, what="hears again")
         assert await ada.sio.call("voice.leave", {}, timeout=5) == {"ok": True, "left": True}
         await eventually(lambda: ada.user_id not in call.participants, what="ada left")
+        # carol takes the m-line ada freed: the bot follows the new mid -> user map
+        carol = await voice.person("carol")
+        await carol.join(room, tone=550.0)
+
+        async def hears_carol() -> bool:
+            return abs(peak_hz(await received(call, carol.user_id)) - 550.0) < 15
+
+        await eventually(hears_carol, within=15, what="the bot hears carol")
+        assert peak_hz(await received(call, ada.user_id)) == 0.0
     kinds = [(e.kind, e.participant.user_id) for e in events]
     assert ("joined", ada.user_id) in kinds
     assert ("joined", bob.user_id) in kinds

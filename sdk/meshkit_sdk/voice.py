@@ -11,7 +11,8 @@ The contract with the voice service (``docs/voice.md``): a REST join ticket name
 Socket.IO path and the ICE servers; the server makes every SDP offer (in the ``voice.join``
 ack, then ``voice.offer`` whenever people come and go) and the client answers each one.
 The first m-line carries the client's audio; each other one a participant the offer's
-``streams`` names. aiortc gathers its ICE candidates while setting the local description,
+``streams`` names, or the latest ``voice.streams`` signal when the server reassigns them
+without renegotiating. aiortc gathers its ICE candidates while setting the local description,
 so each answer carries them all and nothing is trickled afterwards.
 
 Only the ICE servers of the ticket are used: none means host candidates only, never
@@ -396,6 +397,7 @@ class VoiceCall:
         self._pc.on("track", self._on_track)
         self._pc.on("connectionstatechange", self._on_connection_state)
         signaling.on("voice.offer", self._answer)
+        signaling.on("voice.streams", self._on_streams)
         for event in ("joined", "left", "updated"):
             signaling.on(f"voice.participant.{event}", partial(self._on_participant, event))
         signaling.on("voice.speaking", self._on_speaking)
@@ -615,7 +617,7 @@ class VoiceCall:
         assert pc is not None
         assert signaling is not None
         async with self._negotiation:
-            self._streams = {str(k): str(v) for k, v in (offer.get("streams") or {}).items()}
+            self._streams = _streams(offer)
             await pc.setRemoteDescription(
                 RTCSessionDescription(sdp=str(offer["sdp"]), type="offer")
             )
@@ -627,6 +629,11 @@ class VoiceCall:
                 _gather_on(pc, self.listen_ips)
             await pc.setLocalDescription(await pc.createAnswer())
             await signaling.emit("voice.answer", {"sdp": pc.localDescription.sdp})
+
+    def _on_streams(self, data: Mapping[str, Any]) -> None:
+        """The m-lines were reassigned without an offer (people came and went, others
+        started speaking in a large room): whose audio each now carries."""
+        self._streams = _streams(data)
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         task = asyncio.create_task(self._read(track), name="meshkit-voice-read")
@@ -678,3 +685,9 @@ class VoiceCall:
             task.cancel()
             with contextlib.suppress(BaseException):
                 await task
+
+
+def _streams(signal: Mapping[str, Any]) -> dict[str, str]:
+    """An offer's or a ``voice.streams`` signal's map: mid -> the user id it carries."""
+    streams = signal.get("streams")
+    return {str(k): str(v) for k, v in streams.items()} if isinstance(streams, Mapping) else {}
