@@ -260,3 +260,30 @@ async def test_a_revoked_session_ends_the_call(voice: VoiceStack) -> None:
         ),
         what="the room sees the bot go",
     )
+
+
+async def test_a_handler_may_play_a_greeting_while_the_room_changes(
+    voice: VoiceStack, tmp_path: Path
+) -> None:
+    ada, bob = await voice.person("ada"), await voice.person("bob")
+    room = await a_room(ada)
+    client, bot_id = await a_bot(voice)
+    greeting = tone_wav(tmp_path / "greeting.wav", seconds=30.0)
+    async with client, client.voice(room, listen_ips=LOOPBACK) as call:
+
+        @call.on_participant
+        async def greet(event: ParticipantEvent) -> None:
+            if event.kind == "joined" and event.participant.user_id == ada.user_id:
+                await call.play(greeting)  # holds later events back, never the offers
+
+        await ada.join(room, tone=None)
+        await eventually(lambda: hears(ada, bot_id), within=15, what="ada is greeted")
+        await bob.join(room, tone=660.0)  # an offer to the bot, mid-greeting
+
+        async def hears_bob() -> bool:
+            return abs(peak_hz(await received(call, bob.user_id)) - 660.0) < 15
+
+        await eventually(hears_bob, within=15, what="the bot hears bob mid-greeting")
+        assert bob.user_id not in call.participants  # its joined event waits its turn
+    assert call.ended is not None
+    assert call.ended.reason == "left"

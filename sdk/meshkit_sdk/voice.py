@@ -30,7 +30,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from types import TracebackType
@@ -63,7 +63,7 @@ FRAME = 960  # 20 ms at 48 kHz: what the Opus encoder takes
 TIME_BASE = fractions.Fraction(1, RATE)
 READ_AHEAD = 50  # frames decoded per trip to the decoding thread (1 s)
 LISTEN_DEPTH = 500  # frames an audio() listener may fall behind before the oldest go (10 s)
-MEDIA_FAILED = "\0media.failed"  # the peer connection failed: a local event, in order
+ENDED = "\0voice.call.ended"  # the call ended: the ordered handlers hear of it
 
 Source = str | os.PathLike[str] | BinaryIO
 """What :meth:`VoiceCall.play` takes: a path, or a binary file object, of anything PyAV
@@ -145,15 +145,14 @@ class _Signaling(Realtime):
                 raise error_from_problem(refused["data"]) from exc
             raise
 
-    def _on_session_ended(self, data: Any = None) -> None:
-        self._queue.put_nowait(("session.ended", data))  # the call ends; no reconnect
-
-    def on_local(self, event: str, handler: Callable[[Any], Awaitable[None] | None]) -> None:
-        """Handle an event the client raises itself (:meth:`raise_local`), in order with
-        the server's."""
-        self._add(event, handler)
+    def on_arrival(self, event: str, handler: Callable[[Any], None]) -> None:
+        """Run ``handler`` as ``event`` arrives, ahead of the ordered handlers (for what
+        must not wait behind them). It replaces Realtime's own handling of that event:
+        ``session.ended`` then ends the call instead of reconnecting."""
+        self._sio.on(event, handler)
 
     def raise_local(self, event: str, data: Any = None) -> None:
+        """Queue an event of the client's own for the ordered handlers."""
         self._queue.put_nowait((event, data))
 
 
@@ -360,7 +359,7 @@ class VoiceCall:
         self._negotiation = asyncio.Lock()
         self._streams: dict[str, str] = {}  # mid -> the user id that m-line carries
         self._listeners: list[asyncio.Queue[tuple[str, av.AudioFrame] | None]] = []
-        self._readers: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()  # answers and track readers
         self._ended: CallEnded | None = None
         self._ended_event = asyncio.Event()
         self._handlers: dict[str, list[Callable[[Any], Awaitable[None] | None]]] = {}
@@ -396,15 +395,15 @@ class VoiceCall:
         self._pc = RTCPeerConnection(_configuration(ticket))
         self._pc.on("track", self._on_track)
         self._pc.on("connectionstatechange", self._on_connection_state)
-        signaling.on("voice.offer", self._answer)
-        signaling.on("voice.streams", self._on_streams)
+        signaling.on_arrival("voice.offer", self._on_offer)
+        signaling.on_arrival("voice.streams", self._on_streams)
         for event in ("joined", "left", "updated"):
             signaling.on(f"voice.participant.{event}", partial(self._on_participant, event))
         signaling.on("voice.speaking", self._on_speaking)
-        signaling.on("voice.ended", self._on_ended)
-        signaling.on("session.ended", self._on_session_ended)
-        signaling.on("disconnect", self._on_disconnect)
-        signaling.on_local(MEDIA_FAILED, self._on_media_failed)
+        signaling.on_arrival("voice.ended", self._on_ended)
+        signaling.on_arrival("session.ended", self._on_session_ended)
+        signaling.on_arrival("disconnect", self._on_disconnect)
+        signaling.on(ENDED, self._after_end)
         try:
             async with asyncio.timeout(self.connect_timeout):
                 await signaling.connect(wait_timeout=self.connect_timeout)
@@ -414,7 +413,8 @@ class VoiceCall:
                     participant = ParticipantOut.from_dict(raw)
                     self.participants[participant.user_id] = participant
                 self.participants[self.me.user_id] = self.me
-                await self._answer(ack["offer"])
+                self._streams = _streams(ack["offer"])
+                await self._answer(str(ack["offer"]["sdp"]))
                 await self._connected()
         except BaseException:
             self._mark(CallEnded("failed", room_id=self.room_id))
@@ -527,7 +527,8 @@ class VoiceCall:
 
     def on_participant(self, handler: H) -> H:
         """Someone joined, left or changed: a :class:`ParticipantEvent` (``participants``
-        is up to date when handlers run). Handlers run in arrival order, one at a time."""
+        is up to date when handlers run). Handlers run in arrival order, one at a time; one
+        that awaits (a play) holds back the events after it, never the media or offers."""
         return self._add("participant", handler)
 
     def on_speaking(self, handler: H) -> H:
@@ -550,6 +551,8 @@ class VoiceCall:
                     await result
             except asyncio.CancelledError:
                 raise
+            except CallEnded:
+                pass  # the handler was playing, say, when the call ended: no failure
             except Exception:
                 log.exception("voice handler %r for %s failed", handler, kind)
 
@@ -573,9 +576,10 @@ class VoiceCall:
             known.speaking = speaking
         await self._fire("speaking", SpeakingEvent(user_id, speaking))
 
-    async def _on_ended(self, data: Mapping[str, Any]) -> None:
+    def _on_ended(self, data: Any) -> None:
+        data = data if isinstance(data, Mapping) else {}
         to_room = data.get("to_room_id")
-        await self._end(
+        self._end(
             CallEnded(
                 str(data.get("reason") or "ended"),
                 room_id=self.room_id,
@@ -584,21 +588,24 @@ class VoiceCall:
             )
         )
 
-    async def _on_session_ended(self, error: MeshkitError) -> None:
-        await self._end(
+    def _on_session_ended(self, data: Any = None) -> None:
+        error = error_from_problem(data if isinstance(data, Mapping) else {"status": 401})
+        self._end(
             CallEnded("session-ended", room_id=self.room_id, detail=error.detail, error=error)
         )
 
-    async def _on_disconnect(self, data: Any) -> None:
-        await self._end(CallEnded("disconnected", room_id=self.room_id, detail=str(data or "")))
+    def _on_disconnect(self, reason: Any = None) -> None:
+        self._end(CallEnded("disconnected", room_id=self.room_id, detail=str(reason or "")))
 
-    async def _end(self, ended: CallEnded) -> None:
-        """The call is over (said by the server, or the connection went): record why,
-        tell the handlers, and close in the background (this runs on the dispatcher,
-        which closing stops)."""
-        if self._ended is not None:
+    def _end(self, ended: CallEnded) -> None:
+        """The call is over (the server said so, or the connection went), as it arrives:
+        plays and audio() stop now; the handlers hear of it in order, then all closes."""
+        if self._ended is not None or self._signaling is None:
             return
         self._mark(ended)
+        self._signaling.raise_local(ENDED, ended)
+
+    async def _after_end(self, ended: CallEnded) -> None:
         await self._fire("ended", ended)
         self._start_close()  # not awaited: closing stops the dispatcher this runs on
 
@@ -610,17 +617,27 @@ class VoiceCall:
 
     # --- negotiation and media ----------------------------------------------------------
 
-    async def _answer(self, offer: Mapping[str, Any]) -> None:
+    def _on_offer(self, offer: Mapping[str, Any]) -> None:
+        """A renegotiation: answered on a task of its own, so a handler that awaits (a
+        play, say) never keeps an offer waiting (the server drops a client that does not
+        answer in time); the stream map changes here, in order with ``voice.streams``."""
+        self._streams = _streams(offer)
+        self._spawn(self._answer_quietly(str(offer["sdp"])))
+
+    async def _answer_quietly(self, sdp: str) -> None:
+        try:
+            await self._answer(sdp)
+        except Exception as exc:  # the server drops the call if it gets no answer
+            log.warning("answering the voice server's offer failed: %r", exc)
+
+    async def _answer(self, sdp: str) -> None:
         """Answer one server offer: apply it, put the playback on the first m-line,
         gather where told, and send the answer (all candidates in it)."""
         pc, signaling = self._pc, self._signaling
         assert pc is not None
         assert signaling is not None
         async with self._negotiation:
-            self._streams = _streams(offer)
-            await pc.setRemoteDescription(
-                RTCSessionDescription(sdp=str(offer["sdp"]), type="offer")
-            )
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
             first = pc.getTransceivers()[0]
             if first.sender.track is None:
                 first.sender.replaceTrack(self._playback)
@@ -636,9 +653,12 @@ class VoiceCall:
         self._streams = _streams(data)
 
     def _on_track(self, track: MediaStreamTrack) -> None:
-        task = asyncio.create_task(self._read(track), name="meshkit-voice-read")
-        self._readers.add(task)
-        task.add_done_callback(self._readers.discard)
+        self._spawn(self._read(track))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _read(self, track: MediaStreamTrack) -> None:
         """Hand each decoded frame to the audio() listeners (always read: aiortc queues
@@ -657,12 +677,9 @@ class VoiceCall:
                     queue.put_nowait((user_id, frame))
 
     def _on_connection_state(self) -> None:
-        pc, signaling = self._pc, self._signaling
-        if pc is not None and signaling is not None and pc.connectionState == "failed":
-            signaling.raise_local(MEDIA_FAILED)
-
-    async def _on_media_failed(self, data: Any) -> None:
-        await self._end(CallEnded("failed", room_id=self.room_id, detail="media connection failed"))
+        pc = self._pc
+        if pc is not None and pc.connectionState == "failed":
+            self._end(CallEnded("failed", room_id=self.room_id, detail="media connection failed"))
 
     async def _close(self) -> None:
         """Close signaling and media, once (a second caller waits for the first)."""
@@ -678,13 +695,13 @@ class VoiceCall:
         if self._signaling is not None:
             with contextlib.suppress(Exception):
                 await self._signaling.disconnect()
-        if self._pc is not None:
-            with contextlib.suppress(Exception):
-                await self._pc.close()
-        for task in list(self._readers):
+        for task in list(self._tasks):
             task.cancel()
             with contextlib.suppress(BaseException):
                 await task
+        if self._pc is not None:
+            with contextlib.suppress(Exception):
+                await self._pc.close()
 
 
 def _streams(signal: Mapping[str, Any]) -> dict[str, str]:
