@@ -136,6 +136,8 @@ class Call {
     };
     this.socket = io({
       path: this.ticket.signaling_path,
+      // which voice instance hosts the room (`?room=…`): the gateway routes by it
+      query: this.ticket.signaling_query || {},
       auth: { token: session.token },
       transports: ["websocket"],
       reconnection: false, // a new connection would not be in the room: join again instead
