@@ -51,7 +51,9 @@ async def test_create_and_fetch_round_trip(notes):
 async def test_healthz(notes):
     response = await notes.get("/healthz")
     assert response.status == 200
-    assert await response.json() == {"status": "ok", "service": "notes"}
+    body = await response.json()
+    assert body == {"status": "ok", "service": "notes", "instance": body["instance"]}
+    assert len(body["instance"]) == 32  # this process's instance id (meshkit.affinity)
 
 
 async def test_readyz_checks_store_and_redis(notes):

@@ -9,8 +9,7 @@ Redis, with real WebRTC on loopback (``tests.voice_stack.Caller``)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,6 @@ import aiohttp
 import pytest
 import socketio
 
-from meshkit import Service, hookimpl
 from meshkit.contracts.voice import (
     CallEnded,
     CallStarted,
@@ -32,9 +30,8 @@ from meshkit.plugins import get_plugin_manager
 from meshkit.runtime import Runtime
 from meshkit.services.messaging.voice_presence import VoicePresence
 from meshkit.services.voice.calls import Calls
-from meshkit.services.voice.events import VoiceConsumers, ended_text, format_duration
+from meshkit.services.voice.events import ended_text, format_duration
 from meshkit.services.voice.models import VoiceRoom
-from meshkit.services.voice.service import VoiceService
 from meshkit.services.voice.state import VoiceState
 from meshkit.testing import eventually, make_settings
 from meshkit.tokens import Principal
@@ -43,31 +40,6 @@ from tests.voice_stack import ADMIN, PASSWORD, Caller, VoiceStack
 ROOM = "01HZX3Y8ZP7Q4V2N6M5K9J1T0A"
 CHANNEL = "01HZX3Y8ZP7Q4V2N6M5K9J1T0C"
 TTL = 0.4
-
-
-# --- the wiring, until VoiceService has it --------------------------------------------
-
-if issubclass(VoiceService, VoiceConsumers):
-    Voice: type[VoiceService] = VoiceService  # wired in: test the real class
-else:
-
-    class WiredVoice(VoiceService, VoiceConsumers):
-        """The service with this step's handlers, event publishing and call sweep."""
-
-        async def lifespan(self) -> AsyncIterator[None]:
-            async with contextlib.asynccontextmanager(super().lifespan)():
-                self.calls.events = self.events.publish
-                await self.voice_state.stop()
-                await self.voice_state.start(on_lost=self.signaling.on_lost, sweep=self.calls.sweep)
-                yield
-
-    Voice = WiredVoice
-
-
-class VoicePlugin:
-    @hookimpl
-    def meshkit_services(self) -> Sequence[type[Service]]:
-        return [Voice]
 
 
 # --- calls in the state: once each, under concurrency ---------------------------------
@@ -332,7 +304,7 @@ async def mesh(
         MESHKIT_VOICE_STATE_TTL="1",
         MESHKIT_VOICE_SESSION_CHECK_INTERVAL="0.2",
     )
-    pm = get_plugin_manager(settings, plugins=[("wired-voice", VoicePlugin())])
+    pm = get_plugin_manager(settings)
     names = ["auth", "messaging", "voice", "gateway"]
     runtime = Runtime(settings, pm, names, ports=dict.fromkeys(names, 0))
     started = {r.service.name: r for r in await runtime.start()}

@@ -484,6 +484,9 @@ def test_the_document_declares_every_rule(tmp_path):
         "/v1/voice/rooms/{room_id}/participants",
         "/v1/voice/rooms/{room_id}/participants/{user_id}",
         "/v1/voice/rooms/{room_id}/participants/{user_id}/move",
+        "/v1/voice/rooms/{room_id}/listen",
+        "/v1/voice/rooms/{room_id}/playback",
+        "/v1/voice/rooms/{room_id}/playback/{playback_id}",
     }
     join = paths["/v1/voice/rooms/{room_id}/join"]["post"]
     assert {"403", "404", "409", "422"} <= set(join["responses"])

@@ -25,9 +25,12 @@ class Caller:
 
     def __init__(self, stack: VoiceStack, name: str, token: str, user_id: str) -> None:
         self.stack, self.name, self.token, self.user_id = stack, name, token, user_id
+        self.inbox: list[tuple[str, Any]] = []
+        self._fresh()
+
+    def _fresh(self) -> None:
         self.sio = socketio.AsyncClient(reconnection=False)
         self.media: Participant | None = None
-        self.inbox: list[tuple[str, Any]] = []
         self.room_id: str | None = None
         self.sio.on("voice.offer", self._offer)
         self.sio.on("voice.streams", self._streams)
@@ -44,18 +47,23 @@ class Caller:
                 assert response.status < 400, body
             return body
 
-    async def connect(self) -> None:
+    async def connect(self, room_id: str | None = None, gateway: str | None = None) -> None:
+        """Connect signaling (through ``gateway``, the stack's by default), for
+        ``room_id`` as a join ticket says: the gateway routes it to the room's instance."""
+        query = f"?room={room_id}" if room_id else ""
         await self.sio.connect(
-            self.stack.gateway,
+            (gateway or self.stack.gateway) + query,
             socketio_path="voice/socket.io",
             auth={"token": self.token},
             transports=["websocket"],
             wait_timeout=5,
         )
 
-    async def join(self, room_id: str, tone: float | None = 440.0) -> dict[str, Any]:
+    async def join(
+        self, room_id: str, tone: float | None = 440.0, gateway: str | None = None
+    ) -> dict[str, Any]:
         if not self.sio.connected:
-            await self.connect()
+            await self.connect(room_id, gateway)
         if self.media is None:
             self.media = Participant(self.name, tone=tone)
         ack = await self.sio.call("voice.join", {"room_id": room_id}, timeout=10)
@@ -85,6 +93,11 @@ class Caller:
             await self.sio.disconnect()
         if self.media is not None:
             await self.media.close()
+
+    async def hang_up(self) -> None:
+        """Close the connection and media; the next :meth:`join` starts afresh."""
+        await self.close()
+        self._fresh()
 
 
 class VoiceStack:

@@ -71,7 +71,9 @@ def _framework_routes(service: Service, document: dict[str, Any]) -> list[RouteS
     @get("/healthz", include_in_schema=False)
     async def healthz() -> web.Response:
         """Liveness: the process answers."""
-        return web.json_response({"status": "ok", "service": service.name})
+        return web.json_response(
+            {"status": "ok", "service": service.name, "instance": service.instance_id}
+        )
 
     @get("/readyz", include_in_schema=False)
     async def readyz() -> web.Response:
@@ -82,7 +84,14 @@ def _framework_routes(service: Service, document: dict[str, Any]) -> list[RouteS
             checks["draining"] = "stopping: not accepting new work"
         not_ready = sorted(name for name, value in checks.items() if value != "ok")
         if not not_ready:
-            return web.json_response({"status": "ready", "service": service.name, "checks": checks})
+            return web.json_response(
+                {
+                    "status": "ready",
+                    "service": service.name,
+                    "instance": service.instance_id,
+                    "checks": checks,
+                }
+            )
         problem = ServiceUnavailable(
             f"{service.name} is not ready: {', '.join(not_ready)}",
             extensions={"checks": checks, "not_ready": not_ready},

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import inspect
 import re
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from meshkit.affinity import Affinity
 from meshkit.config import Settings
 from meshkit.http.routing import ROUTE_ATTR, RouteSpec
 
@@ -62,6 +64,9 @@ class Service:
     gateway_prefixes: ClassVar[tuple[str, ...]] = ()
     """Path prefixes the gateway routes here besides the paths of the OpenAPI document
     (endpoints outside OpenAPI, such as ``/socket.io``)."""
+    affinities: ClassVar[tuple[Affinity, ...]] = ()
+    """Requests that must reach the instance owning what they are about (a voice room):
+    the gateway routes them there (:mod:`meshkit.affinity`)."""
     start_last: ClassVar[bool] = False
     """Start after the other services of the same process (``meshkit run all``). For a
     service that calls the others from its first request on, like the gateway: by the
@@ -69,6 +74,9 @@ class Service:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.instance_id = uuid.uuid4().hex
+        """This process's instance of the service: in ``/healthz``, and what
+        :mod:`meshkit.affinity` owner records name."""
         self.draining = False
         self._store: Store | None = None
         self._redis: Redis | None = None

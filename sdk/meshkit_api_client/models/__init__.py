@@ -17,6 +17,7 @@ from .channel_voice_out import ChannelVoiceOut
 from .delete_account_in import DeleteAccountIn
 from .ice_server import IceServer
 from .join_ticket import JoinTicket
+from .join_ticket_signaling_query import JoinTicketSignalingQuery
 from .login_in import LoginIn
 from .mark_read import MarkRead
 from .member_out import MemberOut
@@ -70,6 +71,7 @@ __all__ = (
     "DeleteAccountIn",
     "IceServer",
     "JoinTicket",
+    "JoinTicketSignalingQuery",
     "LoginIn",
     "MarkRead",
     "MemberOut",

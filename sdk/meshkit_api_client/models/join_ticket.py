@@ -11,6 +11,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.ice_server import IceServer
+    from ..models.join_ticket_signaling_query import JoinTicketSignalingQuery
     from ..models.participant_out import ParticipantOut
     from ..models.voice_room_out import VoiceRoomOut
 
@@ -33,6 +34,8 @@ class JoinTicket:
                 working (null: none given).
             signaling_path (str | Unset): The Socket.IO path to connect to (on the gateway), with the access token. Default:
                 '/voice/socket.io'.
+            signaling_query (JoinTicketSignalingQuery | Unset): Query parameters to connect with (`room`): the gateway sends
+                the connection to the voice instance that hosts the room.
     """
 
     ice_servers: list[IceServer]
@@ -40,6 +43,7 @@ class JoinTicket:
     room: VoiceRoomOut
     ice_servers_expire_at: datetime.datetime | None | Unset = UNSET
     signaling_path: str | Unset = "/voice/socket.io"
+    signaling_query: JoinTicketSignalingQuery | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -65,6 +69,10 @@ class JoinTicket:
 
         signaling_path = self.signaling_path
 
+        signaling_query: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.signaling_query, Unset):
+            signaling_query = self.signaling_query.to_dict()
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -78,12 +86,15 @@ class JoinTicket:
             field_dict["ice_servers_expire_at"] = ice_servers_expire_at
         if signaling_path is not UNSET:
             field_dict["signaling_path"] = signaling_path
+        if signaling_query is not UNSET:
+            field_dict["signaling_query"] = signaling_query
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.ice_server import IceServer
+        from ..models.join_ticket_signaling_query import JoinTicketSignalingQuery
         from ..models.participant_out import ParticipantOut
         from ..models.voice_room_out import VoiceRoomOut
 
@@ -123,12 +134,20 @@ class JoinTicket:
 
         signaling_path = d.pop("signaling_path", UNSET)
 
+        _signaling_query = d.pop("signaling_query", UNSET)
+        signaling_query: JoinTicketSignalingQuery | Unset
+        if isinstance(_signaling_query, Unset):
+            signaling_query = UNSET
+        else:
+            signaling_query = JoinTicketSignalingQuery.from_dict(_signaling_query)
+
         join_ticket = cls(
             ice_servers=ice_servers,
             participants=participants,
             room=room,
             ice_servers_expire_at=ice_servers_expire_at,
             signaling_path=signaling_path,
+            signaling_query=signaling_query,
         )
 
         join_ticket.additional_properties = d

@@ -137,8 +137,11 @@ class SocketServer:
     :param path: where it is served, without slashes (``socket.io``, ``voice/socket.io``).
     :param client_manager: python-socketio's manager (e.g. a cross-instance fan-out);
         in-memory when ``None``.
-    :param cors_origins: origins browsers may connect from (none by default: the
-        gateway serves the same origin).
+    :param cors_origins: origins browsers may connect from. Empty (the default) turns
+        python-engineio's ``Origin`` check off: any page may open a connection, which is
+        safe because a connection authenticates with a bearer token in its handshake,
+        never with cookies, so a foreign page gains nothing a script holding the token
+        would not have. Name origins to refuse the others.
     :param max_frame: largest frame accepted, in bytes (larger WebSocket frames close
         the connection with 1009).
     :param log_name: the logger for this server and, below it, python-socketio's and

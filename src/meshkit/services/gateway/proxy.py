@@ -75,6 +75,15 @@ FAILURE_STATUSES = frozenset({502, 503, 504})
 AFFINITY_COOKIE = "meshkit_affinity"
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where a request must go: the thing it is about (``scope:value``, hashed to pick an
+    instance when nobody owns it) and the owning instance's id, if one does."""
+
+    key: str
+    owner: str | None
+
+
 class UpstreamTimeout(DeadlineExceeded):
     """The upstream did not connect or answer within the gateway's timeouts."""
 
@@ -174,8 +183,11 @@ class Proxy:
         *,
         sticky: bool = False,
         extra_headers: Mapping[str, str] | None = None,
+        place: Placement | None = None,
     ) -> web.StreamResponse:
-        """Proxy ``request`` to an instance of ``pool``; see the module docs."""
+        """Proxy ``request`` to an instance of ``pool``; see the module docs. ``place``:
+        the thing the request is about, and its owner (:mod:`meshkit.affinity`), which
+        take precedence over ``sticky``."""
         length = request.content_length
         if length is not None and length > self.policy.max_body_size:
             raise PayloadTooLarge(
@@ -190,12 +202,14 @@ class Proxy:
                 body = await request.content.readexactly(length) if length else b""
             else:
                 retryable = False
-        affinity = self.affinity_key(request) if sticky else None
+        cookie = self.affinity_key(request) if sticky and place is None else None
+        affinity = place.key if place is not None else cookie
+        owner = place.owner if place is not None else None
         headers = upstream_headers(request, self.policy)
         tried: list[Any] = []
         attempts = 2 if retryable else 1
         for attempt in range(attempts):
-            lease = await pool.acquire(exclude=tried, affinity=affinity)
+            lease = await pool.acquire(exclude=tried, affinity=affinity, owner=owner)
             if attempt and pool.metrics is not None:
                 pool.metrics.retries.labels(pool.service).inc()
             tried.append(lease.instance)
@@ -237,7 +251,7 @@ class Proxy:
                     )
                     continue
                 raise problem from None
-            return await self._relay(request, upstream, lease, affinity, extra_headers or {})
+            return await self._relay(request, upstream, lease, cookie, extra_headers or {})
         raise ServiceUnavailable(f"no instance of {pool.service} could take the request")
 
     def _failure(self, exc: BaseException, lease: Lease) -> Problem:

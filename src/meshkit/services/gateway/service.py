@@ -11,16 +11,19 @@ from typing import Any, ClassVar
 import aiohttp
 import aiohttp_cors
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from meshkit import Service, get
+from meshkit.affinity import OWNER_PREFIX, Affinity, affinity_key
 from meshkit.errors import MethodNotAllowed, NotFound
 from meshkit.http.patterns import parse_classes, parse_patterns
+from meshkit.observability import ThrottledLog
 from meshkit.security import local_service_key
 from meshkit.service import Need, ServiceNotStarted
 from meshkit.services.gateway.access import AccessControl
 from meshkit.services.gateway.docs import TITLE, ApiDocs, installed_documents
 from meshkit.services.gateway.metrics import UpstreamMetrics
-from meshkit.services.gateway.proxy import Proxy, ProxyPolicy, client_address
+from meshkit.services.gateway.proxy import Placement, Proxy, ProxyPolicy, client_address
 from meshkit.services.gateway.ratelimit import RateLimiter, parse_policies
 from meshkit.services.gateway.routes import RouteTable
 from meshkit.services.gateway.settings import GatewaySettings
@@ -60,6 +63,8 @@ class GatewayService(Service):
         self._proxy: Proxy | None = None
         self._access: AccessControl | None = None
         self._docs: ApiDocs | None = None
+        self._affinities: dict[str, tuple[Affinity, ...]] = {}
+        self._owner_log = ThrottledLog(log, 30.0)
 
     def installed_documents(self) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[str, ...]]]:
         """OpenAPI documents and extra prefixes of every installed service but this one."""
@@ -78,6 +83,9 @@ class GatewayService(Service):
         config = self.config
         documents, prefixes = self.installed_documents()
         self.table = RouteTable.build(documents, prefixes, config.routes)
+        self._affinities = {
+            name: info.cls.affinities for name, info in self.plugins.services().items()
+        }
         policies = parse_policies(config.rate_limits)
         self._access = AccessControl(
             verifier=self.tokens,
@@ -191,9 +199,26 @@ class GatewayService(Service):
         headers = await self._access.admit(request, client)
         pool = self.upstreams.pool(service)
         sticky = STICKY_SEGMENT in request.path.split("/")
+        place = await self._placement(service, request)
         if is_websocket(request):
-            return await proxy_websocket(request, pool, self._proxy, sticky=sticky)
-        return await self._proxy.forward(request, pool, sticky=sticky, extra_headers=headers)
+            return await proxy_websocket(request, pool, self._proxy, sticky=sticky, place=place)
+        return await self._proxy.forward(
+            request, pool, sticky=sticky, extra_headers=headers, place=place
+        )
+
+    async def _placement(self, service: str, request: web.Request) -> Placement | None:
+        """Where a request about an owned thing must go (:mod:`meshkit.affinity`): the
+        owner if Redis names one; without Redis, the hashed choice every gateway makes."""
+        key = affinity_key(self._affinities.get(service, ()), request.path, request.query)
+        if key is None:
+            return None
+        owner = None
+        try:
+            raw = await self.redis.get(f"{OWNER_PREFIX}{service}:{key}")
+            owner = raw.decode() if isinstance(raw, bytes) else raw
+        except (RedisError, OSError) as exc:
+            self._owner_log.warning("cannot read who owns %s (%r): routing by hash", key, exc)
+        return Placement(key, owner)
 
     def setup_app(self, app: web.Application) -> None:
         """Swagger UI, the catch-all proxy routes, CORS and security headers."""

@@ -127,6 +127,9 @@ class ServicePool:
     """Instances that have been up since they were first seen (the others are starting)."""
     ready_once: bool = False
     """Whether some instance of the service has been up since the gateway started."""
+    ids: dict[Instance, str] = field(default_factory=dict)
+    """The ``instance`` id each instance gave in its last ready answer (who owns what,
+    in :mod:`meshkit.affinity` terms, is recorded by id)."""
     _turn: itertools.count[int] = field(default_factory=itertools.count)
 
     async def instances(self) -> list[Instance]:
@@ -151,14 +154,17 @@ class ServicePool:
         *,
         exclude: Iterable[Instance] = (),
         affinity: str | None = None,
+        owner: str | None = None,
         kind: LeaseKind = "request",
     ) -> Lease:
         """An instance for one request; :class:`NoInstances` or :class:`CircuitOpen`.
 
         ``exclude``: instances this request already failed on (used only as a last
         resort). ``affinity``: a key that should keep landing on the same instance
-        while that instance is usable (Socket.IO long-polling sessions). ``kind``: what
-        the lease is for (see :data:`LeaseKind`), for the metrics.
+        while that instance is usable (Socket.IO long-polling sessions, a voice room).
+        ``owner``: the id of the instance that holds what the request is about; tried
+        first when it is known and usable. ``kind``: what the lease is for (see
+        :data:`LeaseKind`), for the metrics.
         """
         found = await self.instances()
         if not found:
@@ -171,7 +177,7 @@ class ServicePool:
             [i for i in found if i not in tried],
             list(found),
         ):
-            for instance in self._order(candidates, affinity):
+            for instance in self._order(candidates, affinity, owner):
                 breaker = self.breakers.get(instance.url)
                 if breaker.acquire():
                     in_flight = self.outstanding[instance] = self.outstanding.get(instance, 0) + 1
@@ -185,16 +191,31 @@ class ServicePool:
             headers={"Retry-After": str(max(1, round(wait)))},
         )
 
-    def _order(self, candidates: list[Instance], affinity: str | None) -> list[Instance]:
+    def _order(
+        self, candidates: list[Instance], affinity: str | None, owner: str | None = None
+    ) -> list[Instance]:
         if not candidates:
             return []
         if affinity is not None:
-            return sorted(candidates, key=lambda i: _rendezvous(affinity, i))
+            ordered = sorted(candidates, key=lambda i: _rendezvous(affinity, i))
+            if owner is not None:
+                ordered.sort(key=lambda i: self.ids.get(i) != owner)  # stable: owner first
+            return ordered
         start = next(self._turn)
         ordered = [candidates[(start + i) % len(candidates)] for i in range(len(candidates))]
         if self.strategy == "least_outstanding":
             ordered.sort(key=lambda i: self.outstanding.get(i, 0))  # stable: ties keep turn
         return ordered
+
+
+async def _instance_id(response: aiohttp.ClientResponse) -> str:
+    """The ``instance`` a ready answer names ("" if it names none: an older release)."""
+    try:
+        body = await response.json(content_type=None)
+    except (ValueError, aiohttp.ClientError):
+        return ""
+    found = body.get("instance") if isinstance(body, dict) else None
+    return found if isinstance(found, str) else ""
 
 
 def _rendezvous(key: str, instance: Instance) -> bytes:
@@ -350,6 +371,7 @@ class Upstreams:
             pool.unhealthy.discard(instance)
             pool.failed_checks.pop(instance, None)
             pool.up.discard(instance)
+            pool.ids.pop(instance, None)
             self.breakers.forget(instance.url)
             if self.metrics is not None:
                 self.metrics.forget(pool.service, instance.url)
@@ -364,6 +386,8 @@ class Upstreams:
                 allow_redirects=False,
             ) as response:
                 healthy = 200 <= response.status < 300
+                if healthy:
+                    pool.ids[instance] = await _instance_id(response)
         except (aiohttp.ClientError, OSError, TimeoutError):
             healthy = False
         self._judge(pool, instance, healthy)

@@ -17,7 +17,13 @@ import aiohttp
 from aiohttp import WSMsgType, web
 
 from meshkit.errors import Forbidden, NotFound, Problem, Unauthenticated
-from meshkit.services.gateway.proxy import BadGateway, Proxy, UpstreamTimeout, upstream_headers
+from meshkit.services.gateway.proxy import (
+    BadGateway,
+    Placement,
+    Proxy,
+    UpstreamTimeout,
+    upstream_headers,
+)
 from meshkit.services.gateway.upstreams import ServicePool
 
 log = logging.getLogger("meshkit.gateway")
@@ -37,11 +43,20 @@ def is_websocket(request: web.Request) -> bool:
 
 
 async def proxy_websocket(
-    request: web.Request, pool: ServicePool, proxy: Proxy, *, sticky: bool
+    request: web.Request,
+    pool: ServicePool,
+    proxy: Proxy,
+    *,
+    sticky: bool,
+    place: Placement | None = None,
 ) -> web.StreamResponse:
-    """Connect upstream, accept the client, relay until one side closes."""
-    affinity = proxy.affinity_key(request) if sticky else None
-    lease = await pool.acquire(affinity=affinity, kind="websocket")
+    """Connect upstream, accept the client, relay until one side closes. ``place`` as
+    for :meth:`Proxy.forward`."""
+    if place is not None:
+        lease = await pool.acquire(affinity=place.key, owner=place.owner, kind="websocket")
+    else:
+        affinity = proxy.affinity_key(request) if sticky else None
+        lease = await pool.acquire(affinity=affinity, kind="websocket")
     headers = upstream_headers(request, proxy.policy)
     headers.popall("Sec-WebSocket-Protocol", None)
     offered = [

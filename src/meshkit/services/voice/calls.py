@@ -320,6 +320,7 @@ class Calls:
             room=room_out(room, len(people)),
             participants=[p.public() for p in people],
             signaling_path=SIGNALING_PATH,
+            signaling_query={"room": room.id},
             ice_servers=grant.servers,
             ice_servers_expire_at=grant.expires_at,
         )

@@ -175,6 +175,11 @@ class JoinTicket(BaseModel):
         default=SIGNALING_PATH,
         description="The Socket.IO path to connect to (on the gateway), with the access token.",
     )
+    signaling_query: dict[str, str] = Field(
+        default_factory=dict,
+        description="Query parameters to connect with (`room`): the gateway sends the "
+        "connection to the voice instance that hosts the room.",
+    )
     ice_servers: list[IceServer] = Field(
         description="STUN/TURN servers for the peer connection (empty: host candidates only)."
     )

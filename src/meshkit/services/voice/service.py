@@ -1,6 +1,5 @@
 """The voice service (see the class docstring)."""
 
-import uuid
 from collections.abc import AsyncIterator
 from functools import partial
 from typing import ClassVar
@@ -8,21 +7,23 @@ from typing import ClassVar
 from aiohttp import web
 from aiortc import RTCIceServer
 
+from meshkit.affinity import Affinity
 from meshkit.service import Need
 from meshkit.services.voice.api import VoiceApi
 from meshkit.services.voice.api_media import VoiceMediaApi
 from meshkit.services.voice.calls import Calls
+from meshkit.services.voice.events import VoiceConsumers
 from meshkit.services.voice.ice import ice_grant
 from meshkit.services.voice.media.sfu import MediaSettings, Sfu
 from meshkit.services.voice.models import SIGNALING_PATH, VoiceRoom
 from meshkit.services.voice.rooms import Rooms
 from meshkit.services.voice.settings import VoiceSettings
 from meshkit.services.voice.signaling import VoiceSignaling
-from meshkit.services.voice.state import VoiceState
+from meshkit.services.voice.state import ROOM_SCOPE, VoiceState
 from meshkit.store import Document
 
 
-class VoiceService(VoiceApi, VoiceMediaApi):
+class VoiceService(VoiceApi, VoiceMediaApi, VoiceConsumers):
     """WebRTC voice rooms: a REST control plane, Socket.IO signaling and an SFU that
     forwards Opus without re-encoding it. ``docs/voice.md`` says what exists."""
 
@@ -33,11 +34,17 @@ class VoiceService(VoiceApi, VoiceMediaApi):
     needs: ClassVar[frozenset[Need]] = frozenset({"store", "redis"})
     documents: ClassVar[tuple[type[Document], ...]] = (VoiceRoom,)
     gateway_prefixes = (SIGNALING_PATH,)
+    affinities = (
+        # a room's media lives in one process: its signaling and media requests go there
+        Affinity(ROOM_SCOPE, SIGNALING_PATH + "/*", "room"),
+        Affinity(ROOM_SCOPE, "/v1/voice/rooms/{room_id}/listen", "room_id"),
+        Affinity(ROOM_SCOPE, "/v1/voice/rooms/{room_id}/playback*", "room_id"),
+    )
 
     def setup_app(self, app: web.Application) -> None:
         """Serve signaling (Socket.IO) on ``/voice/socket.io`` next to the REST API."""
         settings = self.settings.section(VoiceSettings)
-        self.instance = uuid.uuid4().hex
+        self.instance = self.instance_id
         """This process's id in live state (which instance hosts which room)."""
         self.sfu = Sfu(
             MediaSettings(
@@ -72,8 +79,14 @@ class VoiceService(VoiceApi, VoiceMediaApi):
         settings = self.settings.section(VoiceSettings)
         self.voice_state = VoiceState(self.redis, settings.state_ttl)
         rooms = Rooms(self.store)
-        self.calls = Calls(rooms, self.voice_state, self.redis, partial(ice_grant, settings))
-        await self.voice_state.start(on_lost=self.signaling.on_lost)
+        self.calls = Calls(
+            rooms,
+            self.voice_state,
+            self.redis,
+            partial(ice_grant, settings),
+            events=self.events.publish,
+        )
+        await self.voice_state.start(on_lost=self.signaling.on_lost, sweep=self.calls.sweep)
         await self.signaling.start(
             self.calls, session_check_interval=settings.session_check_interval
         )

@@ -361,3 +361,5 @@ class VoiceSignaling:
             if command == "move":
                 extra["to_room_id"] = message.get("to_room_id")
             await self._evict(sid, seat, "kicked" if command == "kick" else "moved", **extra)
+        elif command in ("kick", "move"):
+            await self.sfu.leave(room_id, user_id)  # a source without a socket: a bot

@@ -4,7 +4,7 @@ Keys (``{room}`` is a room id, ``{user}`` a user id)::
 
     meshkit:voice:room:{room}:participants   hash  user -> Participant JSON
     meshkit:voice:room:{room}:alive:{user}   string (the hosting instance), TTL
-    meshkit:voice:room:{room}:instance       string (the instance hosting the room), TTL
+    meshkit:affinity:voice:room:{room}       string (the instance hosting the room), TTL
     meshkit:voice:room:{room}:server_muted   set of users a moderator muted (no TTL)
     meshkit:voice:room:{room}:call           string (the room's current Call, JSON; no TTL)
     meshkit:voice:calls                      sorted set: room -> liveness deadline (ms)
@@ -61,6 +61,7 @@ from pydantic import BaseModel
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from meshkit.affinity import owner_key
 from meshkit.errors import ServiceUnavailable
 from meshkit.services.voice.errors import RoomElsewhere
 from meshkit.services.voice.models import Participant
@@ -69,6 +70,8 @@ from meshkit.store import new_id
 log = logging.getLogger("meshkit.voice")
 
 PREFIX = "meshkit:voice:"
+ROOM_SCOPE = "room"
+"""The affinity scope of a voice room (``meshkit:affinity:voice:room:{room}``)."""
 HASH_TTL_FACTOR = 4  # the hash outlives its entries' liveness keys
 
 LIB = """
@@ -449,8 +452,9 @@ class VoiceState:
         return self._room(room_id) + "alive:" + user_id
 
     def instance_key(self, room_id: str) -> str:
-        """The room → hosting instance claim."""
-        return self._room(room_id) + "instance"
+        """The room → hosting instance claim: the owner record the gateway reads to send
+        a room's signaling and media requests to its instance (:mod:`meshkit.affinity`)."""
+        return owner_key("voice", ROOM_SCOPE, room_id)
 
     def muted_key(self, room_id: str) -> str:
         """The set of server-muted users of a room."""
