@@ -8,12 +8,12 @@ Needs the ``voice`` extra (``pip install './sdk[voice]'``: aiortc, which brings 
             ...
 
 The contract with the voice service (``docs/voice.md``): a REST join ticket names the
-Socket.IO path and the ICE servers; the server makes every SDP offer (in the ``voice.join``
-ack, then ``voice.offer`` whenever people come and go) and the client answers each one.
-The first m-line carries the client's audio; each other one a participant the offer's
-``streams`` names, or the latest ``voice.streams`` signal when the server reassigns them
-without renegotiating. aiortc gathers its ICE candidates while setting the local description,
-so each answer carries them all and nothing is trickled afterwards.
+Socket.IO path (and query) and the ICE servers; the server makes every SDP offer (in the
+``voice.join`` ack, then ``voice.offer`` when it needs another m-line) and the client
+answers each one. The first m-line carries the client's audio; each other one a
+participant the offer's ``streams`` names, or the latest ``voice.streams`` signal when the
+server reassigns them without renegotiating. aiortc gathers its ICE candidates while
+setting the local description, so each answer carries them all: nothing is trickled.
 
 Only the ICE servers of the ticket are used: none means host candidates only, never
 aiortc's default public STUN server. Decoding a file and encoding or decoding Opus run
@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, Self, TypeVar
+from urllib.parse import urlencode
 
 import av
 import socketio  # type: ignore[import-untyped, unused-ignore]
@@ -124,16 +125,23 @@ class _Signaling(Realtime):
     signaling connection that drops has left its room.
     """
 
-    def __init__(self, client: MeshkitClient, path: str, ack_timeout: float) -> None:
+    def __init__(
+        self,
+        client: MeshkitClient,
+        path: str,
+        query: Mapping[str, str],
+        ack_timeout: float,
+    ) -> None:
         super().__init__(client, ack_timeout=ack_timeout)
         self.path = path.strip("/")
+        self.url = client.base_url + (f"?{urlencode(query)}" if query else "")
         self._sio.reconnection = False
 
     async def _connect(self, wait_timeout: float) -> None:
         self._connect_error = None
         try:
             await self._sio.connect(
-                self._client.base_url,
+                self.url,
                 auth=self._auth,
                 transports=self.transports,
                 socketio_path=self.path,
@@ -390,7 +398,9 @@ class VoiceCall:
             raise RuntimeError("a VoiceCall joins once; make another for another room")
         ticket = await self.client.call(voice_join_room.asyncio_detailed, self.room_id)
         self.ticket = ticket
-        signaling = _Signaling(self.client, str(ticket.signaling_path), self.ack_timeout)
+        signaling = _Signaling(
+            self.client, str(ticket.signaling_path), _query(ticket), self.ack_timeout
+        )
         self._signaling = signaling
         self._pc = RTCPeerConnection(_configuration(ticket))
         self._pc.on("track", self._on_track)
@@ -610,6 +620,9 @@ class VoiceCall:
         self._start_close()  # not awaited: closing stops the dispatcher this runs on
 
     def _mark(self, ended: CallEnded) -> None:
+        """Record why the call ended (the first reason stands) and stop the waiters."""
+        if self._ended is not None:
+            return
         self._ended = ended
         self._ended_event.set()
         for queue in self._listeners:
@@ -708,3 +721,10 @@ def _streams(signal: Mapping[str, Any]) -> dict[str, str]:
     """An offer's or a ``voice.streams`` signal's map: mid -> the user id it carries."""
     streams = signal.get("streams")
     return {str(k): str(v) for k, v in streams.items()} if isinstance(streams, Mapping) else {}
+
+
+def _query(ticket: JoinTicket) -> dict[str, str]:
+    """The query parameters the ticket says to connect with (``signaling_query``: the
+    gateway routes the connection to the voice instance hosting the room by them)."""
+    query = ticket.to_dict().get("signaling_query")
+    return {str(k): str(v) for k, v in query.items()} if isinstance(query, Mapping) else {}
