@@ -46,12 +46,14 @@ async def silent(listener: Caller, speaker: Caller) -> bool:
 
 async def test_two_people_talk_through_the_gateway(voice: VoiceStack) -> None:
     ada, bob = await voice.person("ada"), await voice.person("bob")
-    room = await a_room(ada)
+    room = await a_room(ada, bitrate=24_000)
     ticket = await ada.call("POST", f"/v1/voice/rooms/{room}/join")
     assert ticket["signaling_path"] == "/voice/socket.io"
     assert ticket["ice_servers"] == []  # nothing public by default
     joined = await ada.join(room, tone=440.0)
     assert joined["participant"]["user_id"] == ada.user_id
+    # the room's bitrate is asked of every client's Opus encoder (RFC 7587)
+    assert "maxaveragebitrate=24000" in joined["offer"]["sdp"]
     await bob.join(room, tone=None)
     await eventually(tone_check(bob, ada), within=15, what="bob hears ada's tone")
     assert ada.media is not None

@@ -182,10 +182,12 @@ class VoiceSignaling:
         self.holders[seat] = sid
         await self.sio.enter_room(sid, room_key(seat.room_id))
         try:
+            room = await self.calls.rooms.get(seat.room_id)
             offer = await self.sfu.join(
                 seat.room_id,
                 seat.user_id,
                 lambda event, payload: self._signal(sid, event, payload),
+                bitrate=room.bitrate,
             )
         except BaseException:
             await self._vacate(sid, reason="failed")

@@ -51,6 +51,19 @@ room of up to 500 (browsers' answers are a little longer than the offers)."""
 MAX_CANDIDATE = 1024
 
 
+def with_opus_bitrate(sdp: str, bitrate: int) -> str:
+    """``sdp`` with ``maxaveragebitrate`` (RFC 7587) on every Opus payload type: the
+    bitrate a client's encoder is asked to keep to (browsers honour it)."""
+    lines = sdp.split("\r\n")
+    out: list[str] = []
+    for line in lines:
+        out.append(line)
+        if line.startswith("a=rtpmap:") and " opus/48000" in line.lower():
+            payload_type = line.removeprefix("a=rtpmap:").split(" ", 1)[0]
+            out.append(f"a=fmtp:{payload_type} maxaveragebitrate={bitrate};useinbandfec=1")
+    return "\r\n".join(out)
+
+
 def _opus_only(transceiver: RTCRtpTransceiver) -> None:
     capabilities = RTCRtpReceiver.getCapabilities("audio")
     assert capabilities is not None  # aiortc always knows audio
@@ -69,6 +82,7 @@ class Peer:
         listen_ips: Sequence[str],
         announced_ip: str | None,
         ports: tuple[int, int] | None = None,
+        bitrate: int | None = None,
         on_packet: Callable[[str, RtpPacket], None],
         signal: Signal,
     ) -> None:
@@ -77,6 +91,8 @@ class Peer:
         self._listen_ips = list(listen_ips)
         self._announced_ip = announced_ip
         self._ports = ports
+        self.bitrate = bitrate
+        """The Opus bitrate asked of the client in each offer (None: its own choice)."""
         self._signal = signal
         self.outlets: list[Outlet] = []
         self.by_source: dict[str, Outlet] = {}
@@ -104,7 +120,10 @@ class Peer:
     async def _offer(self) -> dict[str, Any]:
         self._dirty = False
         restrict_gathering(self.pc, self._listen_ips, self._announced_ip, self._ports)
-        await self.pc.setLocalDescription(await self.pc.createOffer())
+        offer = await self.pc.createOffer()
+        if self.bitrate is not None:
+            offer = RTCSessionDescription(with_opus_bitrate(offer.sdp, self.bitrate), offer.type)
+        await self.pc.setLocalDescription(offer)
         self.offer_sent_at = time.monotonic()
         streams = self._streams_sent = self.streams()
         description = self.pc.localDescription

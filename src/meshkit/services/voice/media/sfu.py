@@ -48,9 +48,12 @@ class Sfu:
     should make it leave."""
     rooms: dict[str, MediaRoom] = field(default_factory=dict)
 
-    async def join(self, room_id: str, user_id: str, signal: Signal) -> dict[str, Any]:
-        """Connect ``user_id`` to ``room_id``'s media; the server's first offer. A user
-        already there (another tab) is replaced: one peer per user and room."""
+    async def join(
+        self, room_id: str, user_id: str, signal: Signal, *, bitrate: int | None = None
+    ) -> dict[str, Any]:
+        """Connect ``user_id`` to ``room_id``'s media; the server's first offer (asking
+        for ``bitrate`` bits/s of Opus). A user already there (another tab) is replaced:
+        one peer per user and room."""
         room = self.room(room_id)
         await room.remove(user_id)
         peer = Peer(
@@ -59,6 +62,7 @@ class Sfu:
             listen_ips=self.settings.listen_ips,
             announced_ip=self.settings.announced_ip,
             ports=self.settings.ports,
+            bitrate=bitrate,
             on_packet=room.on_packet,
             signal=signal,
         )
