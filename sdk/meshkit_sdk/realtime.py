@@ -33,6 +33,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from urllib.parse import urlencode
 
 import socketio  # type: ignore[import-untyped, unused-ignore]
 from meshkit_api_client.models import ChannelOut, MessageOut, NotificationOut
@@ -125,14 +126,21 @@ class Realtime:
         clock_margin: float = 2.0,
         reconnection_delay: float = 0.5,
         reconnection_delay_max: float = 5.0,
+        path: str = "socket.io",
+        query: Mapping[str, str] | None = None,
+        reconnection: bool = True,
     ) -> None:
         self._client = client
         self.transports = list(transports) if transports is not None else None
+        self.path = path.strip("/")
+        """The server's Socket.IO path (``socket.io``: messaging's)."""
+        self.url = client.base_url + (f"?{urlencode(query)}" if query else "")
+        """Where to connect, with ``query`` (the voice service routes by ``room``)."""
         self.ack_timeout = ack_timeout
         self.clock_margin = clock_margin
         self.resume_limit = RESUME_LIMIT  # messages per ``resume`` page (server max 500)
         self._sio = socketio.AsyncClient(
-            reconnection=True,
+            reconnection=reconnection,
             reconnection_delay=reconnection_delay,
             reconnection_delay_max=reconnection_delay_max,
             logger=False,
@@ -206,9 +214,10 @@ class Realtime:
         self._connect_error = None
         try:
             await self._sio.connect(
-                self._client.base_url,
+                self.url,
                 auth=self._auth,
                 transports=self.transports,
+                socketio_path=self.path,
                 wait_timeout=wait_timeout,
             )
         except socketio.exceptions.ConnectionError as exc:

@@ -35,10 +35,8 @@ from dataclasses import dataclass
 from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, Self, TypeVar
-from urllib.parse import urlencode
 
 import av
-import socketio  # type: ignore[import-untyped, unused-ignore]
 from aioice import Candidate
 from aiortc import (
     RTCConfiguration,
@@ -132,26 +130,9 @@ class _Signaling(Realtime):
         query: Mapping[str, str],
         ack_timeout: float,
     ) -> None:
-        super().__init__(client, ack_timeout=ack_timeout)
-        self.path = path.strip("/")
-        self.url = client.base_url + (f"?{urlencode(query)}" if query else "")
-        self._sio.reconnection = False
-
-    async def _connect(self, wait_timeout: float) -> None:
-        self._connect_error = None
-        try:
-            await self._sio.connect(
-                self.url,
-                auth=self._auth,
-                transports=self.transports,
-                socketio_path=self.path,
-                wait_timeout=wait_timeout,
-            )
-        except socketio.exceptions.ConnectionError as exc:
-            refused = self._connect_error
-            if isinstance(refused, Mapping) and isinstance(refused.get("data"), Mapping):
-                raise error_from_problem(refused["data"]) from exc
-            raise
+        super().__init__(
+            client, ack_timeout=ack_timeout, path=path, query=query, reconnection=False
+        )
 
     def on_arrival(self, event: str, handler: Callable[[Any], None]) -> None:
         """Run ``handler`` as ``event`` arrives, ahead of the ordered handlers (for what
