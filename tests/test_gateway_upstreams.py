@@ -4,7 +4,6 @@ the route table — against real HTTP servers on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from meshkit.services.gateway.docs import ApiDocs
 from meshkit.services.gateway.metrics import UpstreamMetrics
 from meshkit.services.gateway.routes import RouteTable, literal_head
 from meshkit.services.gateway.upstreams import FORGET_AFTER, Upstreams
-from meshkit.testing import make_settings
+from meshkit.testing import free_ports, make_settings
 
 
 async def serve(ready: int | list[int], port: int = 0) -> tuple[web.AppRunner, int]:
@@ -38,12 +37,6 @@ async def serve(ready: int | list[int], port: int = 0) -> tuple[web.AppRunner, i
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     return runner, runner.addresses[0][1]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -319,7 +312,7 @@ async def test_a_starting_instance_never_opens_its_circuit_and_is_taken_once_it_
     """`meshkit run all` on a fresh data dir: the gateway may see an upstream before it
     listens. Failures then are no verdict (no circuit opens), and the instance is probed
     again quickly, not after a whole health interval."""
-    port = free_port()
+    [port] = free_ports(1)
     settings = make_settings(tmp_path, MESHKIT_ECHO_URLS=f"http://127.0.0.1:{port}")
     upstreams = Upstreams(
         Directory(settings),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import subprocess
 import sys
 import time
@@ -30,23 +29,11 @@ from meshkit_sdk import MeshkitClient, MeshkitError, MessageOut
 
 from meshkit.plugins import get_plugin_manager
 from meshkit.runtime import Runtime
-from meshkit.testing import make_settings
+from meshkit.testing import free_ports, make_settings
 
 PASSWORD = "correct horse battery staple"
 OUTAGE = 5.0
 POST_EVERY = 0.05
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct ports free on 127.0.0.1 right now."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 class RedisServer:

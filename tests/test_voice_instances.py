@@ -3,7 +3,6 @@ the one instance that hosts the room (meshkit.affinity), whichever gateway a cli
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,22 +14,11 @@ from redis.asyncio import Redis
 from meshkit.affinity import owner_key
 from meshkit.plugins import get_plugin_manager
 from meshkit.runtime import Runtime
-from meshkit.testing import eventually, make_settings
+from meshkit.testing import eventually, free_ports, make_settings
 from tests.test_voice_signaling import a_room, tone_check
 from tests.voice_stack import VoiceStack
 
 pytestmark = pytest.mark.slow
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 class Cluster(VoiceStack):

@@ -30,7 +30,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlencode
@@ -108,6 +108,29 @@ class NotificationEvent:
 
 class NotConnected(ConnectionError):
     """An emit while the Socket.IO connection is down."""
+
+
+async def call_handlers(
+    handlers: Iterable[Callable[[Any], Awaitable[None] | None]],
+    value: Any,
+    what: str,
+    *,
+    quiet: tuple[type[Exception], ...] = (),
+) -> None:
+    """Call each of ``handlers`` with ``value`` in turn, awaiting what is awaitable. A
+    handler that fails is logged (``what`` names the event) and the others still run;
+    the ``quiet`` exceptions are expected endings, not failures, and are not logged."""
+    for handler in list(handlers):
+        try:
+            result = handler(value)
+            if inspect.isawaitable(result):
+                await result
+        except asyncio.CancelledError:
+            raise
+        except quiet:
+            pass
+        except Exception:
+            log.exception("handler %r for %r failed", handler, what)
 
 
 class Realtime:
@@ -521,15 +544,7 @@ class Realtime:
             await self._deliver(message)
 
     async def _fire(self, event: str, value: Any) -> None:
-        for handler in list(self._handlers.get(event, ())):
-            try:
-                result = handler(value)
-                if inspect.isawaitable(result):
-                    await result
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("handler %r for %r failed", handler, event)
+        await call_handlers(self._handlers.get(event, ()), value, event)
 
     async def _resume(self) -> bool:
         """Deliver what was missed since the last delivered id; whether that worked."""

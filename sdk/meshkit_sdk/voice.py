@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fractions
-import inspect
 import logging
 import os
 import threading
@@ -50,7 +49,7 @@ from meshkit_api_client.models import JoinTicket, ParticipantOut
 from meshkit_api_client.types import Unset
 
 from .errors import MeshkitError, error_from_problem
-from .realtime import Realtime
+from .realtime import Realtime, call_handlers
 
 if TYPE_CHECKING:
     from .client import MeshkitClient
@@ -535,17 +534,10 @@ class VoiceCall:
         return handler
 
     async def _fire(self, kind: str, value: Any) -> None:
-        for handler in list(self._handlers.get(kind, ())):
-            try:
-                result = handler(value)
-                if inspect.isawaitable(result):
-                    await result
-            except asyncio.CancelledError:
-                raise
-            except CallEnded:
-                pass  # the handler was playing, say, when the call ended: no failure
-            except Exception:
-                log.exception("voice handler %r for %s failed", handler, kind)
+        # a handler that was playing, say, when the call ended has not failed
+        await call_handlers(
+            self._handlers.get(kind, ()), value, f"voice {kind}", quiet=(CallEnded,)
+        )
 
     async def _on_participant(
         self, kind: Literal["joined", "left", "updated"], data: Mapping[str, Any]

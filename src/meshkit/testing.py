@@ -7,7 +7,8 @@ with chosen plugins.
 
 Fixtures: ``meshkit_redis_url`` (session), ``meshkit_settings``, ``meshkit_redis``,
 ``service_client``. Helpers: :func:`require_executable` for tests that need a system tool,
-:func:`eventually` to wait for what happens asynchronously (a push, a peer connecting).
+:func:`eventually` to wait for what happens asynchronously (a push, a peer connecting),
+:func:`free_ports` for services started on known ports.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import asyncio
 import inspect
 import os
 import shutil
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
@@ -87,6 +89,19 @@ async def eventually(
         if time.monotonic() >= deadline:
             raise AssertionError(f"{what} not met within {within:g} s")
         await asyncio.sleep(every)
+
+
+def free_ports(count: int = 1) -> list[int]:
+    """``count`` distinct TCP ports free on 127.0.0.1 now, for services started on known
+    ports (several instances that must list each other before they start)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def make_settings(data_dir: Path, **env: str) -> Settings:
