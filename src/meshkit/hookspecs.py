@@ -26,6 +26,19 @@ hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
+@hookspec(historic=True)
+def meshkit_addhooks(pluginmanager: pluggy.PluginManager) -> None:
+    """Add the hook specifications a plugin owns (pytest's ``pytest_addhooks``).
+
+    ``historic``: called once for every plugin as it is registered, before any other
+    hook of it runs, so a service that lets other plugins extend it (the voice
+    service's ``meshkit_voice_audio``) declares its hooks here, in a module of its own,
+    and implementations of them are checked at start like any other.
+
+    :param pluginmanager: the manager; call ``pluginmanager.add_hookspecs(module)``.
+    """
+
+
 @hookspec
 def meshkit_services() -> Sequence[type[Service]]:
     """Register service classes.

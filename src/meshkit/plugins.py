@@ -62,6 +62,8 @@ class PluginManager(pluggy.PluginManager):
         super().__init__(hookspecs.PROJECT)
         self.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
+        # each plugin's own hook specs are added as it is registered (before check_pending)
+        self.hook.meshkit_addhooks.call_historic(kwargs={"pluginmanager": self})
 
     def register_plugin(self, plugin: object, info: PluginInfo) -> None:
         """Register ``plugin`` under ``info.name``, remembering where it came from."""
