@@ -487,6 +487,10 @@ def test_the_document_declares_every_rule(tmp_path):
         "/v1/voice/rooms/{room_id}/listen",
         "/v1/voice/rooms/{room_id}/playback",
         "/v1/voice/rooms/{room_id}/playback/{playback_id}",
+        "/v1/voice/rooms/{room_id}/recordings",
+        "/v1/voice/rooms/{room_id}/recordings/{recording_id}",
+        "/v1/voice/rooms/{room_id}/recordings/{recording_id}/stop",
+        "/v1/voice/rooms/{room_id}/recordings/{recording_id}/audio",
     }
     join = paths["/v1/voice/rooms/{room_id}/join"]["post"]
     assert {"403", "404", "409", "422"} <= set(join["responses"])

@@ -70,3 +70,26 @@ class NoOfferPending(Conflict):
 
     slug = "no-offer-pending"
     title = "No offer is waiting for an answer"
+
+
+class RoomEmpty(Conflict):
+    """A recording was asked of a room with nobody in it (on this instance): there is
+    nothing to record, and a recording stops when its room empties anyway."""
+
+    slug = "room-empty"
+    title = "The voice room is empty"
+
+
+class AlreadyRecording(Conflict):
+    """The room is being recorded already; ``recording_id`` names that recording."""
+
+    slug = "already-recording"
+    title = "The voice room is being recorded already"
+
+
+class RecordingNotReady(Conflict):
+    """A recording's file is not there yet (still recording or being normalised) or will
+    never be (``failed``); ``state`` says which."""
+
+    slug = "recording-not-ready"
+    title = "The recording is not ready"

@@ -8,7 +8,7 @@ and in what state. Ids are ULIDs (``meshkit.store.new_id``).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -187,3 +187,58 @@ class JoinTicket(BaseModel):
         default=None,
         description="When the TURN credentials in `ice_servers` stop working (null: none given).",
     )
+
+
+# --- voice processing: recordings ------------------------------------------------------
+
+RecordingState = Literal["recording", "processing", "ready", "failed"]
+
+
+class Recording(Document):
+    """A room recording's metadata (its file lives under the data directory)."""
+
+    collection: ClassVar[str] = "voice_recordings"
+    indexes: ClassVar[tuple[Index, ...]] = (Index("room_id"), Index("state"))
+    room_id: str
+    started_by: str
+    started_at: datetime
+    ended_at: datetime | None = None
+    duration: float = 0.0
+    """Seconds of audio."""
+    size: int = 0
+    """Bytes of the finished file."""
+    state: RecordingState = "recording"
+    stop_reason: str | None = None
+    """``stopped`` (asked), ``empty`` (the room emptied), ``max-duration``, ``shutdown``,
+    ``recovered`` (an instance crashed while recording; what was written is kept)."""
+    error: str | None = None
+    instance: str
+    """The voice instance writing it (while ``recording``/``processing``)."""
+    loudness: float | None = None
+    """Integrated loudness of the finished file (LUFS)."""
+
+
+class RecordingOut(BaseModel):
+    """A room recording."""
+
+    id: str
+    room_id: str
+    started_by: str = Field(description="Who started it.")
+    started_at: datetime
+    ended_at: datetime | None
+    duration: float = Field(description="Seconds recorded (so far, while recording).")
+    size: int = Field(description="Bytes of the file (0 until it is ready).")
+    state: RecordingState = Field(
+        description="`recording`, `processing` (being loudness-normalised), `ready` "
+        "(downloadable) or `failed`."
+    )
+    stop_reason: str | None = Field(
+        description="Why it stopped: `stopped`, `empty`, `max-duration`, `shutdown`, `recovered`."
+    )
+    error: str | None = Field(description="Why it failed, when it did.")
+    loudness: float | None = Field(description="Integrated loudness, LUFS (when ready).")
+
+    @classmethod
+    def of(cls, recording: Recording) -> RecordingOut:
+        """The API shape of a stored recording."""
+        return cls.model_validate(recording.model_dump(exclude={"instance"}))

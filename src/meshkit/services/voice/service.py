@@ -10,7 +10,7 @@ from aiortc import RTCIceServer
 from meshkit.affinity import Affinity
 from meshkit.service import Need
 from meshkit.services.voice.api import VoiceApi
-from meshkit.services.voice.api_media import VoiceMediaApi
+from meshkit.services.voice.api_recording import VoiceRecordingApi
 from meshkit.services.voice.calls import Calls
 from meshkit.services.voice.events import VoiceConsumers
 from meshkit.services.voice.ice import ice_grant
@@ -23,7 +23,7 @@ from meshkit.services.voice.state import ROOM_SCOPE, VoiceState
 from meshkit.store import Document
 
 
-class VoiceService(VoiceApi, VoiceMediaApi, VoiceConsumers):
+class VoiceService(VoiceApi, VoiceRecordingApi, VoiceConsumers):
     """WebRTC voice rooms: a REST control plane, Socket.IO signaling and an SFU that
     forwards Opus without re-encoding it. ``docs/voice.md`` says what exists."""
 
@@ -39,6 +39,8 @@ class VoiceService(VoiceApi, VoiceMediaApi, VoiceConsumers):
         Affinity(ROOM_SCOPE, SIGNALING_PATH + "/*", "room"),
         Affinity(ROOM_SCOPE, "/v1/voice/rooms/{room_id}/listen", "room_id"),
         Affinity(ROOM_SCOPE, "/v1/voice/rooms/{room_id}/playback*", "room_id"),
+        # voice processing: a recording is made where the room's mix is
+        Affinity(ROOM_SCOPE, "/v1/voice/rooms/{room_id}/recordings*", "room_id"),
     )
 
     def setup_app(self, app: web.Application) -> None:
@@ -67,6 +69,10 @@ class VoiceService(VoiceApi, VoiceMediaApi, VoiceConsumers):
         # --- audio streaming (api_media.VoiceMediaApi): playback bots, the mix, listening ---
         self.setup_media(app)
         # --- end of audio streaming ---
+        # --- voice processing (api_recording.VoiceRecordingApi): recordings, noise
+        # suppression of the mix, the plugins' audio hook ---
+        self.setup_processing(app)
+        # --- end of voice processing ---
 
     async def _on_speaking(self, room_id: str, user_id: str, speaking: bool) -> None:
         await self.signaling.on_speaking(room_id, user_id, speaking)

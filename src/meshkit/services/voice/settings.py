@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
@@ -115,6 +115,41 @@ class VoiceSettings(PluginSettings):
         description="Largest audio file accepted for playback into a room, in bytes "
         "(`POST /v1/voice/rooms/{room_id}/playback`; 413 `upload-too-large` beyond). The "
         "gateway's `MESHKIT_GATEWAY_MAX_BODY_SIZE` must be at least as large.",
+    )
+
+    # --- voice processing: recording, noise suppression ---
+    recording_max_seconds: int = Field(
+        default=4 * 3600,
+        ge=1,
+        le=24 * 3600,
+        description="Longest a room recording runs, in seconds: it stops by itself then "
+        "(and when the room empties), and the file is kept.",
+    )
+    recording_loudness: float = Field(
+        default=-16.0,
+        ge=-40.0,
+        le=-5.0,
+        description="Integrated loudness (LUFS, EBU R128) a finished recording is "
+        "normalised to (FFmpeg's `loudnorm`; true peaks at most -1.5 dBTP).",
+    )
+    recording_bitrate: int = Field(
+        default=48_000,
+        ge=6_000,
+        le=510_000,
+        description="Opus bitrate of recordings, bits per second.",
+    )
+    noise_suppression: Literal["off", "afftdn", "rnnoise"] = Field(
+        default="off",
+        description="Noise suppression of a room's mix (what the listen stream, "
+        "recordings carry; forwarded audio is never touched): `afftdn` (FFmpeg's FFT "
+        "denoiser: stationary noise below `MESHKIT_VOICE_NOISE_FLOOR`, tones kept), "
+        "`rnnoise` (RNNoise: keeps speech only; needs `pip install 'meshkit[denoise]'`).",
+    )
+    noise_floor: float = Field(
+        default=-50.0,
+        ge=-80.0,
+        le=-20.0,
+        description="The noise level `afftdn` removes, dBFS.",
     )
 
     @field_validator("ice_servers", "turn_urls", "listen_ips", mode="before")

@@ -1,7 +1,9 @@
 """A room's mix: every sending source decoded and summed, 20 ms at a time.
 
-The SFU never decodes; the mix does, and so it exists only while someone consumes it
-(the HTTP listen stream now; recording and the plugins' audio hook next). The first
+The SFU never decodes; the mix does, and so it exists only while someone consumes it:
+the HTTP listen stream and recordings take the summed frames (:meth:`Mixer.subscribe`),
+the plugins' audio hook takes each source's decoded frames before they are summed
+(:meth:`Mixer.listen_sources`), and both share one decoder per source. The first
 consumer of a room adds a tap to its :class:`~meshkit.services.voice.media.room.MediaRoom`
 and starts a clock; the last one leaving removes both, so a room nobody listens to pays
 nothing.
@@ -10,9 +12,12 @@ On the event loop the tap only queues each Opus payload (per source, a small jit
 queue: a source is mixed once two packets wait, and a backlog past :data:`MAX_QUEUE`
 drops its oldest packets, so a sender whose clock runs fast cannot add delay). Every
 20 ms the clock takes one packet per source and hands them to a worker thread, which
-decodes them (one decoder per source: Opus is stateful) and sums them with clipping.
-Consumers get 960 mono samples of 16-bit PCM at 48 kHz per tick, silence included, in
-order; a consumer that falls more than :data:`DEPTH` frames behind loses the oldest.
+decodes them (one decoder per source: Opus is stateful) and sums them with clipping,
+then runs the optional noise suppressor over the sum. Consumers get 960 mono samples of
+16-bit PCM at 48 kHz per tick, silence included, in order; a consumer that falls more
+than :data:`DEPTH` frames behind loses the oldest. Source listeners are called in the
+worker thread, once per tick, with the :class:`SourceFrame` of every source decoded in
+it (none while nobody speaks): they must only hand the frames on, never block.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import av
@@ -52,15 +58,36 @@ Pcm = npt.NDArray[np.int16]
 Locate = Callable[[], MediaRoom | None]
 """The room's media on this instance now (it is dropped when empty and made again on
 the next join, so the mix looks it up on every tick)."""
+Denoiser = Callable[[Pcm], Pcm]
+"""Noise suppression of the summed frames: one per mix (it may keep state), called in
+the worker thread with each 960-sample frame, returning the cleaned frame."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFrame:
+    """20 ms of one source's decoded audio, before it is mixed."""
+
+    user_id: str
+    """Who sent it (a participant's user id, or ``bot:<playback id>``)."""
+    pcm: Pcm
+    """960 mono samples of 16-bit PCM at 48 kHz."""
+    timestamp: float
+    """When the mix took the packet (UNIX seconds): frames of one tick share it."""
+    rtp_timestamp: int
+    """The packet's RTP timestamp (48 kHz clock of its sender): gaps show losses."""
+
+
+SourceListener = Callable[[list[SourceFrame]], None]
 
 
 class _Source:
     """One source's jitter queue and decoder (used by the worker thread only)."""
 
-    __slots__ = ("decoder", "last_seen", "primed", "queue")
+    __slots__ = ("decoder", "last_seen", "primed", "queue", "user_id")
 
-    def __init__(self) -> None:
-        self.queue: deque[bytes] = deque(maxlen=MAX_QUEUE)
+    def __init__(self, user_id: str) -> None:
+        self.user_id = user_id
+        self.queue: deque[tuple[bytes, int]] = deque(maxlen=MAX_QUEUE)
         self.primed = False
         self.last_seen = time.monotonic()
         self.decoder: Any = None
@@ -86,23 +113,49 @@ def _mono(frame: av.AudioFrame) -> npt.NDArray[np.float32]:
     return mono
 
 
-def mix_packets(batch: list[tuple[_Source, bytes]]) -> Pcm:
-    """Decode one packet per source and sum them, clipped (runs in a worker thread)."""
-    total = np.zeros(FRAME, dtype=np.float32)
-    for source, payload in batch:
-        if source.decoder is None:
-            source.decoder = _decoder()
-        try:
-            frames = source.decoder.decode(av.Packet(payload))
-        except (av.FFmpegError, ValueError):
-            continue  # a corrupt packet is a 20 ms gap for that source
-        offset = 0
-        for frame in frames:
-            samples = _mono(frame)[: FRAME - offset]
-            total[offset : offset + samples.size] += samples
-            offset += samples.size
-    pcm: Pcm = (np.clip(total, -1.0, 1.0) * 32767.0).astype(np.int16)
+def _to_pcm(samples: npt.NDArray[np.float32]) -> Pcm:
+    pcm: Pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype(np.int16)
     return pcm
+
+
+def decode_packet(source: _Source, payload: bytes) -> npt.NDArray[np.float32] | None:
+    """One source's packet as :data:`FRAME` float samples (None: it did not decode)."""
+    if source.decoder is None:
+        source.decoder = _decoder()
+    try:
+        frames = source.decoder.decode(av.Packet(payload))
+    except (av.FFmpegError, ValueError):
+        return None  # a corrupt packet is a 20 ms gap for that source
+    out = np.zeros(FRAME, dtype=np.float32)
+    offset = 0
+    for frame in frames:
+        samples = _mono(frame)[: FRAME - offset]
+        out[offset : offset + samples.size] = samples
+        offset += samples.size
+    return out
+
+
+Batch = list[tuple[_Source, bytes, int]]
+
+
+def mix_packets(
+    batch: Batch, *, each: bool = False, denoise: Denoiser | None = None, now: float = 0.0
+) -> tuple[Pcm, list[SourceFrame]]:
+    """Decode one packet per source and sum them, clipped, then denoise the sum (runs in
+    a worker thread); with ``each``, also every source's own frame."""
+    total = np.zeros(FRAME, dtype=np.float32)
+    frames: list[SourceFrame] = []
+    for source, payload, rtp_timestamp in batch:
+        samples = decode_packet(source, payload)
+        if samples is None:
+            continue
+        total += samples
+        if each:
+            frames.append(SourceFrame(source.user_id, _to_pcm(samples), now, rtp_timestamp))
+    pcm = _to_pcm(total)
+    if denoise is not None:
+        pcm = denoise(pcm)
+    return pcm, frames
 
 
 class Subscription:
@@ -139,13 +192,21 @@ class Subscription:
 class Mix:
     """The mix of one room while it has consumers (module docstring)."""
 
-    def __init__(self, room_id: str, locate: Locate, on_idle: Callable[[Mix], None]) -> None:
+    def __init__(
+        self,
+        room_id: str,
+        locate: Locate,
+        on_idle: Callable[[Mix], None],
+        denoiser: Denoiser | None = None,
+    ) -> None:
         self.room_id = room_id
         self._locate = locate
         self._on_idle = on_idle
+        self._denoiser = denoiser
         self._room: MediaRoom | None = None
         self._sources: dict[str, _Source] = {}
         self.consumers: set[Subscription] = set()
+        self.source_listeners: list[SourceListener] = []
         self._task: asyncio.Task[None] | None = None
         self.ticks = 0
 
@@ -153,22 +214,44 @@ class Mix:
     def _tap(self, user_id: str, payload: bytes, timestamp: int) -> None:
         source = self._sources.get(user_id)
         if source is None:
-            source = self._sources[user_id] = _Source()
-        source.queue.append(payload)
+            source = self._sources[user_id] = _Source(user_id)
+        source.queue.append((payload, timestamp))
         source.last_seen = time.monotonic()
 
     def subscribe(self) -> Subscription:
         """A new consumer; the first one starts the mix."""
         subscription = Subscription(self)
         self.consumers.add(subscription)
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name=f"voice-mix-{self.room_id}")
+        self._start()
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
         """Remove a consumer; without consumers the mix stops (tap removed at once)."""
         self.consumers.discard(subscription)
-        if not self.consumers:
+        self._stop_if_idle()
+
+    def add_source_listener(self, listener: SourceListener) -> None:
+        """Hand each tick's decoded sources to ``listener`` (module docstring)."""
+        self.source_listeners.append(listener)
+        self._start()
+
+    def remove_source_listener(self, listener: SourceListener) -> None:
+        """Stop calling ``listener``; the mix stops with its last consumer of any kind."""
+        with contextlib.suppress(ValueError):
+            self.source_listeners.remove(listener)
+        self._stop_if_idle()
+
+    def unsubscribe_all(self) -> None:
+        """Stop now if nobody consumes (the instance stops)."""
+        if self._task is not None:
+            self._stop_if_idle()
+
+    def _start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"voice-mix-{self.room_id}")
+
+    def _stop_if_idle(self) -> None:
+        if not self.consumers and not self.source_listeners:
             self._stop()
 
     def _stop(self) -> None:
@@ -196,7 +279,8 @@ class Mix:
         try:
             while True:
                 self._attach(self._locate())
-                pcm = await loop.run_in_executor(None, mix_packets, self._take())
+                listeners = list(self.source_listeners)
+                pcm = await loop.run_in_executor(None, self._work, self._take(), listeners)
                 self.ticks += 1
                 for consumer in list(self.consumers):
                     consumer.put(pcm)
@@ -212,9 +296,21 @@ class Mix:
             for consumer in list(self.consumers):
                 consumer.put(None)
 
-    def _take(self) -> list[tuple[_Source, bytes]]:
+    def _work(self, batch: Batch, listeners: list[SourceListener]) -> Pcm:
+        """The worker thread's part of a tick: decode, sum, denoise, hand sources on."""
+        denoise = self._denoiser if self.consumers else None
+        pcm, frames = mix_packets(batch, each=bool(listeners), denoise=denoise, now=time.time())
+        if frames:
+            for listener in listeners:
+                try:
+                    listener(frames)
+                except Exception:  # a listener's bug must not stop the room's mix
+                    log.exception("voice room %s: a source listener failed", self.room_id)
+        return pcm
+
+    def _take(self) -> Batch:
         """One packet per source that is ready (on the loop: no decoding here)."""
-        batch: list[tuple[_Source, bytes]] = []
+        batch: Batch = []
         now = time.monotonic()
         for user_id, source in list(self._sources.items()):
             if not source.primed:
@@ -224,7 +320,7 @@ class Mix:
                     continue
                 source.primed = True
             if source.queue:
-                batch.append((source, source.queue.popleft()))
+                batch.append((source, *source.queue.popleft()))
             else:
                 source.primed = False  # ran dry: wait for the queue to refill
         return batch
@@ -233,22 +329,41 @@ class Mix:
 class Mixer:
     """The mixes of the rooms this instance hosts, made on demand."""
 
-    def __init__(self, locate: Callable[[str], MediaRoom | None]) -> None:
+    def __init__(
+        self,
+        locate: Callable[[str], MediaRoom | None],
+        denoiser: Callable[[], Denoiser] | None = None,
+    ) -> None:
         self._locate = locate
+        self.denoiser = denoiser
+        """Makes each new mix's noise suppressor (None: no suppression)."""
         self.mixes: dict[str, Mix] = {}
+
+    def _mix(self, room_id: str) -> Mix:
+        mix = self.mixes.get(room_id)
+        if mix is None:
+            denoiser = self.denoiser() if self.denoiser is not None else None
+            mix = self.mixes[room_id] = Mix(
+                room_id, lambda: self._locate(room_id), self._forget, denoiser
+            )
+        return mix
 
     @contextlib.contextmanager
     def subscribe(self, room_id: str) -> Iterator[Subscription]:
         """``with mixer.subscribe(room_id) as frames: async for pcm in frames: ...``;
         leaving the block (a client gone, an error) removes the consumer."""
-        mix = self.mixes.get(room_id)
-        if mix is None:
-            mix = self.mixes[room_id] = Mix(room_id, lambda: self._locate(room_id), self._forget)
-        subscription = mix.subscribe()
+        subscription = self._mix(room_id).subscribe()
         try:
             yield subscription
         finally:
             subscription.close()
+
+    def listen_sources(self, room_id: str, listener: SourceListener) -> Callable[[], None]:
+        """Call ``listener`` (in the worker thread) with each tick's decoded sources of
+        ``room_id`` until the returned function is called."""
+        mix = self._mix(room_id)
+        mix.add_source_listener(listener)
+        return lambda: mix.remove_source_listener(listener)
 
     def _forget(self, mix: Mix) -> None:
         if self.mixes.get(mix.room_id) is mix:
@@ -260,3 +375,5 @@ class Mixer:
             for consumer in list(mix.consumers):
                 consumer.put(None)
                 consumer.close()
+            mix.source_listeners.clear()
+            mix.unsubscribe_all()
