@@ -37,6 +37,8 @@ from .playback_out import PlaybackOut
 from .problem import Problem
 from .problem_errors_item import ProblemErrorsItem
 from .profile_patch import ProfilePatch
+from .recording_out import RecordingOut
+from .recording_out_state import RecordingOutState
 from .refresh_in import RefreshIn
 from .register_in import RegisterIn
 from .reset_confirm_in import ResetConfirmIn
@@ -91,6 +93,8 @@ __all__ = (
     "Problem",
     "ProblemErrorsItem",
     "ProfilePatch",
+    "RecordingOut",
+    "RecordingOutState",
     "RefreshIn",
     "RegisterIn",
     "ResetConfirmIn",
