@@ -11,18 +11,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import numpy as np
 import pytest
 
 from meshkit import hookimpl
-from meshkit.plugins import get_plugin_manager
-from meshkit.runtime import Runtime
 from meshkit.services.voice.audio import AudioSink, AudioTap
 from meshkit.services.voice.media.mix import SourceFrame
-from meshkit.testing import eventually, make_settings
+from meshkit.testing import eventually
 from tests.voice_peers import peak_hz
-from tests.voice_stack import ADMIN, PASSWORD, VoiceStack
+from tests.voice_stack import VoiceStack, voice_stack
 
 pytestmark = pytest.mark.slow
 
@@ -66,29 +63,9 @@ class Transcriber:
 @pytest.fixture
 async def stack(tmp_path: Path, meshkit_redis_url: str) -> AsyncIterator[tuple[VoiceStack, Any]]:
     plugin = Transcriber()
-    settings = make_settings(
-        tmp_path,
-        MESHKIT_REDIS_URL=meshkit_redis_url,
-        MESHKIT_AUTH_BCRYPT_COST="4",
-        MESHKIT_AUTH_BOOTSTRAP_ADMIN_EMAIL=ADMIN,
-        MESHKIT_AUTH_BOOTSTRAP_ADMIN_PASSWORD=PASSWORD,
-        MESHKIT_SHUTDOWN_TIMEOUT="2",
-        MESHKIT_GATEWAY_HEALTH_INTERVAL="0.2",
-        MESHKIT_GATEWAY_RATE_LIMITS="default=5000/60s,auth=1000/60s",
-        MESHKIT_VOICE_LISTEN_IPS="127.0.0.1",
-    )
-    names = ["auth", "voice", "gateway"]
-    pm = get_plugin_manager(settings, plugins=[("transcriber", plugin)])
-    runtime = Runtime(settings, pm, names, ports=dict.fromkeys(names, 0))
-    started = {r.service.name: r for r in await runtime.start()}
-    async with aiohttp.ClientSession() as http:
-        voice = VoiceStack(http, started["gateway"].url, started["auth"].url, runtime)
-        try:
-            yield voice, plugin
-        finally:
-            for caller in voice.callers:
-                await caller.close()
-            await runtime.stop()
+    plugins = [("transcriber", plugin)]
+    async with voice_stack(tmp_path, meshkit_redis_url, plugins=plugins) as voice:
+        yield voice, plugin
 
 
 def service_of(voice: VoiceStack) -> Any:

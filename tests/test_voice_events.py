@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 import socketio
 
@@ -26,16 +25,14 @@ from meshkit.contracts.voice import (
 )
 from meshkit.events import Envelope, Event
 from meshkit.events.model import stream_key
-from meshkit.plugins import get_plugin_manager
-from meshkit.runtime import Runtime
 from meshkit.services.messaging.voice_presence import VoicePresence
 from meshkit.services.voice.calls import Calls
 from meshkit.services.voice.events import ended_text, format_duration
 from meshkit.services.voice.models import VoiceRoom
 from meshkit.services.voice.state import VoiceState
-from meshkit.testing import eventually, make_settings
+from meshkit.testing import eventually
 from meshkit.tokens import Principal
-from tests.voice_stack import ADMIN, PASSWORD, Caller, VoiceStack
+from tests.voice_stack import Caller, VoiceStack, voice_stack
 
 ROOM = "01HZX3Y8ZP7Q4V2N6M5K9J1T0A"
 CHANNEL = "01HZX3Y8ZP7Q4V2N6M5K9J1T0C"
@@ -291,37 +288,18 @@ class MessagingSocket:
 async def mesh(
     tmp_path: Path, meshkit_redis_url: str, meshkit_redis: Any
 ) -> AsyncIterator[VoiceStack]:
-    settings = make_settings(
-        tmp_path,
-        MESHKIT_REDIS_URL=meshkit_redis_url,
-        MESHKIT_AUTH_BCRYPT_COST="4",
-        MESHKIT_AUTH_BOOTSTRAP_ADMIN_EMAIL=ADMIN,
-        MESHKIT_AUTH_BOOTSTRAP_ADMIN_PASSWORD=PASSWORD,
-        MESHKIT_SHUTDOWN_TIMEOUT="2",
-        MESHKIT_GATEWAY_HEALTH_INTERVAL="0.2",
-        MESHKIT_GATEWAY_RATE_LIMITS="default=5000/60s,auth=1000/60s",
-        MESHKIT_VOICE_LISTEN_IPS="127.0.0.1",
-        MESHKIT_VOICE_STATE_TTL="1",
-        MESHKIT_VOICE_SESSION_CHECK_INTERVAL="0.2",
-    )
-    pm = get_plugin_manager(settings)
-    names = ["auth", "messaging", "voice", "gateway"]
-    runtime = Runtime(settings, pm, names, ports=dict.fromkeys(names, 0))
-    started = {r.service.name: r for r in await runtime.start()}
+    names = ("auth", "messaging", "voice", "gateway")
     sockets: list[MessagingSocket] = []
-    async with aiohttp.ClientSession() as http:
-        stack = VoiceStack(http, started["gateway"].url, started["auth"].url, runtime)
+    async with voice_stack(
+        tmp_path, meshkit_redis_url, names, MESHKIT_VOICE_STATE_TTL="1"
+    ) as stack:
         stack.sockets = sockets  # type: ignore[attr-defined]
-        stack.services = {name: r.service for name, r in started.items()}  # type: ignore[attr-defined]
         try:
             yield stack
         finally:
             for sock in sockets:
                 if sock.sio.connected:
                     await sock.sio.disconnect()
-            for caller in stack.callers:
-                await caller.close()
-            await runtime.stop()
 
 
 async def socket_of(stack: VoiceStack, caller: Caller) -> MessagingSocket:
@@ -337,7 +315,7 @@ async def system_messages(caller: Caller, channel_id: str) -> list[str]:
 
 
 async def stream(stack: VoiceStack, topic: str) -> list[Envelope]:
-    redis = stack.services["voice"].redis  # type: ignore[attr-defined]
+    redis = stack.services["voice"].redis
     return [Envelope.from_fields(f) for _, f in await redis.xrange(stream_key(topic))]
 
 
@@ -410,7 +388,7 @@ async def test_a_linked_room_posts_its_call_and_shows_who_is_in_voice(mesh: Voic
     assert reasons == [(ada.user_id, "left"), (bob.user_id, "disconnected")]
 
     # exactly once: a second voice instance handling the same events posts nothing more
-    voice = mesh.services["voice"]  # type: ignore[attr-defined]
+    voice = mesh.services["voice"]
     await voice.on_call_started(call, calls[0])
     await voice.on_call_ended(end, calls[1])
     await asyncio.sleep(0.3)
@@ -428,7 +406,7 @@ async def test_a_room_without_a_channel_posts_nothing_and_a_gone_channel_is_no_r
     await eventually(
         lambda: _types(mesh, "voice.calls"), what="the call started"
     )  # published, handled
-    voice = mesh.services["voice"]  # type: ignore[attr-defined]
+    voice = mesh.services["voice"]
     # a channel messaging does not know: NOT_FOUND is final, the handler returns
     ghost = CallStarted(
         call_id="c1",

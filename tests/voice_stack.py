@@ -3,7 +3,8 @@ real WebRTC (aiortc on loopback): what the voice edge tests drive."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,8 @@ class VoiceStack:
     def __init__(self, http: aiohttp.ClientSession, gateway: str, auth: str, runtime: Any):
         self.http, self.gateway, self.auth, self.runtime = http, gateway, auth, runtime
         self.callers: list[Caller] = []
+        self.services: dict[str, Any] = {}
+        """name → the running service (in-process stacks)."""
 
     async def person(self, name: str, *, register: bool = True) -> Caller:
         if register:
@@ -123,28 +126,50 @@ class VoiceStack:
         return caller
 
 
+@contextlib.asynccontextmanager
+async def voice_stack(
+    data_dir: Path,
+    redis_url: str,
+    names: Sequence[str] = ("auth", "voice", "gateway"),
+    plugins: Sequence[tuple[str, object]] = (),
+    **env: str,
+) -> AsyncIterator[VoiceStack]:
+    """``names`` in one runtime (with ``plugins``) on the test Redis, media on 127.0.0.1,
+    an administrator (:data:`ADMIN`); ``env`` adds or overrides ``MESHKIT_*`` settings.
+    Closes every caller and stops the runtime on the way out."""
+    settings = make_settings(
+        data_dir,
+        **{
+            "MESHKIT_REDIS_URL": redis_url,
+            "MESHKIT_AUTH_BCRYPT_COST": "4",
+            "MESHKIT_AUTH_BOOTSTRAP_ADMIN_EMAIL": ADMIN,
+            "MESHKIT_AUTH_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD,
+            "MESHKIT_SHUTDOWN_TIMEOUT": "2",
+            "MESHKIT_GATEWAY_HEALTH_INTERVAL": "0.2",
+            "MESHKIT_GATEWAY_RATE_LIMITS": "default=5000/60s,auth=1000/60s",
+            "MESHKIT_VOICE_LISTEN_IPS": "127.0.0.1",
+            "MESHKIT_VOICE_SESSION_CHECK_INTERVAL": "0.2",
+            **env,
+        },
+    )
+    pm = get_plugin_manager(settings, plugins=list(plugins))
+    runtime = Runtime(settings, pm, list(names), ports=dict.fromkeys(names, 0))
+    started = {r.service.name: r for r in await runtime.start()}
+    try:
+        async with aiohttp.ClientSession() as http:
+            stack = VoiceStack(http, started["gateway"].url, started["auth"].url, runtime)
+            stack.services = {name: r.service for name, r in started.items()}
+            try:
+                yield stack
+            finally:
+                for caller in stack.callers:
+                    await caller.close()
+    finally:
+        await runtime.stop()
+
+
 @pytest.fixture
 async def voice(tmp_path: Path, meshkit_redis_url: str) -> AsyncIterator[VoiceStack]:
-    settings = make_settings(
-        tmp_path,
-        MESHKIT_REDIS_URL=meshkit_redis_url,
-        MESHKIT_AUTH_BCRYPT_COST="4",
-        MESHKIT_AUTH_BOOTSTRAP_ADMIN_EMAIL=ADMIN,
-        MESHKIT_AUTH_BOOTSTRAP_ADMIN_PASSWORD=PASSWORD,
-        MESHKIT_SHUTDOWN_TIMEOUT="2",
-        MESHKIT_GATEWAY_HEALTH_INTERVAL="0.2",
-        MESHKIT_GATEWAY_RATE_LIMITS="default=5000/60s,auth=1000/60s",
-        MESHKIT_VOICE_LISTEN_IPS="127.0.0.1",
-        MESHKIT_VOICE_SESSION_CHECK_INTERVAL="0.2",
-    )
-    names = ["auth", "voice", "gateway"]
-    runtime = Runtime(settings, get_plugin_manager(settings), names, ports=dict.fromkeys(names, 0))
-    started = {r.service.name: r for r in await runtime.start()}
-    async with aiohttp.ClientSession() as http:
-        stack = VoiceStack(http, started["gateway"].url, started["auth"].url, runtime)
-        try:
-            yield stack
-        finally:
-            for caller in stack.callers:
-                await caller.close()
-            await runtime.stop()
+    """auth + voice + gateway (:func:`voice_stack`)."""
+    async with voice_stack(tmp_path, meshkit_redis_url) as stack:
+        yield stack
