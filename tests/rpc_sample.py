@@ -99,3 +99,8 @@ class Messaging(MessagingServiceBase):
         await stream.send_message(
             messaging_pb2.PostSystemMessageResponse(message_id=f"m{len(self.posted)}")
         )
+
+    async def GetChannel(self, stream: Stream) -> None:
+        """Knows no channel (the contract needs the method; these tests do not call it)."""
+        request = await stream.recv_message()
+        raise GRPCError(Status.NOT_FOUND, f"no channel {request.channel_id!r}")

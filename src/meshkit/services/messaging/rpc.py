@@ -1,4 +1,5 @@
-"""``meshkit.messaging.v1.MessagingService`` over gRPC: other services post into channels.
+"""``meshkit.messaging.v1.MessagingService`` over gRPC: other services post into channels
+and look channels up as a user sees them.
 
 Contract of ``PostSystemMessage`` (see ``docs/messaging.md``, "Internal API"):
 
@@ -13,26 +14,40 @@ Contract of ``PostSystemMessage`` (see ``docs/messaging.md``, "Internal API"):
 * System posts need no membership: the caller is a service holding an API key (the
   server checks it before this code runs), not a user.
 
+Contract of ``GetChannel``:
+
+* The channel as ``user_id`` sees it, decided by :meth:`Channels.visible` (the rule the
+  REST API applies): a public channel is visible to everyone, a private channel or DM
+  to its members only. To anyone else it answers ``NOT_FOUND`` exactly like an unknown
+  id, so the answer never tells that a private channel exists.
+* The user is judged without their token's permissions (the call carries none): a holder
+  of ``messaging:channels.manage`` who is not a member of a private channel gets
+  ``NOT_FOUND`` here, although the REST API would show it to them.
+* Nothing is written: the client stack may retry it (``NO_SIDE_EFFECTS``).
+
 Errors are meshkit problems; the gRPC server maps them to statuses (``meshkit.rpc.errors``):
-an unknown channel is ``NOT_FOUND``, a bad field ``INVALID_ARGUMENT`` (as is a plugin's
-refusal, ``message-rejected``), an archived channel ``FAILED_PRECONDITION``
-(``channel-archived``) and a key already used in another channel ``ABORTED``.
+an unknown channel (for ``GetChannel``, an invisible one too) is ``NOT_FOUND``, a bad
+field ``INVALID_ARGUMENT`` (as is a plugin's refusal, ``message-rejected``), an archived
+channel ``FAILED_PRECONDITION`` (``channel-archived``) and a key already used in another
+channel ``ABORTED``.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpclib.server import Stream
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from meshkit.errors import FieldError, NotFound, Problem, ValidationFailed
 from meshkit.proto.messaging.v1 import messaging_pb2
 from meshkit.proto.messaging.v1.messaging_grpc import MessagingServiceBase
 from meshkit.services.messaging.messages import message_out
-from meshkit.services.messaging.models import Channel, Message, MessageIn
+from meshkit.services.messaging.models import Channel, Id, Message, MessageIn, UserId
+from meshkit.tokens import Principal
 
 if TYPE_CHECKING:
     from meshkit.services.messaging.service import MessagingService
@@ -42,6 +57,8 @@ SOURCE = re.compile(r"^[a-z][a-z0-9_.-]{0,31}$")
 """A service name (``[a-z][a-z0-9_]*`` in meshkit) or a dotted sub-source (``ci.deploy``)."""
 FIELD_OF = {"content": "text", "nonce": "idempotency_key"}
 """MessageIn fields as the request names them, for error messages."""
+CHANNEL_ID: TypeAdapter[str] = TypeAdapter(Id)
+USER_ID: TypeAdapter[str] = TypeAdapter(UserId)
 
 
 class ChannelArchived(Problem):
@@ -64,6 +81,32 @@ def system_author(source: str) -> str:
 def _invalid(field: str, message: str, code: str) -> ValidationFailed:
     return ValidationFailed(
         [FieldError.of(("request", field), message, code)], detail=f"{field}: {message}"
+    )
+
+
+def _checked(adapter: TypeAdapter[str], field: str, value: str) -> str:
+    """``value`` if it is well formed as the REST API would accept it."""
+    try:
+        return adapter.validate_python(value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        message = "required" if not value else first["msg"]
+        raise _invalid(field, message, "missing" if not value else first["type"]) from None
+
+
+def user_principal(user_id: str) -> Principal:
+    """``user_id`` as a caller without roles or permissions: what a member view needs.
+
+    The service calling ``GetChannel`` has authenticated the user and passes only their
+    id; judging them without permissions can only hide channels, never show more.
+    """
+    return Principal(
+        subject=user_id,
+        roles=frozenset(),
+        permissions=frozenset(),
+        token_id="",
+        session_id=None,
+        expires_at=datetime.now(UTC),
     )
 
 
@@ -96,6 +139,33 @@ class MessagingRpc(MessagingServiceBase):
                 message_id=message.id, created_at=_timestamp(message)
             )
         )
+
+    async def GetChannel(
+        self, stream: Stream[messaging_pb2.GetChannelRequest, messaging_pb2.GetChannelResponse]
+    ) -> None:
+        """The channel as ``user_id`` sees it; ``NOT_FOUND`` when unknown or invisible."""
+        request = await stream.recv_message()
+        assert request is not None
+        channel, member = await self.channel_for(request.channel_id, request.user_id)
+        await stream.send_message(
+            messaging_pb2.GetChannelResponse(
+                id=channel.id,
+                name=channel.name or "",
+                kind=channel.kind,
+                archived=channel.archived_at is not None,
+                member=member,
+            )
+        )
+
+    async def channel_for(self, channel_id: str, user_id: str) -> tuple[Channel, bool]:
+        """The domain side of ``GetChannel``: the channel if ``user_id`` may see it, and
+        whether they are a member. Ids are checked first: nothing is looked up for a
+        malformed one."""
+        channel_id = _checked(CHANNEL_ID, "channel_id", channel_id)
+        user_id = _checked(USER_ID, "user_id", user_id)
+        channels = self.service.channels
+        channel = await channels.visible(user_principal(user_id), channel_id)
+        return channel, await channels.membership(channel.id, user_id) is not None
 
     async def post(self, channel_id: str, text: str, source: str, key: str) -> Message:
         """The domain side of ``PostSystemMessage`` (callable without a network).

@@ -21,6 +21,10 @@ class MessagingServiceBase(abc.ABC):
     async def PostSystemMessage(self, stream: 'grpclib.server.Stream[meshkit.proto.messaging.v1.messaging_pb2.PostSystemMessageRequest, meshkit.proto.messaging.v1.messaging_pb2.PostSystemMessageResponse]') -> None:
         pass
 
+    @abc.abstractmethod
+    async def GetChannel(self, stream: 'grpclib.server.Stream[meshkit.proto.messaging.v1.messaging_pb2.GetChannelRequest, meshkit.proto.messaging.v1.messaging_pb2.GetChannelResponse]') -> None:
+        pass
+
     def __mapping__(self) -> typing.Dict[str, grpclib.const.Handler]:
         return {
             '/meshkit.messaging.v1.MessagingService/PostSystemMessage': grpclib.const.Handler(
@@ -28,6 +32,12 @@ class MessagingServiceBase(abc.ABC):
                 grpclib.const.Cardinality.UNARY_UNARY,
                 meshkit.proto.messaging.v1.messaging_pb2.PostSystemMessageRequest,
                 meshkit.proto.messaging.v1.messaging_pb2.PostSystemMessageResponse,
+            ),
+            '/meshkit.messaging.v1.MessagingService/GetChannel': grpclib.const.Handler(
+                self.GetChannel,
+                grpclib.const.Cardinality.UNARY_UNARY,
+                meshkit.proto.messaging.v1.messaging_pb2.GetChannelRequest,
+                meshkit.proto.messaging.v1.messaging_pb2.GetChannelResponse,
             ),
         }
 
@@ -40,4 +50,10 @@ class MessagingServiceStub:
             '/meshkit.messaging.v1.MessagingService/PostSystemMessage',
             meshkit.proto.messaging.v1.messaging_pb2.PostSystemMessageRequest,
             meshkit.proto.messaging.v1.messaging_pb2.PostSystemMessageResponse,
+        )
+        self.GetChannel = grpclib.client.UnaryUnaryMethod(
+            channel,
+            '/meshkit.messaging.v1.MessagingService/GetChannel',
+            meshkit.proto.messaging.v1.messaging_pb2.GetChannelRequest,
+            meshkit.proto.messaging.v1.messaging_pb2.GetChannelResponse,
         )

@@ -27,17 +27,23 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$meshkit/messaging/v1/messaging.proto\x12\x14meshkit.messaging.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"e\n\x18PostSystemMessageRequest\x12\x12\n\nchannel_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\"_\n\x19PostSystemMessageResponse\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12.\n\ncreated_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2\x88\x01\n\x10MessagingService\x12t\n\x11PostSystemMessage\x12..meshkit.messaging.v1.PostSystemMessageRequest\x1a/.meshkit.messaging.v1.PostSystemMessageResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$meshkit/messaging/v1/messaging.proto\x12\x14meshkit.messaging.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"e\n\x18PostSystemMessageRequest\x12\x12\n\nchannel_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\"_\n\x19PostSystemMessageResponse\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12.\n\ncreated_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"8\n\x11GetChannelRequest\x12\x12\n\nchannel_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\"^\n\x12GetChannelResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x10\n\x08\x61rchived\x18\x04 \x01(\x08\x12\x0e\n\x06member\x18\x05 \x01(\x08\x32\xee\x01\n\x10MessagingService\x12t\n\x11PostSystemMessage\x12..meshkit.messaging.v1.PostSystemMessageRequest\x1a/.meshkit.messaging.v1.PostSystemMessageResponse\x12\x64\n\nGetChannel\x12\'.meshkit.messaging.v1.GetChannelRequest\x1a(.meshkit.messaging.v1.GetChannelResponse\"\x03\x90\x02\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'meshkit.proto.messaging.v1.messaging_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_MESSAGINGSERVICE'].methods_by_name['GetChannel']._loaded_options = None
+  _globals['_MESSAGINGSERVICE'].methods_by_name['GetChannel']._serialized_options = b'\220\002\001'
   _globals['_POSTSYSTEMMESSAGEREQUEST']._serialized_start=95
   _globals['_POSTSYSTEMMESSAGEREQUEST']._serialized_end=196
   _globals['_POSTSYSTEMMESSAGERESPONSE']._serialized_start=198
   _globals['_POSTSYSTEMMESSAGERESPONSE']._serialized_end=293
-  _globals['_MESSAGINGSERVICE']._serialized_start=296
-  _globals['_MESSAGINGSERVICE']._serialized_end=432
+  _globals['_GETCHANNELREQUEST']._serialized_start=295
+  _globals['_GETCHANNELREQUEST']._serialized_end=351
+  _globals['_GETCHANNELRESPONSE']._serialized_start=353
+  _globals['_GETCHANNELRESPONSE']._serialized_end=447
+  _globals['_MESSAGINGSERVICE']._serialized_start=450
+  _globals['_MESSAGINGSERVICE']._serialized_end=688
 # @@protoc_insertion_point(module_scope)

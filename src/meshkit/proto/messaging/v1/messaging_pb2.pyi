@@ -29,3 +29,25 @@ class PostSystemMessageResponse(_message.Message):
     message_id: str
     created_at: _timestamp_pb2.Timestamp
     def __init__(self, message_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetChannelRequest(_message.Message):
+    __slots__ = ("channel_id", "user_id")
+    CHANNEL_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    channel_id: str
+    user_id: str
+    def __init__(self, channel_id: _Optional[str] = ..., user_id: _Optional[str] = ...) -> None: ...
+
+class GetChannelResponse(_message.Message):
+    __slots__ = ("id", "name", "kind", "archived", "member")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    ARCHIVED_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    kind: str
+    archived: bool
+    member: bool
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[str] = ..., archived: _Optional[bool] = ..., member: _Optional[bool] = ...) -> None: ...
