@@ -255,7 +255,8 @@ class Calls:
         return room_out(room, len(await self.participants(room.id, room=room)))
 
     async def create_room(self, principal: Principal, body: VoiceRoomIn) -> VoiceRoomOut:
-        """Create a room (``voice:room.create``); it starts empty."""
+        """Create a room (``voice:room.create``); it starts empty. A linked channel must
+        be one the caller can see (:class:`Rooms`: 422 on ``channel_id`` otherwise)."""
         return room_out(await self.rooms.create(principal, body), 0)
 
     async def list_rooms(self, query: RoomQuery) -> list[VoiceRoomOut]:
@@ -276,7 +277,8 @@ class Calls:
     async def patch_room(
         self, principal: Principal, room_id: str, body: VoiceRoomPatch
     ) -> VoiceRoomOut:
-        """Change a room (owner or ``voice:room.manage``)."""
+        """Change a room (owner or ``voice:room.manage``); a new link is checked like
+        on create."""
         return await self.describe(await self.rooms.patch(principal, room_id, body))
 
     async def delete_room(self, principal: Principal, room_id: str) -> None:
