@@ -6,13 +6,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+import socketio
 
 from meshkit.testing import eventually
 from tests.voice_peers import peak_hz, rms
-from tests.voice_stack import Caller, VoiceStack, voice
+from tests.voice_stack import Caller, VoiceStack, voice, voice_stack
 
 __all__ = ["voice"]  # the fixture
 
@@ -186,3 +188,42 @@ async def test_bad_signaling_gets_typed_errors(voice: VoiceStack) -> None:
     assert ada.sio.connected
     people = await ada.call("GET", f"/v1/voice/rooms/{room}/participants")
     assert [p["user_id"] for p in people] == [ada.user_id]
+
+
+async def test_signaling_connections_are_capped_per_user(
+    tmp_path: Path, meshkit_redis_url: str
+) -> None:
+    """Each signaling connection can hold a media connection (ports, ICE, DTLS): a user
+    gets at most MESHKIT_VOICE_MAX_CONNECTIONS_PER_USER of them at once."""
+    async with voice_stack(
+        tmp_path, meshkit_redis_url, MESHKIT_VOICE_MAX_CONNECTIONS_PER_USER="2"
+    ) as stack:
+        ada = await stack.person("ada")
+        clients = []
+        try:
+            for _ in range(2):
+                client = socketio.AsyncClient(reconnection=False)
+                await client.connect(
+                    stack.gateway,
+                    socketio_path="voice/socket.io",
+                    auth={"token": ada.token},
+                    transports=["websocket"],
+                    wait_timeout=5,
+                )
+                clients.append(client)
+            refused = socketio.AsyncClient(reconnection=False)
+            reasons: list[Any] = []
+            refused.on("connect_error", reasons.append)
+            with pytest.raises(socketio.exceptions.ConnectionError):
+                await refused.connect(
+                    stack.gateway,
+                    socketio_path="voice/socket.io",
+                    auth={"token": ada.token},
+                    transports=["websocket"],
+                    wait_timeout=5,
+                )
+            assert reasons[0]["data"]["status"] == 429
+            assert reasons[0]["data"]["type"].endswith(":too-many-connections")
+        finally:
+            for client in clients:
+                await client.disconnect()

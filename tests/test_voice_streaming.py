@@ -7,6 +7,7 @@ import asyncio
 import io
 import time
 import wave
+from pathlib import Path
 from typing import Any
 
 import av
@@ -17,7 +18,7 @@ from meshkit.services.voice.media.ogg import pages
 from meshkit.services.voice.media.player import AudioFile, audio_level
 from meshkit.testing import eventually
 from tests.voice_peers import peak_hz
-from tests.voice_stack import Caller, VoiceStack, voice
+from tests.voice_stack import Caller, VoiceStack, voice, voice_stack
 
 __all__ = ["voice"]  # the fixture
 
@@ -138,6 +139,13 @@ async def test_uploads_that_break_the_rules_are_typed_problems(voice: VoiceStack
     assert "audio/ogg" in problem["accepted"]
     problem = await upload(admin, room, tone_wav(440, 0.2), 415, **{"Content-Type": "text/plain"})
     assert problem["type"].endswith(":unsupported-audio")
+    # playlists FFmpeg would follow (a file of the server's own, a URL) are not audio
+    for playlist in (
+        b"ffconcat version 1.0\nfile 'data/voice/recordings/x.ogg'\n",
+        b"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nhttp://127.0.0.1:9/a.ts\n",
+    ):
+        problem = await upload(admin, room, playlist, 415, **wav)
+        assert problem["type"].endswith(":unsupported-audio")
     problem = await upload(admin, room, b"", 400, **wav)
     assert problem["type"].endswith(":malformed-body")
     problem = await upload(admin, MISSING, tone_wav(440, 0.2), 404, **wav)
@@ -154,8 +162,12 @@ async def test_the_listen_stream_carries_the_rooms_mix(voice: VoiceStack) -> Non
     await ada.join(room, tone=660.0)
     service = voice_service(voice)
     await eventually(lambda: bool(service.sfu.rooms[room].packets_in), what="ada's audio")
-    headers = {"Authorization": f"Bearer {ada.token}"}
     url = f"{voice.gateway}/v1/voice/rooms/{room}/listen"
+    # joining rights are not listening rights: a listener is neither counted nor seen
+    refused = await ada.call("GET", f"/v1/voice/rooms/{room}/listen", expect=403)
+    assert refused["required_permission"] == "voice:room.listen"
+    admin = await voice.person("admin", register=False)
+    headers = {"Authorization": f"Bearer {admin.token}"}
     data = b""
     async with voice.http.get(url, headers=headers) as response:
         assert response.status == 200
@@ -191,3 +203,24 @@ def test_audio_levels_and_the_cpu_cost_of_encoding_a_file() -> None:
     assert packets >= 500
     print(f"\nplayback: {cost * 100:.2f}% of a core per playing file (decode+resample+encode)")
     assert cost < 0.25
+
+
+async def test_an_open_listen_stream_does_not_hold_up_shutdown(
+    tmp_path: Path, meshkit_redis_url: str
+) -> None:
+    """Stopping ends listen streams at once instead of waiting the drain timeout out."""
+    timeout = 5.0
+    async with voice_stack(
+        tmp_path, meshkit_redis_url, MESHKIT_SHUTDOWN_TIMEOUT=str(timeout)
+    ) as stack:
+        admin = await stack.person("admin", register=False)
+        room = await a_room(admin)
+        headers = {"Authorization": f"Bearer {admin.token}"}
+        url = f"{stack.gateway}/v1/voice/rooms/{room}/listen"
+        async with stack.http.get(url, headers=headers) as response:
+            assert response.status == 200
+            await response.content.readany()
+            started = time.monotonic()
+            await stack.runtime.stop()
+            took = time.monotonic() - started
+    assert took < timeout / 2, took

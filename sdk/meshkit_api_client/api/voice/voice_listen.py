@@ -72,12 +72,13 @@ def sync_detailed(
 ) -> Response[Problem]:
     """Listen to the room without WebRTC: its mix as a live Ogg/Opus stream.
 
-     Needs ``voice:room.join``. The response is chunked and never ends by itself;
-    close it to stop. Silence while nobody speaks; every source that is not muted is
-    in the mix (the listener is not a participant and is not announced). 409
-    ``room-elsewhere`` when another voice instance hosts the room.
+     Needs ``voice:room.listen`` (the listener is not a participant: nobody in the
+    room sees them, so joining rights are not enough). The response is chunked and
+    ends only when the client closes it or the instance stops. Silence while nobody
+    speaks; every source that is not muted is in the mix. 409 ``room-elsewhere`` when
+    another voice instance hosts the room.
 
-    Needs the permission `voice:room.join` (403 without it, checked first).
+    Needs the permission `voice:room.listen` (403 without it, checked first).
 
     Args:
         room_id (str):
@@ -108,12 +109,13 @@ def sync(
 ) -> Problem | None:
     """Listen to the room without WebRTC: its mix as a live Ogg/Opus stream.
 
-     Needs ``voice:room.join``. The response is chunked and never ends by itself;
-    close it to stop. Silence while nobody speaks; every source that is not muted is
-    in the mix (the listener is not a participant and is not announced). 409
-    ``room-elsewhere`` when another voice instance hosts the room.
+     Needs ``voice:room.listen`` (the listener is not a participant: nobody in the
+    room sees them, so joining rights are not enough). The response is chunked and
+    ends only when the client closes it or the instance stops. Silence while nobody
+    speaks; every source that is not muted is in the mix. 409 ``room-elsewhere`` when
+    another voice instance hosts the room.
 
-    Needs the permission `voice:room.join` (403 without it, checked first).
+    Needs the permission `voice:room.listen` (403 without it, checked first).
 
     Args:
         room_id (str):
@@ -139,12 +141,13 @@ async def asyncio_detailed(
 ) -> Response[Problem]:
     """Listen to the room without WebRTC: its mix as a live Ogg/Opus stream.
 
-     Needs ``voice:room.join``. The response is chunked and never ends by itself;
-    close it to stop. Silence while nobody speaks; every source that is not muted is
-    in the mix (the listener is not a participant and is not announced). 409
-    ``room-elsewhere`` when another voice instance hosts the room.
+     Needs ``voice:room.listen`` (the listener is not a participant: nobody in the
+    room sees them, so joining rights are not enough). The response is chunked and
+    ends only when the client closes it or the instance stops. Silence while nobody
+    speaks; every source that is not muted is in the mix. 409 ``room-elsewhere`` when
+    another voice instance hosts the room.
 
-    Needs the permission `voice:room.join` (403 without it, checked first).
+    Needs the permission `voice:room.listen` (403 without it, checked first).
 
     Args:
         room_id (str):
@@ -173,12 +176,13 @@ async def asyncio(
 ) -> Problem | None:
     """Listen to the room without WebRTC: its mix as a live Ogg/Opus stream.
 
-     Needs ``voice:room.join``. The response is chunked and never ends by itself;
-    close it to stop. Silence while nobody speaks; every source that is not muted is
-    in the mix (the listener is not a participant and is not announced). 409
-    ``room-elsewhere`` when another voice instance hosts the room.
+     Needs ``voice:room.listen`` (the listener is not a participant: nobody in the
+    room sees them, so joining rights are not enough). The response is chunked and
+    ends only when the client closes it or the instance stops. Silence while nobody
+    speaks; every source that is not muted is in the mix. 409 ``room-elsewhere`` when
+    another voice instance hosts the room.
 
-    Needs the permission `voice:room.join` (403 without it, checked first).
+    Needs the permission `voice:room.listen` (403 without it, checked first).
 
     Args:
         room_id (str):

@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 from meshkit import Service, delete, get, post
 from meshkit.errors import NotFound
 from meshkit.http import RawBody, Upload
-from meshkit.services.voice.calls import JOIN, Calls
+from meshkit.services.voice.calls import Calls
 from meshkit.services.voice.errors import RoomElsewhere, UnsupportedAudio, UploadTooLarge
 from meshkit.services.voice.media.mix import Mixer
 from meshkit.services.voice.media.ogg import Listening
@@ -41,6 +41,9 @@ from meshkit.tokens import Principal
 
 TAGS = ("voice",)
 PLAY = "voice:room.play"
+LISTEN = "voice:room.listen"
+"""Hearing a room without being in it: not the built-in ``user`` role's (a listener is
+neither counted nor announced), grant it to whom may."""
 BOT_PREFIX = "bot:"
 AUDIO_TYPES = (
     "audio/ogg",
@@ -229,7 +232,7 @@ class VoiceMediaApi(Service):
         "/v1/voice/rooms/{room_id}/listen",
         tags=TAGS,
         errors=(401, 404, 409),
-        permission=JOIN,
+        permission=LISTEN,
         produces="audio/ogg",
     )
     async def listen(
@@ -237,10 +240,11 @@ class VoiceMediaApi(Service):
     ) -> web.StreamResponse:
         """Listen to the room without WebRTC: its mix as a live Ogg/Opus stream.
 
-        Needs ``voice:room.join``. The response is chunked and never ends by itself;
-        close it to stop. Silence while nobody speaks; every source that is not muted is
-        in the mix (the listener is not a participant and is not announced). 409
-        ``room-elsewhere`` when another voice instance hosts the room.
+        Needs ``voice:room.listen`` (the listener is not a participant: nobody in the
+        room sees them, so joining rights are not enough). The response is chunked and
+        ends only when the client closes it or the instance stops. Silence while nobody
+        speaks; every source that is not muted is in the mix. 409 ``room-elsewhere`` when
+        another voice instance hosts the room.
         """
         room = await self.calls.get_room(room_id)
         await self._hosted_here(room.id)
@@ -255,7 +259,9 @@ class VoiceMediaApi(Service):
         await response.prepare(request)
         with contextlib.suppress(ConnectionError):
             async with self.listening.stream(room.id, room.bitrate) as chunks:
-                async for chunk in chunks:
+                async for chunk in chunks:  # a chunk at least every few frames, silence too
                     await response.write(chunk)
+                    if self.draining:  # stopping: end the stream, do not hold the drain
+                        break
             await response.write_eof()
         return response

@@ -8,6 +8,7 @@ from aiohttp import web
 from aiortc import RTCIceServer
 
 from meshkit.affinity import Affinity
+from meshkit.ratelimit import RateLimitSettings
 from meshkit.service import Need
 from meshkit.services.voice.api import VoiceApi
 from meshkit.services.voice.api_recording import VoiceRecordingApi
@@ -20,7 +21,10 @@ from meshkit.services.voice.rooms import Rooms
 from meshkit.services.voice.settings import VoiceSettings
 from meshkit.services.voice.signaling import VoiceSignaling
 from meshkit.services.voice.state import ROOM_SCOPE, VoiceState
+from meshkit.sockets import ConnectionCaps
 from meshkit.store import Document
+
+CONNECTIONS_PREFIX = "meshkit:voice:connections:"
 
 
 class VoiceService(VoiceApi, VoiceRecordingApi, VoiceConsumers):
@@ -94,7 +98,16 @@ class VoiceService(VoiceApi, VoiceRecordingApi, VoiceConsumers):
         )
         await self.voice_state.start(on_lost=self.signaling.on_lost, sweep=self.calls.sweep)
         await self.signaling.start(
-            self.calls, session_check_interval=settings.session_check_interval
+            self.calls,
+            session_check_interval=settings.session_check_interval,
+            caps=ConnectionCaps(
+                self.redis,
+                prefix=CONNECTIONS_PREFIX,
+                per_user=settings.max_connections_per_user,
+                per_address=settings.max_connections_per_ip,
+                ttl=settings.state_ttl,
+                fail_open=self.settings.section(RateLimitSettings).rate_limit_fail_open,
+            ),
         )
         try:
             yield

@@ -107,6 +107,19 @@ class VoiceSettings(PluginSettings):
         "participant whose access token expired (not renewed with the auth emit) or was "
         "revoked is dropped from voice within this long.",
     )
+    max_connections_per_user: int = Field(
+        default=10,
+        ge=0,
+        description="Concurrent signaling connections one user may hold, across all voice "
+        "instances (each can hold a media connection: ports, ICE, DTLS); one more is "
+        "refused (`connect_error`, 429 `too-many-connections`). 0: no cap.",
+    )
+    max_connections_per_ip: int = Field(
+        default=200,
+        ge=0,
+        description="Concurrent signaling connections from one client address, across all "
+        "voice instances (behind the gateway: the address the gateway saw). 0: no cap.",
+    )
 
     max_upload_bytes: int = Field(
         default=20 * 1024 * 1024,

@@ -46,7 +46,7 @@ from meshkit.services.voice.errors import NotInRoom
 from meshkit.services.voice.media.peer import MAX_CANDIDATE, MAX_SDP
 from meshkit.services.voice.media.sfu import Sfu
 from meshkit.services.voice.models import SIGNALING_PATH, Id, Participant
-from meshkit.sockets import SocketServer
+from meshkit.sockets import ConnectionCaps, SocketServer
 from meshkit.tokens import Principal
 
 if TYPE_CHECKING:
@@ -147,10 +147,17 @@ class VoiceSignaling:
         """Serve signaling on ``app`` (before it starts; :meth:`start` comes later)."""
         self.sockets.attach(app)
 
-    async def start(self, calls: Calls, *, session_check_interval: float) -> None:
-        """Follow room events and moderator commands; end expired sessions."""
+    async def start(
+        self,
+        calls: Calls,
+        *,
+        session_check_interval: float,
+        caps: ConnectionCaps | None = None,
+    ) -> None:
+        """Follow room events and moderator commands; end expired sessions; admit
+        connections through ``caps`` (per user and per client address)."""
         self._calls = calls
-        await self.sockets.start(session_check_interval=session_check_interval)
+        await self.sockets.start(session_check_interval=session_check_interval, caps=caps)
         self._feed = asyncio.create_task(self._follow(), name="voice-signaling-feed")
 
     async def stop(self) -> None:

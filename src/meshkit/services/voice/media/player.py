@@ -68,6 +68,35 @@ def audio_level(pcm: np.ndarray[Any, Any]) -> int:
     return max(0, min(SILENCE, round(-10.0 * math.log10(power))))
 
 
+def sniff(data: bytes) -> str | None:
+    """The FFmpeg demuxer for ``data`` by its signature, among the audio containers
+    accepted; None for anything else.
+
+    FFmpeg left to probe an upload picks any of its demuxers, some of which follow what
+    the file names: an ``ffconcat`` or HLS playlist would make the server read its own
+    files or fetch URLs. Only these containers are ever opened, and by name.
+    """
+    head = data[:12]
+    if head.startswith(b"OggS"):
+        return "ogg"
+    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
+        return "wav"
+    if head.startswith(b"fLaC"):
+        return "flac"
+    if head.startswith(b"\x1aE\xdf\xa3"):
+        return "matroska"
+    if head[4:8] == b"ftyp":
+        return "mov"
+    if head.startswith(b"ID3"):
+        return "mp3"
+    if len(head) >= 2 and head[0] == 0xFF:
+        if head[1] & 0xF6 == 0xF0:  # ADTS sync, layer 0
+            return "aac"
+        if head[1] & 0xE0 == 0xE0:  # MPEG audio frame sync
+            return "mp3"
+    return None
+
+
 class AudioFile:
     """A file decoded and encoded as Opus packets, a batch at a time.
 
@@ -78,8 +107,11 @@ class AudioFile:
     def __init__(self, data: bytes, bitrate: int) -> None:
         self._lock = threading.Lock()
         self._closed = False
+        demuxer = sniff(data)
+        if demuxer is None:
+            raise Undecodable("not an Ogg, WAV, MP3, AAC, FLAC, Matroska/WebM or MP4 file")
         try:
-            self._container: Any = av.open(io.BytesIO(data), mode="r")
+            self._container: Any = av.open(io.BytesIO(data), mode="r", format=demuxer)
         except (av.FFmpegError, ValueError, OSError) as exc:
             raise Undecodable(f"not a decodable audio file ({type(exc).__name__})") from None
         streams = [s for s in self._container.streams if s.type == "audio"]

@@ -54,8 +54,8 @@ class Sfu:
         """Connect ``user_id`` to ``room_id``'s media; the server's first offer (asking
         for ``bitrate`` bits/s of Opus). A user already there (another tab) is replaced:
         one peer per user and room."""
-        room = self.room(room_id)
-        await room.remove(user_id)
+        await self.room(room_id).remove(user_id)
+        room = self.room(room_id)  # again: a leave during that await may have closed it
         peer = Peer(
             user_id,
             ice_servers=self.settings.ice_servers,
