@@ -23,7 +23,6 @@ from meshkit.proto.messaging.v1.messaging_grpc import MessagingServiceStub
 from meshkit.rpc import is_idempotent
 from meshkit.runtime import Runtime
 from meshkit.security import local_service_key
-from meshkit.services.voice.rooms import messaging_channel_check
 from meshkit.store import new_id
 from meshkit.testing import make_settings
 
@@ -115,11 +114,7 @@ async def mesh(tmp_path: Path, meshkit_redis_url: str, meshkit_redis: Any) -> As
     names = ["auth", "messaging", "voice"]
     runtime = Runtime(settings, get_plugin_manager(settings), names, ports=dict.fromkeys(names, 0))
     started = {r.service.name: r for r in await runtime.start()}
-    rooms = started["voice"].service.calls.rooms
-    if rooms.channel_exists is None:
-        # VoiceService.lifespan passes messaging_channel_check(self.rpc) to Rooms; until
-        # it does, the same check is given here, so these tests drive the real gRPC path.
-        rooms.channel_exists = messaging_channel_check(started["voice"].service.rpc)
+    assert started["voice"].service.calls.rooms.channel_exists is not None
     try:
         async with aiohttp.ClientSession() as http:
             yield Mesh(started, http, settings)

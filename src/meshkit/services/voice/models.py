@@ -53,7 +53,8 @@ class VoiceRoom(Document):
     indexes: ClassVar[tuple[Index, ...]] = (Index("channel_id"), Index("owner_id"))
     name: str
     channel_id: str | None = None
-    """A messaging channel this room belongs to (not verified: voice never imports messaging)."""
+    """A messaging channel this room belongs to: one the linking user could see (checked
+    with messaging's ``GetChannel`` over gRPC when linked)."""
     max_participants: int = 25
     bitrate: int = 32_000
     owner_id: str

@@ -17,7 +17,7 @@ from meshkit.services.voice.events import VoiceConsumers
 from meshkit.services.voice.ice import ice_grant
 from meshkit.services.voice.media.sfu import MediaSettings, Sfu
 from meshkit.services.voice.models import SIGNALING_PATH, VoiceRoom
-from meshkit.services.voice.rooms import Rooms
+from meshkit.services.voice.rooms import Rooms, messaging_channel_check
 from meshkit.services.voice.settings import VoiceSettings
 from meshkit.services.voice.signaling import VoiceSignaling
 from meshkit.services.voice.state import ROOM_SCOPE, VoiceState
@@ -88,7 +88,7 @@ class VoiceService(VoiceApi, VoiceRecordingApi, VoiceConsumers):
         """Build the control plane on the injected store and Redis, then signaling."""
         settings = self.settings.section(VoiceSettings)
         self.voice_state = VoiceState(self.redis, settings.state_ttl)
-        rooms = Rooms(self.store)
+        rooms = Rooms(self.store, messaging_channel_check(self.rpc))
         self.calls = Calls(
             rooms,
             self.voice_state,
