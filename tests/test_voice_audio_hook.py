@@ -5,6 +5,8 @@ failing sink never stalls the room."""
 from __future__ import annotations
 
 import asyncio
+import inspect
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -15,7 +17,8 @@ import numpy as np
 import pytest
 
 from meshkit import hookimpl
-from meshkit.services.voice.audio import AudioSink, AudioTap
+from meshkit.plugins import each_result, get_plugin_manager
+from meshkit.services.voice.audio import QUEUE, AudioSink, AudioTap
 from meshkit.services.voice.media.mix import SourceFrame
 from meshkit.testing import eventually
 from tests.voice_peers import peak_hz
@@ -142,3 +145,78 @@ def test_a_slow_or_failing_sink_loses_frames_instead_of_stalling() -> None:
     slow.thread.join(5)
     failing.thread.join(5)
     assert Failing.calls == 1  # one failure, then its frames are discarded
+
+
+def test_ending_a_tap_never_waits_for_a_stuck_sink() -> None:
+    """``end`` runs on the event loop: a full queue must not stall it."""
+    release = threading.Event()
+    closed = threading.Event()
+
+    class Stuck:
+        def audio(self, frames: list[SourceFrame]) -> None:
+            release.wait(10)
+
+        def close(self) -> None:
+            closed.set()
+
+    frame = [SourceFrame("u", np.zeros(960, dtype=np.int16), 0.0, 0)]
+    tap = AudioTap("r", "stuck", Stuck())
+    for _ in range(QUEUE + 10):
+        tap.offer(frame)
+    assert tap.queue.full()
+    started = time.monotonic()
+    tap.end()
+    assert time.monotonic() - started < 0.05
+    release.set()
+    tap.thread.join(5)
+    assert closed.is_set()  # the end was queued: the sink is closed after its frames
+
+
+async def test_the_hook_is_asked_in_pluggys_order_awaited_and_each_plugin_isolated(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Sync:
+        @hookimpl
+        def meshkit_voice_audio(self, service: Any, room_id: str) -> Any:
+            return "sync"
+
+    class Async:
+        @hookimpl
+        async def meshkit_voice_audio(self, service: Any, room_id: str) -> Any:
+            await asyncio.sleep(0)
+            return "async"
+
+    class Broken:
+        @hookimpl
+        def meshkit_voice_audio(self, service: Any, room_id: str) -> Any:
+            raise RuntimeError("plugin bug")
+
+    class Declines:
+        @hookimpl
+        def meshkit_voice_audio(self, room_id: str) -> Any:  # a plugin may take fewer
+            return None
+
+    class First:
+        @hookimpl(tryfirst=True)
+        def meshkit_voice_audio(self, room_id: str) -> Any:
+            return f"first:{room_id}"
+
+    pm = get_plugin_manager(
+        plugins=[
+            ("first", First()),
+            ("sync", Sync()),
+            ("async", Async()),
+            ("broken", Broken()),
+            ("declines", Declines()),
+        ]
+    )
+    hook = pm.hook.meshkit_voice_audio
+    with caplog.at_level(logging.ERROR, logger="meshkit.plugins"):
+        got = await each_result(hook, service=None, room_id="r")
+    # pluggy's order: tryfirst, then the last registered first; None left out
+    assert got == [("first", "first:r"), ("async", "async"), ("sync", "sync")]
+    assert "meshkit_voice_audio of plugin broken failed" in caplog.text
+    # the same order pluggy itself calls them in (without the failing plugin)
+    pm.unregister(name="broken")
+    called = [await r if inspect.isawaitable(r) else r for r in hook(service=None, room_id="r")]
+    assert called == [result for _, result in got]

@@ -5,22 +5,30 @@ instance's partial file recovered at the next start."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fractions
 import os
 import stat
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import av
 import numpy as np
 import pytest
 
+from meshkit.services.voice import recordings as recordings_module
+from meshkit.services.voice.errors import AlreadyRecording
 from meshkit.services.voice.media.recorder import PartWriter, normalise, salvage
 from meshkit.services.voice.models import Recording
+from meshkit.services.voice.recordings import Recordings
 from meshkit.testing import eventually
 from tests.voice_peers import peak_hz
-from tests.voice_stack import Caller, VoiceStack, voice
+from tests.voice_stack import Caller, VoiceStack, voice, voice_stack
 
 __all__ = ["voice"]  # the fixture
 
@@ -234,3 +242,213 @@ async def test_a_crashed_instances_recording_is_recovered_at_the_next_start(
     await download(admin, room, lost.id, expect=409)
     assert not (recordings.config.directory / f"{kept.id}.ogg.part").exists()
     assert await recordings.recover() == 0  # settled
+
+
+def a_part(path: Path, seconds: float = 1.0, whole: bool = True) -> None:
+    """A part file of a 440 Hz tone (``whole``: closed, as a shutdown leaves it)."""
+    writer = PartWriter(path, 32_000)
+    tone = 0.2 * 32767 * np.sin(2 * np.pi * 440 * np.arange(int(48_000 * seconds)) / 48_000)
+    tone = tone.astype(np.int16)
+    for start in range(0, tone.size, 960):
+        writer.write(tone[start : start + 960])
+    if whole:
+        writer.close()
+    else:
+        writer.sync()
+
+
+async def test_two_starts_at_once_record_the_room_once_and_a_failed_start_leaves_nothing(
+    voice: VoiceStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ada = await voice.person("ada")
+    admin = await voice.person("admin", register=False)
+    room = (await ada.call("POST", "/v1/voice/rooms", json={"name": "twice"}))["id"]
+    await ada.join(room)
+    recordings = voice_service(voice).recordings
+    await eventually(lambda: not recordings._empty(room), what="ada's media is there")
+
+    # the liveness key cannot be set: the start fails, and leaves nothing recording
+    async def redis_down(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("redis away")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(recordings.redis, "set", redis_down)
+        with pytest.raises(ConnectionError):
+            await recordings.start(room, admin.user_id)
+    assert [r for r in await recordings.list(room) if r.state == "recording"] == []
+
+    # two starts at once: one records, the other is told which recording runs
+    results = await asyncio.gather(
+        recordings.start(room, admin.user_id),
+        recordings.start(room, admin.user_id),
+        return_exceptions=True,
+    )
+    started = [r for r in results if isinstance(r, Recording)]
+    refused = [r for r in results if isinstance(r, AlreadyRecording)]
+    assert len(started) == 1, results
+    assert len(refused) == 1, results
+    assert refused[0].extensions["recording_id"] == started[0].id
+    assert [r.id for r in await recordings.list(room) if r.state == "recording"] == [started[0].id]
+    await asyncio.sleep(1.0)
+    stopped = await recordings.stop(room, started[0].id)
+    assert stopped.state == "ready", stopped
+
+
+class Silent:
+    """A mixer whose mix never ticks (a dead clock)."""
+
+    closed = False
+
+    @contextlib.contextmanager
+    def subscribe(self, room_id: str) -> Iterator[Any]:
+        class Never:
+            async def __aiter__(self) -> AsyncIterator[Any]:
+                await asyncio.Event().wait()
+                yield None
+
+        yield Never()
+
+
+async def test_a_recording_stops_even_when_its_mix_sends_nothing(voice: VoiceStack) -> None:
+    service = voice_service(voice)
+    busy = SimpleNamespace(peers={"someone": object()}, sources={})
+    recordings = Recordings(
+        service.store,
+        service.redis,
+        Silent(),  # type: ignore[arg-type]
+        lambda room_id: busy,  # type: ignore[arg-type,return-value]
+        "test",
+        service.recordings.config,
+    )
+    recording = await recordings.start("01ARZ3NDEKTSV4RRFFQ69G5FAA", "someone")
+    await asyncio.sleep(0.2)
+    done = await asyncio.wait_for(recordings.stop(recording.room_id, recording.id), 10)
+    assert done.state == "failed", done
+    assert done.error == "it ended before any audio came"
+    assert not recordings.running
+
+
+async def test_the_liveness_key_lives_while_normalising_and_writers_never_share_a_file(
+    voice: VoiceStack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    service = voice_service(voice)
+    mine = service.recordings
+    other = Recordings(
+        service.store, service.redis, service.mixer, lambda room_id: None, "other", mine.config
+    )
+    monkeypatch.setattr(recordings_module, "ALIVE_TTL", 1)
+    monkeypatch.setattr(recordings_module, "KEEPALIVE", 0.2)
+    written: list[Path] = []
+    real = recordings_module.normalise
+
+    def slow(part: Path, final: Path, target: float, bitrate: int) -> Any:
+        written.append(final)
+        time.sleep(2.0)  # a long recording: minutes
+        return real(part, final, target, bitrate)
+
+    monkeypatch.setattr(recordings_module, "normalise", slow)
+    left = await service.store.insert(
+        Recording(
+            room_id=MISSING,
+            started_by="someone",
+            started_at=datetime.now(UTC),
+            instance="gone",
+            state="processing",
+            stop_reason="stopped",
+        )
+    )
+    os.makedirs(mine.config.directory, mode=0o700, exist_ok=True)
+    a_part(mine.config.directory / f"{left.id}.ogg.part")
+
+    # one instance recovers it; past the key's TTL, another starting finds it alive
+    recovering = asyncio.create_task(mine.recover())
+    await asyncio.sleep(1.5)
+    assert await service.redis.exists(recordings_module.ALIVE.format(left.id))
+    assert await other.recover() == 0
+    assert await recovering == 1
+    done = await service.store.get(Recording, left.id)
+    assert done is not None
+    assert done.state == "ready", done
+    assert done.stop_reason == "stopped"  # it had ended whole: not "recovered"
+    assert len(written) == 1
+    assert written[0] != mine.path(left.id)
+
+    # two writers at once (a recovery racing a slow instance) write files of their own
+    written.clear()
+    part = mine.config.directory / "race.ogg.part"
+    a_part(part)
+    results = await asyncio.gather(mine._normalise("race", part), other._normalise("race", part))
+    assert len(set(written)) == 2
+    assert mine.path("race") not in written
+    samples = decode(mine.path("race").read_bytes(), tmp_path / "race.ogg")
+    assert abs(samples.size / 48_000 - results[0].duration) < 0.1
+    assert abs(peak_hz(samples) - 440) < 10
+    assert sorted(p.name for p in mine.config.directory.glob("race*")) == [
+        "race.ogg",
+        "race.ogg.part",
+    ]
+
+
+async def test_shutdown_leaves_recordings_to_the_next_start_and_is_quick(
+    tmp_path: Path, meshkit_redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = threading.Event()
+    slow = threading.Event()
+    real = recordings_module.normalise
+
+    def normalise_maybe_slowly(part: Path, final: Path, target: float, bitrate: int) -> Any:
+        if slow.is_set():  # the first instance: normalising takes minutes
+            gate.wait(60)
+            raise RuntimeError("abandoned at shutdown")
+        return real(part, final, target, bitrate)
+
+    monkeypatch.setattr(recordings_module, "normalise", normalise_maybe_slowly)
+    first = voice_stack(tmp_path, meshkit_redis_url)
+    stack = await first.__aenter__()
+    try:
+        ada = await stack.person("ada")
+        admin = await stack.person("admin", register=False)
+        running = (await ada.call("POST", "/v1/voice/rooms", json={"name": "on"}))["id"]
+        finishing = (await ada.call("POST", "/v1/voice/rooms", json={"name": "off"}))["id"]
+        await ada.join(running)
+        bob = await stack.person("bob")
+        await bob.join(finishing)
+        recording = await admin.call("POST", f"/v1/voice/rooms/{running}/recordings", expect=201)
+        normalised = await admin.call("POST", f"/v1/voice/rooms/{finishing}/recordings", expect=201)
+        await asyncio.sleep(2.0)
+        slow.set()
+        recordings = voice_service(stack).recordings
+        stopping = asyncio.create_task(recordings.stop(finishing, normalised["id"]))
+        await asyncio.sleep(0.5)  # it is being normalised
+        assert not stopping.done()
+    finally:
+        started = time.monotonic()
+        await first.__aexit__(None, None, None)
+        took = time.monotonic() - started
+    # MESHKIT_SHUTDOWN_TIMEOUT is 2 s in the stack: a minutes-long normalising is not waited
+    assert took < 6.0, took
+    left = await stopping
+    assert left.state == "processing", left
+    assert left.stop_reason == "stopped"
+    slow.clear()
+    gate.set()  # the abandoned normalising ends (its own file is removed)
+
+    async with voice_stack(tmp_path, meshkit_redis_url) as again:
+        admin = await again.person("admin", register=False)
+
+        async def ready(room: str, recording_id: str) -> bool:
+            got = await admin.call("GET", f"/v1/voice/rooms/{room}/recordings/{recording_id}")
+            return bool(got["state"] == "ready")
+
+        await eventually(lambda: ready(running, recording["id"]), within=20, what="finished")
+        await eventually(lambda: ready(finishing, normalised["id"]), within=20, what="finished")
+        got = await admin.call("GET", f"/v1/voice/rooms/{running}/recordings/{recording['id']}")
+        assert got["stop_reason"] == "shutdown"
+        assert got["duration"] >= 1.5, got
+        samples = decode(await download(admin, running, recording["id"]), tmp_path / "a.ogg")
+        assert abs(peak_hz(samples[24_000:]) - 440) < 10
+        directory = voice_service(again).recordings.config.directory
+        await eventually(
+            lambda: sorted(p.suffix for p in directory.iterdir()) == [".ogg", ".ogg"],
+            what="nothing but the two files is left",
+        )

@@ -4,6 +4,7 @@ listened to over HTTP (Ogg/Opus), through the gateway, with real WebRTC on loopb
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import time
 import wave
@@ -14,7 +15,8 @@ import av
 import numpy as np
 import pytest
 
-from meshkit.services.voice.media.ogg import pages
+from meshkit.services.voice.media.mix import Mixer
+from meshkit.services.voice.media.ogg import Listening, pages
 from meshkit.services.voice.media.player import AudioFile, audio_level
 from meshkit.testing import eventually
 from tests.voice_peers import peak_hz
@@ -224,3 +226,70 @@ async def test_an_open_listen_stream_does_not_hold_up_shutdown(
             await stack.runtime.stop()
             took = time.monotonic() - started
     assert took < timeout / 2, took
+
+
+def failing_first() -> Any:
+    """A denoiser factory whose first mix's suppressor raises (a bug in the mix)."""
+    made = 0
+
+    def factory() -> Any:
+        nonlocal made
+        made += 1
+        broken = made == 1
+
+        def denoise(pcm: np.ndarray) -> np.ndarray:
+            if broken:
+                raise RuntimeError("denoiser bug")
+            return pcm
+
+        return denoise
+
+    return factory
+
+
+async def test_a_failed_mix_ends_its_consumers_and_the_next_starts_a_fresh_one() -> None:
+    mixer = Mixer(lambda room_id: None, failing_first())
+
+    async def frames(subscription: Any, count: int) -> list[Any]:
+        got = []
+        async for pcm in subscription:
+            got.append(pcm)
+            if len(got) == count:
+                break
+        return got
+
+    # a plugin's source listener holds the mix too
+    stop_listening = mixer.listen_sources("r", lambda frames: None)
+    with mixer.subscribe("r") as first:
+        assert await asyncio.wait_for(frames(first, 1), 2) == []  # the mix failed: the end
+    assert "r" not in mixer.mixes  # forgotten, not left half alive for the next consumer
+    with mixer.subscribe("r") as second:
+        again = await asyncio.wait_for(frames(second, 3), 2)  # a fresh mix ticks
+    assert [pcm.size for pcm in again] == [960, 960, 960]
+    stop_listening()
+    await eventually(lambda: "r" not in mixer.mixes, what="the fresh mix stops with its consumer")
+
+
+async def test_a_failed_listen_feed_ends_its_listeners_and_the_next_starts_afresh() -> None:
+    mixer = Mixer(lambda room_id: None, failing_first())
+    listening = Listening(mixer)
+
+    async def chunks(count: int) -> list[bytes]:
+        got = []
+        async with listening.stream("r", 32_000) as stream:
+            async for chunk in stream:
+                got.append(chunk)
+                if len(got) == count:
+                    break
+        return got
+
+    async with contextlib.AsyncExitStack() as keeper:  # a listener still connected
+        await keeper.enter_async_context(listening.stream("r", 32_000))
+        ended = await asyncio.wait_for(chunks(10), 2)
+        assert len(ended) == 2  # the headers, then the stream's last page
+        assert [flags for flags, *_ in pages(ended[-1])] == [4]  # LAST: the stream ended
+        assert "r" not in listening.feeds  # forgotten, not left half alive
+        fresh = await asyncio.wait_for(chunks(3), 2)  # headers and two pages of audio
+        assert len(fresh) == 3
+        assert all(len(list(pages(chunk))) >= 1 for chunk in fresh)
+    await eventually(lambda: not listening.feeds and not mixer.mixes, what="all stopped")

@@ -8,11 +8,12 @@ by meshkit's own ``pyproject.toml`` exactly as a third party would — honouring
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
-from typing import cast
+from typing import Any, cast
 
 import pluggy
 
@@ -120,6 +121,30 @@ class PluginManager(pluggy.PluginManager):
         for group in self.hook.meshkit_settings_classes():
             classes.extend(cls for cls in group if cls not in classes)
         return classes
+
+
+async def each_result(hook: pluggy.HookCaller, **kwargs: Any) -> list[tuple[str, Any]]:
+    """Call every implementation of ``hook`` in pluggy's order (last registered and
+    ``tryfirst`` first), awaiting what is awaitable; ``(plugin name, result)`` of each
+    that answered something other than ``None``.
+
+    Unlike ``hook(**kwargs)``, one plugin's exception is logged with its name and counts
+    as ``None``: the other plugins are still called (hook wrappers are not run).
+    """
+    results: list[tuple[str, Any]] = []
+    for impl in reversed(hook.get_hookimpls()):
+        if impl.hookwrapper or impl.wrapper:
+            continue
+        try:
+            result = impl.function(**{name: kwargs[name] for name in impl.argnames})
+            if inspect.isawaitable(result):
+                result = await result
+        except Exception:
+            log.exception("%s of plugin %s failed", hook.name, impl.plugin_name)
+            continue
+        if result is not None:
+            results.append((impl.plugin_name, result))
+    return results
 
 
 def _info(entry_point: EntryPoint) -> PluginInfo:

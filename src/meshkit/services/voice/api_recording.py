@@ -24,6 +24,7 @@ from typing import Any
 from aiohttp import web
 
 from meshkit import delete, get, post
+from meshkit.plugins import each_result
 from meshkit.services.voice.api_media import VoiceMediaApi
 from meshkit.services.voice.audio import AudioTaps
 from meshkit.services.voice.media.denoise import denoiser_factory
@@ -48,8 +49,9 @@ class VoiceRecordingApi(VoiceMediaApi):
 
     def setup_processing(self, app: web.Application) -> None:
         """Noise suppression on the mix, recordings and the plugins' audio hook (call
-        after :meth:`setup_media`): recordings start with the app's resources, and
-        running ones are finished when it stops."""
+        after :meth:`setup_media`): recordings start with the app's resources; when it
+        stops, running ones close their file and are left for the next start to finish
+        (:mod:`meshkit.services.voice.recordings`), so shutdown is not held up."""
         settings = self.settings.section(VoiceSettings)
         self.mixer.denoiser = denoiser_factory(settings.noise_suppression, settings.noise_floor)
         config = RecordingConfig(
@@ -57,6 +59,7 @@ class VoiceRecordingApi(VoiceMediaApi):
             max_seconds=settings.recording_max_seconds,
             loudness=settings.recording_loudness,
             bitrate=settings.recording_bitrate,
+            shutdown_timeout=self.settings.shutdown_timeout,
         )
         self.audio_taps = None
 
@@ -77,18 +80,12 @@ class VoiceRecordingApi(VoiceMediaApi):
 
         app.cleanup_ctx.append(processing)
 
-    def _ask_plugins(self, room_id: str) -> list[tuple[str, Any]]:
-        """Every plugin's answer to ``meshkit_voice_audio`` for a room (None left out)."""
-        sinks = []
-        for impl in self.plugins.hook.meshkit_voice_audio.get_hookimpls():
-            try:
-                sink = impl.function(service=self, room_id=room_id)
-            except Exception:
-                log.exception("meshkit_voice_audio of plugin %s failed", impl.plugin_name)
-                continue
-            if sink is not None:
-                sinks.append((impl.plugin_name, sink))
-        return sinks
+    async def _ask_plugins(self, room_id: str) -> list[tuple[str, Any]]:
+        """Every plugin's answer to ``meshkit_voice_audio`` for a room, in pluggy's order
+        (None left out; a failing plugin is logged and left out)."""
+        return await each_result(
+            self.plugins.hook.meshkit_voice_audio, service=self, room_id=room_id
+        )
 
     @post(BASE, status=201, tags=TAGS, errors=(401, 403, 404, 409), permission=RECORD)
     async def start_recording(self, principal: Principal, room_id: str) -> RecordingOut:

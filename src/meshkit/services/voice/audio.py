@@ -18,7 +18,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, runtime_checkable
 
 from meshkit.services.voice.media.mix import Mixer, SourceFrame
@@ -79,14 +79,16 @@ class AudioTap:
                 )
 
     def end(self) -> None:
-        """No more frames: the thread closes the sink after what is queued."""
+        """No more frames: the thread closes the sink after what is queued. Never waits
+        (it runs on the event loop): with the queue full, the oldest frame makes room."""
         while True:
             try:
-                self.queue.put(None, timeout=1.0)
+                self.queue.put_nowait(None)
                 return
-            except queue.Full:  # a stuck sink: make room for the end
+            except queue.Full:  # a slow or stuck sink: drop a frame for the end
                 with contextlib.suppress(queue.Empty):
                     self.queue.get_nowait()
+                    self.dropped += 1
 
     def _run(self) -> None:
         failed = False
@@ -116,7 +118,7 @@ class AudioTaps:
         self,
         rooms: dict[str, MediaRoom],
         mixer: Mixer,
-        ask: Callable[[str], list[tuple[str, Any]]],
+        ask: Callable[[str], Awaitable[list[tuple[str, Any]]]],
     ) -> None:
         self._rooms = rooms
         self._mixer = mixer
@@ -133,12 +135,12 @@ class AudioTaps:
     async def _watch(self) -> None:
         while True:
             try:
-                self.check()
+                await self.check()
             except Exception:
                 log.exception("voice audio hook: watching rooms failed")
             await asyncio.sleep(WATCH)
 
-    def check(self) -> None:
+    async def check(self) -> None:
         """Start taps for rooms whose media started, end those of rooms that ended."""
         for room_id, room in list(self._media.items()):
             if self._rooms.get(room_id) is not room:
@@ -146,11 +148,11 @@ class AudioTaps:
         for room_id, room in list(self._rooms.items()):
             if room_id not in self._media:
                 self._media[room_id] = room
-                self._begin(room_id)
+                await self._begin(room_id)
 
-    def _begin(self, room_id: str) -> None:
+    async def _begin(self, room_id: str) -> None:
         sinks = []
-        for name, sink in self._ask(room_id):
+        for name, sink in await self._ask(room_id):
             if not isinstance(sink, AudioSink):
                 log.error("plugin %s returned %r from meshkit_voice_audio: not a sink", name, sink)
                 continue

@@ -293,8 +293,20 @@ class Mix:
             raise
         except Exception:
             log.exception("voice room %s: the mix failed", self.room_id)
-            for consumer in list(self.consumers):
-                consumer.put(None)
+            self._failed()
+
+    def _failed(self) -> None:
+        """The clock died: its consumers see the end of their frames and its source
+        listeners are dropped; the mix forgets the room, so the next consumer starts a
+        fresh one instead of joining a mix that never ticks again."""
+        self._task = None
+        consumers, self.consumers = list(self.consumers), set()
+        self.source_listeners.clear()
+        for consumer in consumers:
+            consumer.put(None)
+        self._attach(None)
+        self._sources.clear()
+        self._on_idle(self)
 
     def _work(self, batch: Batch, listeners: list[SourceListener]) -> Pcm:
         """The worker thread's part of a tick: decode, sum, denoise, hand sources on."""
@@ -338,6 +350,8 @@ class Mixer:
         self.denoiser = denoiser
         """Makes each new mix's noise suppressor (None: no suppression)."""
         self.mixes: dict[str, Mix] = {}
+        self.closed = False
+        """Set by :meth:`close`: a consumer whose frames end knows the instance stops."""
 
     def _mix(self, room_id: str) -> Mix:
         mix = self.mixes.get(room_id)
@@ -370,7 +384,9 @@ class Mixer:
             del self.mixes[mix.room_id]
 
     def close(self) -> None:
-        """End every mix (the instance stops): consumers see the end of their frames."""
+        """End every mix (the instance stops): consumers see the end of their frames,
+        and :attr:`closed` tells them why."""
+        self.closed = True
         for mix in list(self.mixes.values()):
             for consumer in list(mix.consumers):
                 consumer.put(None)

@@ -173,8 +173,13 @@ class OpusFeed:
             raise
         except Exception:
             log.exception("voice room %s: encoding the listen stream failed", self.room_id)
-        for queue in list(self.listeners):
+        # the mix ended or failed: these listeners end, and the feed is forgotten so the
+        # next listener of the room starts a fresh one
+        self._task = None
+        listeners, self.listeners = list(self.listeners), set()
+        for queue in listeners:
             queue.put_nowait(None)
+        self._on_idle(self)
 
 
 class Listening:
