@@ -16,7 +16,7 @@ import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -31,7 +31,7 @@ from meshkit.http.openapi import build_openapi
 from meshkit.http.problems import problem_response
 from meshkit.http.routing import RouteSpec, get, route_of
 from meshkit.observability import HttpMetrics, RpcMetrics
-from meshkit.plugins import PluginManager, get_plugin_manager
+from meshkit.plugins import PluginManager, each_result, get_plugin_manager
 from meshkit.redis import open_redis
 from meshkit.resilience import BreakerRegistry
 from meshkit.rpc import RpcClients, RpcServer
@@ -368,11 +368,7 @@ def create_app(
         yield
         service.draining = True
         if pm is not None:
-            for impl in pm.hook.meshkit_shutdown.get_hookimpls():
-                try:
-                    await _maybe_await(cast(Awaitable[None] | None, impl.function(service=service)))
-                except Exception:
-                    log.exception("shutdown hook of plugin %s failed", impl.plugin_name)
+            await each_result(pm.hook.meshkit_shutdown, service=service)
 
     app.cleanup_ctx.extend([resources, lifespan, consumer, hooks, rpc_server])
     service.setup_app(app)

@@ -15,15 +15,13 @@
 from __future__ import annotations
 
 import contextlib
-import inspect
 import logging
 import re
-from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from meshkit.errors import Conflict, FieldError, Forbidden, NotFound, Problem, ValidationFailed
-from meshkit.plugins import PluginManager
+from meshkit.plugins import PluginManager, each_result
 from meshkit.services.messaging.models import (
     Channel,
     HistoryQuery,
@@ -151,13 +149,11 @@ class Messages:
         return existing
 
     async def _announce(self, message: Message) -> None:
-        for impl in self.plugins.hook.meshkit_message_created.get_hookimpls():
-            try:
-                result = impl.function(service=self.service, message=message_out(message))
-                if inspect.isawaitable(result):
-                    await cast(Awaitable[None], result)
-            except Exception:
-                log.exception("meshkit_message_created of plugin %s failed", impl.plugin_name)
+        await each_result(
+            self.plugins.hook.meshkit_message_created,
+            service=self.service,
+            message=message_out(message),
+        )
 
     async def get(self, channel: Channel, message_id: str) -> Message:
         """One message of ``channel`` (404 for any other id)."""

@@ -18,17 +18,16 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar, Literal, Protocol, cast
+from typing import Annotated, Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from meshkit import Service, get, post
 from meshkit.http.models import RequestModel
-from meshkit.plugins import PluginManager
+from meshkit.plugins import PluginManager, each_result
 from meshkit.store import (
     Desc,
     Document,
@@ -265,13 +264,9 @@ class Notifications:
                 await self.push(notification.user_id, payload)
             except Exception:
                 log.exception("pushing notification %s failed", notification.id)
-        for impl in reversed(self.plugins.hook.meshkit_notify.get_hookimpls()):
-            try:
-                result = impl.function(service=self.service, notification=notification)
-                if inspect.isawaitable(result):
-                    await cast(Awaitable[None], result)
-            except Exception:
-                log.exception("meshkit_notify of plugin %s failed", impl.plugin_name)
+        await each_result(
+            self.plugins.hook.meshkit_notify, service=self.service, notification=notification
+        )
 
     async def unread_count(self, user_id: str) -> int:
         """The user's unread badge (a count on the ``(user_id, read_at)`` index)."""
