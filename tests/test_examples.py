@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -14,6 +12,7 @@ from typing import Any
 import pytest
 from meshkit_sdk import MeshkitClient, MessageOut
 
+from meshkit.testing import meshkit_process
 from tests.voice_stack import voice
 
 __all__ = ["voice"]  # the fixture of the voice bot's test
@@ -26,7 +25,6 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture
 async def system(tmp_path: Path, meshkit_redis_url: str) -> AsyncIterator[dict[str, str]]:
     """`meshkit run all` on free ports; the environment an example needs."""
-    meshkit = str(Path(sys.executable).parent / "meshkit")
     env = {
         **os.environ,
         "MESHKIT_DATA_DIR": str(tmp_path / "data"),
@@ -38,36 +36,13 @@ async def system(tmp_path: Path, meshkit_redis_url: str) -> AsyncIterator[dict[s
         # count the other tests' logins too
         "MESHKIT_GATEWAY_RATE_LIMITS": "default=1200/60s,auth=1000/60s,reset=5/3600s",
     }
-    ports = [arg for name in SERVICES for arg in ("--port", f"{name}=0")]
-    process = await asyncio.create_subprocess_exec(
-        meshkit, "run", "all", *ports, env=env, stderr=asyncio.subprocess.PIPE
-    )
-    assert process.stderr is not None
-    urls: dict[str, str] = {}
-    try:
-        while len(urls) < len(SERVICES):
-            line = await asyncio.wait_for(process.stderr.readline(), 60)
-            assert line, "meshkit run all exited"
-            with contextlib.suppress(ValueError):
-                name, found, url = json.loads(line).get("message", "").partition(" listening on ")
-                if found:
-                    urls[name] = url
-        drain = asyncio.create_task(_drain(process.stderr))
+    async with meshkit_process(SERVICES, env, run=["all"]) as (_, urls):
         yield {
             **os.environ,
             "MESHKIT_URL": urls["gateway"],
             "PYTHONPATH": str(ROOT / "sdk"),
             "MESHKIT_PASSWORD": PASSWORD,
         }
-        drain.cancel()
-    finally:
-        process.terminate()
-        await asyncio.wait_for(process.wait(), 30)
-
-
-async def _drain(stream: asyncio.StreamReader) -> None:
-    while await stream.readline():
-        pass
 
 
 async def start(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:

@@ -3,12 +3,8 @@ rooms one state TTL later: another instance sees them gone and announces it."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import os
 import signal
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,44 +15,11 @@ import pytest
 
 from meshkit.plugins import get_plugin_manager
 from meshkit.runtime import Runtime
-from meshkit.testing import eventually, make_settings
+from meshkit.testing import eventually, make_settings, meshkit_process
 from tests.voice_stack import Caller, VoiceStack
 
 pytestmark = pytest.mark.slow
 TTL = 2.0
-
-
-@contextlib.asynccontextmanager
-async def voice_process(
-    env: dict[str, str],
-) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
-    """``meshkit run voice`` in its own process; it and its URL."""
-    meshkit = str(Path(sys.executable).parent / "meshkit")
-    process = await asyncio.create_subprocess_exec(
-        meshkit, "run", "voice", "--port", "voice=0", env=env, stderr=asyncio.subprocess.PIPE
-    )
-    assert process.stderr is not None
-    url = ""
-    try:
-        while not url:
-            line = await asyncio.wait_for(process.stderr.readline(), 60)
-            assert line, "meshkit run voice exited"
-            with contextlib.suppress(ValueError):
-                message = json.loads(line).get("message", "")
-                if message.startswith("voice listening on "):
-                    url = message.removeprefix("voice listening on ")
-        drain = asyncio.create_task(_drain(process.stderr))
-        yield process, url
-        drain.cancel()
-    finally:
-        if process.returncode is None:
-            process.kill()
-        await process.wait()
-
-
-async def _drain(stream: asyncio.StreamReader) -> None:
-    while await stream.readline():
-        pass
 
 
 @pytest.fixture
@@ -82,13 +45,16 @@ async def stack(tmp_path: Path, meshkit_redis_url: str) -> AsyncIterator[dict[st
         "MESHKIT_AUTH_URLS": started["auth"].url,
     }
     try:
-        async with voice_process(child_env) as (process, url), aiohttp.ClientSession() as http:
+        async with (
+            meshkit_process(["voice"], child_env) as (process, urls),
+            aiohttp.ClientSession() as http,
+        ):
             yield {
                 "http": http,
                 "auth": started["auth"].url,
                 "voice": started["voice"].url,
                 "doomed": process,
-                "doomed_url": url,
+                "doomed_url": urls["voice"],
             }
     finally:
         await runtime.stop()

@@ -8,18 +8,22 @@ with chosen plugins.
 Fixtures: ``meshkit_redis_url`` (session), ``meshkit_settings``, ``meshkit_redis``,
 ``service_client``. Helpers: :func:`require_executable` for tests that need a system tool,
 :func:`eventually` to wait for what happens asynchronously (a push, a peer connecting),
-:func:`free_ports` for services started on known ports.
+:func:`free_ports` for services started on known ports, :func:`meshkit_process` for
+``meshkit run`` in a process of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
+import json
 import os
 import shutil
 import socket
+import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -102,6 +106,56 @@ def free_ports(count: int = 1) -> list[int]:
     finally:
         for sock in sockets:
             sock.close()
+
+
+@contextlib.asynccontextmanager
+async def meshkit_process(
+    names: Sequence[str],
+    env: Mapping[str, str],
+    *,
+    run: Sequence[str] | None = None,
+    startup: float = 60.0,
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, dict[str, str]]]:
+    """``meshkit run <run…>`` (``names`` unless given, e.g. ``["all"]``) in a process of
+    its own, each of ``names`` on a free port (``env`` must set
+    ``MESHKIT_LOG_FORMAT=json``): the process and each service's URL, once all listen.
+    On the way out it is stopped like an operator would (SIGTERM; killed after 30 s); a
+    test that needs a crash sends its own signal first."""
+    meshkit = str(Path(sys.executable).parent / "meshkit")
+    ports = [arg for name in names for arg in ("--port", f"{name}=0")]
+    args = list(run if run is not None else names)
+    process = await asyncio.create_subprocess_exec(
+        meshkit, "run", *args, *ports, env=dict(env), stderr=asyncio.subprocess.PIPE
+    )
+    assert process.stderr is not None
+    urls: dict[str, str] = {}
+    drain: asyncio.Task[None] | None = None
+    try:
+        while len(urls) < len(names):
+            line = await asyncio.wait_for(process.stderr.readline(), startup)
+            assert line, f"meshkit run {' '.join(args)} exited"
+            with contextlib.suppress(ValueError, AttributeError):
+                name, found, url = json.loads(line).get("message", "").partition(" listening on ")
+                if found:
+                    urls[name] = url
+        drain = asyncio.create_task(_drain(process.stderr))
+        yield process, urls
+    finally:
+        if drain is not None:
+            drain.cancel()
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), 30)
+            except TimeoutError:
+                process.kill()
+        await process.wait()
+
+
+async def _drain(stream: asyncio.StreamReader) -> None:
+    """Read a child's stderr to its end, so a full pipe never blocks it."""
+    while await stream.readline():
+        pass
 
 
 def make_settings(data_dir: Path, **env: str) -> Settings:
