@@ -2,13 +2,20 @@
 
 from collections.abc import Sequence
 
-from meshkit import Service, hookimpl
+from meshkit import PluginSettings, Service, hookimpl
 from meshkit.services.servers.service import ServersService
+from meshkit.services.servers.settings import ServersSettings
 
-__all__ = ["ServersService", "meshkit_services"]
+__all__ = ["ServersService", "meshkit_services", "meshkit_settings_classes"]
 
 
 @hookimpl(trylast=True)
 def meshkit_services() -> Sequence[type[Service]]:
     """Register the servers service."""
     return [ServersService]
+
+
+@hookimpl
+def meshkit_settings_classes() -> Sequence[type[PluginSettings]]:
+    """The ``MESHKIT_SERVERS_*`` section."""
+    return [ServersSettings]

@@ -1,0 +1,433 @@
+"""A pool of SSH connections to managed hosts (asyncssh).
+
+Contract:
+
+- **Bounded**: at most ``max_connections_per_host`` connections per host, each carrying at
+  most ``sessions_per_connection`` sessions (commands, SFTP, forwards) at once; a caller
+  over the bound waits for a slot. Idle connections close after ``idle_timeout``;
+  keepalives (three missed close the connection) find dead peers between commands.
+- **Host keys are pinned**: a target's ``host_key`` must match what the host presents,
+  checked during the key exchange, before authenticating; a mismatch raises
+  :class:`~meshkit.services.servers.errors.HostKeyMismatch` and nothing is sent. A target
+  without a pin accepts the first key and reports it through the pin callback.
+- **Nothing from the operator's own SSH setup** is used: no ``~/.ssh/config``,
+  ``known_hosts`` or agent; only the target's key.
+- **Commands** (:meth:`SshPool.run`) end with a :class:`CommandResult`: exited, killed at
+  their timeout (``timed_out``), or cut off by a lost connection (``error``), with the
+  output that arrived. Failures to connect raise
+  :class:`~meshkit.services.servers.errors.HostUnreachable`,
+  :class:`~meshkit.services.servers.errors.HostAuthFailed` or ``HostKeyMismatch``.
+- A pooled connection found dead when a session is opened on it is dropped and the
+  session opened once more on a fresh one, so a restarted host costs no failed command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import shlex
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncssh
+
+from meshkit.services.servers.errors import HostAuthFailed, HostKeyMismatch, HostUnreachable
+from meshkit.services.servers.settings import ServersSettings
+from meshkit.services.servers.ssh.target import CommandResult, SshTarget
+
+log = logging.getLogger("meshkit.servers")
+
+OutputCallback = Callable[[str, str], Awaitable[None] | None]
+"""Called with (``"stdout"`` or ``"stderr"``, a chunk of text) as output arrives."""
+PinCallback = Callable[[str, str], Awaitable[None]]
+"""Called with (host id, public host key line) after the first contact with an unpinned host."""
+KILL_GRACE = 2.0
+"""Seconds a timed-out command gets between TERM and KILL."""
+LOCAL_GRACE = 3.0
+"""Seconds past a command's timeout (and KILL) that the pool still waits for its end."""
+TIMED_OUT = (124, 137)
+"""Exit statuses of coreutils' ``timeout``: TERM worked, or KILL was needed."""
+
+
+def key_line(key: asyncssh.SSHKey) -> str:
+    """``<algorithm> <base64>`` of a public key, without a comment."""
+    return " ".join(key.export_public_key("openssh").decode().split()[:2])
+
+
+def normalize_key(line: str) -> str:
+    """A pinned key as :func:`key_line` writes it (algorithm and key; comment dropped)."""
+    return " ".join(line.split()[:2])
+
+
+def fingerprint(line: str) -> str:
+    """The SHA256 fingerprint of a public key line, as ``ssh-keygen -l`` prints it."""
+    return str(asyncssh.import_public_key(line).get_fingerprint("sha256"))
+
+
+class _PinningClient(asyncssh.SSHClient):
+    """Accepts exactly the pinned host key (or, with no pin, the first one, remembered)."""
+
+    def __init__(self, pinned: str | None) -> None:
+        self.pinned = normalize_key(pinned) if pinned else None
+        self.presented: str | None = None
+
+    def validate_host_public_key(
+        self, host: str, addr: str, port: int, key: asyncssh.SSHKey
+    ) -> bool:
+        self.presented = key_line(key)
+        return self.pinned is None or self.presented == self.pinned
+
+
+@dataclass(eq=False)
+class _Connection:
+    conn: asyncssh.SSHClientConnection
+    active: int = 0
+    uses: int = 0
+    last_used: float = field(default_factory=time.monotonic)
+    closed: bool = False
+
+
+@dataclass(eq=False)
+class _Host:
+    connections: list[_Connection] = field(default_factory=list)
+    opening: int = 0
+    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+
+class SshPool:
+    """Pooled, pinned SSH connections; see the module docstring for the contract."""
+
+    def __init__(
+        self,
+        *,
+        max_connections_per_host: int = 4,
+        sessions_per_connection: int = 8,
+        keepalive_interval: float = 15.0,
+        idle_timeout: float = 300.0,
+        connect_timeout: float = 10.0,
+        command_timeout: float = 300.0,
+        on_pin: PinCallback | None = None,
+    ) -> None:
+        self.max_connections_per_host = max_connections_per_host
+        self.sessions_per_connection = sessions_per_connection
+        self.keepalive_interval = keepalive_interval
+        self.idle_timeout = idle_timeout
+        self.connect_timeout = connect_timeout
+        self.command_timeout = command_timeout
+        self.on_pin = on_pin
+        self._hosts: dict[tuple[Any, ...], _Host] = {}
+        self._reaper: asyncio.Task[None] | None = None
+        self._closing = False
+
+    @classmethod
+    def from_settings(cls, settings: ServersSettings, on_pin: PinCallback | None = None) -> SshPool:
+        """A pool sized and timed by ``MESHKIT_SERVERS_SSH_*``."""
+        return cls(
+            max_connections_per_host=settings.ssh_max_connections_per_host,
+            sessions_per_connection=settings.ssh_sessions_per_connection,
+            keepalive_interval=settings.ssh_keepalive_interval,
+            idle_timeout=settings.ssh_idle_timeout,
+            connect_timeout=settings.ssh_connect_timeout,
+            command_timeout=settings.command_timeout,
+            on_pin=on_pin,
+        )
+
+    # --- leasing sessions ---
+
+    @contextlib.asynccontextmanager
+    async def connection(self, target: SshTarget) -> AsyncIterator[asyncssh.SSHClientConnection]:
+        """A pooled connection to ``target`` holding one session slot while inside.
+
+        Open at most one session (a process, SFTP client or forward) per lease, so the
+        bounds hold. A connection that dies while leased is dropped from the pool.
+        """
+        host, leased = await self._acquire(target)
+        try:
+            yield leased.conn
+        except (asyncssh.ConnectionLost, asyncssh.DisconnectError, BrokenPipeError):
+            leased.closed = True
+            raise
+        finally:
+            await self._release(host, leased)
+
+    @contextlib.asynccontextmanager
+    async def sftp(self, target: SshTarget) -> AsyncIterator[asyncssh.SFTPClient]:
+        """An SFTP client on a pooled connection to ``target``."""
+        opener = self._session(target, lambda conn: conn.start_sftp_client())
+        async with opener as sftp, sftp:
+            yield sftp
+
+    async def run(
+        self,
+        target: SshTarget,
+        command: str,
+        *,
+        time_limit: float | None = None,
+        input: str | None = None,
+        on_output: OutputCallback | None = None,
+    ) -> CommandResult:
+        """Run ``command`` on ``target`` (through the login shell, as ``ssh host cmd``).
+
+        Output is decoded as UTF-8 (undecodable bytes replaced) and passed to
+        ``on_output`` as it arrives. The time limit (default: the pool's
+        ``command_timeout``) is enforced on the host, by coreutils' ``timeout`` around
+        ``/bin/sh -c``: at the limit the command's whole process group gets TERM, then
+        KILL, even if this service lost the connection or stopped meanwhile (closing an
+        SSH channel does not stop a command that has no terminal). Here, the wait ends a
+        little later in any case.
+        """
+        limit = self.command_timeout if time_limit is None else time_limit
+        started = time.monotonic()
+        stdout: list[str] = []
+        stderr: list[str] = []
+        wrapped = f"timeout -k {KILL_GRACE:g} {limit:g} /bin/sh -c {shlex.quote(command)}"
+
+        def open_process(conn: asyncssh.SSHClientConnection) -> Awaitable[Any]:
+            return conn.create_process(wrapped, encoding="utf-8", errors="replace")
+
+        async with self._session(target, open_process) as process:
+            timed_out, error = False, None
+            try:
+                async with asyncio.timeout(limit + KILL_GRACE + LOCAL_GRACE):
+                    if input is not None:
+                        process.stdin.write(input)
+                    process.stdin.write_eof()
+                    await asyncio.gather(
+                        _pump(process.stdout, "stdout", stdout, on_output),
+                        _pump(process.stderr, "stderr", stderr, on_output),
+                    )
+                    await process.wait_closed()
+            except TimeoutError:
+                timed_out, error = True, f"timed out after {limit:g} s"
+                await _stop(process)
+            except (asyncssh.ConnectionLost, asyncssh.DisconnectError, BrokenPipeError) as exc:
+                error = f"connection lost: {exc}"
+            ran = time.monotonic() - started
+            if error is None and process.exit_status in TIMED_OUT and ran >= limit:
+                timed_out, error = True, f"timed out after {limit:g} s"
+            if error is None and process.exit_status is None:
+                signal = process.exit_signal
+                error = f"killed by signal {signal[0]}" if signal else "the connection closed early"
+            return CommandResult(
+                command=command,
+                exit_status=None if error else process.exit_status,
+                stdout="".join(stdout),
+                stderr="".join(stderr),
+                duration=time.monotonic() - started,
+                timed_out=timed_out,
+                error=error,
+            )
+
+    async def forget(self, host_id: str) -> None:
+        """Close every pooled connection to ``host_id`` (removed, or its key or address
+        changed); sessions in progress end with a lost connection."""
+        for key in [k for k in self._hosts if k[0] == host_id]:
+            host = self._hosts.pop(key)
+            for leased in host.connections:
+                leased.closed = True
+                leased.conn.close()
+
+    def stats(self) -> dict[str, int]:
+        """Open connections and sessions in use, across hosts."""
+        connections = [c for h in self._hosts.values() for c in h.connections if not c.closed]
+        return {
+            "hosts": len(self._hosts),
+            "connections": len(connections),
+            "sessions": sum(c.active for c in connections),
+        }
+
+    async def close(self) -> None:
+        """Close every connection and stop the idle reaper."""
+        self._closing = True
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
+        hosts, self._hosts = list(self._hosts.values()), {}
+        for host in hosts:
+            for leased in host.connections:
+                leased.conn.close()
+        for host in hosts:
+            for leased in host.connections:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(leased.conn.wait_closed(), 5)
+
+    # --- internals ---
+
+    @contextlib.asynccontextmanager
+    async def _session(
+        self, target: SshTarget, open_session: Callable[[asyncssh.SSHClientConnection], Any]
+    ) -> AsyncIterator[Any]:
+        """Open one session on a pooled connection; a stale connection gets one retry."""
+        for attempt in (1, 2):
+            host, leased = await self._acquire(target)
+            reused = leased.uses > 0
+            leased.uses += 1
+            try:
+                try:
+                    session = open_session(leased.conn)
+                    if inspect.isawaitable(session):
+                        session = await session
+                except (
+                    asyncssh.ConnectionLost,
+                    asyncssh.DisconnectError,
+                    asyncssh.ChannelOpenError,
+                    BrokenPipeError,
+                ) as exc:
+                    leased.closed = True
+                    leased.conn.close()
+                    if attempt == 2 or not reused:
+                        raise HostUnreachable(
+                            f"host {target.host_id}: the connection failed: {exc}"
+                        ) from exc
+                    continue
+                try:
+                    yield session
+                finally:
+                    if leased.conn.is_closed():
+                        leased.closed = True
+                return
+            finally:
+                await self._release(host, leased)
+
+    async def _acquire(self, target: SshTarget) -> tuple[_Host, _Connection]:
+        if self._closing:
+            raise HostUnreachable("the SSH pool is closed")
+        host = self._hosts.setdefault(target.pool_key, _Host())
+        async with host.changed:
+            while True:
+                host.connections = [c for c in host.connections if not c.closed]
+                free = [c for c in host.connections if c.active < self.sessions_per_connection]
+                if free:
+                    leased = min(free, key=lambda c: c.active)
+                    leased.active += 1
+                    return host, leased
+                if len(host.connections) + host.opening < self.max_connections_per_host:
+                    host.opening += 1
+                    break
+                await host.changed.wait()
+        try:
+            conn = await self._open(target)
+        except BaseException:
+            async with host.changed:
+                host.opening -= 1
+                host.changed.notify_all()
+            raise
+        leased = _Connection(conn, active=1)
+        async with host.changed:
+            host.opening -= 1
+            host.connections.append(leased)
+            host.changed.notify_all()
+        self._start_reaper()
+        return host, leased
+
+    async def _release(self, host: _Host, leased: _Connection) -> None:
+        async with host.changed:
+            leased.active -= 1
+            leased.last_used = time.monotonic()
+            if leased.conn.is_closed():
+                leased.closed = True
+            host.changed.notify_all()
+
+    async def _open(self, target: SshTarget) -> asyncssh.SSHClientConnection:
+        client = _PinningClient(target.host_key)
+        where = f"{target.user}@{target.address}:{target.port}"
+        try:
+            key = asyncssh.import_private_key(target.private_key)
+        except (asyncssh.KeyImportError, ValueError) as exc:
+            raise HostAuthFailed(f"host {target.host_id}: the stored key cannot be read") from exc
+        try:
+            conn, _ = await asyncssh.create_connection(
+                lambda: client,
+                target.address,
+                target.port,
+                username=target.user,
+                client_keys=[key],
+                known_hosts=([], [], []),
+                server_host_key_algs="default",
+                config=None,
+                agent_path=None,
+                password=None,
+                kbdint_auth=False,
+                gss_auth=False,
+                host_based_auth=False,
+                preferred_auth="publickey",
+                connect_timeout=self.connect_timeout,
+                keepalive_interval=self.keepalive_interval,
+                keepalive_count_max=3,
+            )
+        except asyncssh.HostKeyNotVerifiable as exc:
+            if client.pinned and client.presented and client.presented != client.pinned:
+                raise HostKeyMismatch(
+                    f"host {target.host_id} ({where}) presented a different host key: "
+                    f"pinned {fingerprint(client.pinned)}, presented "
+                    f"{fingerprint(client.presented)}; nothing was sent to it",
+                    extensions={
+                        "pinned_fingerprint": fingerprint(client.pinned),
+                        "presented_fingerprint": fingerprint(client.presented),
+                    },
+                ) from exc
+            raise HostUnreachable(f"host {target.host_id} ({where}): {exc}") from exc
+        except asyncssh.PermissionDenied as exc:
+            raise HostAuthFailed(
+                f"host {target.host_id} ({where}) refused the key for user {target.user!r}"
+            ) from exc
+        except (OSError, TimeoutError, asyncssh.Error) as exc:
+            reason = str(exc) or type(exc).__name__
+            raise HostUnreachable(f"host {target.host_id} ({where}): {reason}") from exc
+        if target.host_key is None and client.presented and self.on_pin is not None:
+            try:
+                await self.on_pin(target.host_id, client.presented)
+            except BaseException:
+                conn.close()
+                raise
+        return conn
+
+    def _start_reaper(self) -> None:
+        if self._reaper is None or self._reaper.done():
+            self._reaper = asyncio.create_task(self._reap(), name="servers:ssh-reaper")
+
+    async def _reap(self) -> None:
+        every = max(0.5, min(30.0, self.idle_timeout / 2))
+        while self._hosts:
+            await asyncio.sleep(every)
+            now = time.monotonic()
+            for key, host in list(self._hosts.items()):
+                async with host.changed:
+                    for leased in host.connections:
+                        idle = leased.active == 0 and now - leased.last_used > self.idle_timeout
+                        if idle or leased.conn.is_closed():
+                            leased.closed = True
+                            leased.conn.close()
+                    host.connections = [c for c in host.connections if not c.closed]
+                    if not host.connections and host.opening == 0:
+                        self._hosts.pop(key, None)
+
+
+async def _pump(
+    stream: asyncssh.SSHReader[str],
+    name: str,
+    sink: list[str],
+    on_output: OutputCallback | None,
+) -> None:
+    while chunk := await stream.read(65536):
+        sink.append(chunk)
+        if on_output is not None:
+            result = on_output(name, chunk)
+            if inspect.isawaitable(result):
+                await result
+
+
+async def _stop(process: asyncssh.SSHClientProcess[str]) -> None:
+    """Ask a timed-out command to stop, then close its channel (a hangup for OpenSSH)."""
+    with contextlib.suppress(Exception):
+        process.send_signal("TERM")
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(process.wait_closed(), KILL_GRACE)
+    process.close()
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(process.wait_closed(), KILL_GRACE)
