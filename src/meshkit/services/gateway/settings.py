@@ -19,6 +19,7 @@ DEFAULT_PUBLIC_ROUTES = ",".join(
         "GET /.well-known/jwks.json",
         "* /socket.io/*",
         "* /voice/socket.io/*",
+        "* /servers/socket.io/*",
     ]
 )
 

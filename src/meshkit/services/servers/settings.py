@@ -81,6 +81,14 @@ class ServersSettings(PluginSettings):
         description="Largest log kept per job; past it the oldest output is dropped and the "
         "log says so.",
     )
+    job_heartbeat_ttl: float = Field(
+        default=30.0,
+        ge=1.0,
+        le=3600,
+        description="Seconds a servers instance's heartbeat lasts in Redis (renewed every "
+        "third of it). A queued or running job whose instance's heartbeat lapsed is marked "
+        'failed ("the servers instance running it stopped"), with its log so far.',
+    )
 
     # --- deployments (Docker Engine API) ---
     local_engine: str = Field(
@@ -94,10 +102,31 @@ class ServersSettings(PluginSettings):
         "forward (as `docker -H ssh://` does); a host may set its own.",
     )
     max_upload_bytes: int = Field(
-        default=512 * 1024 * 1024,
+        default=64 * 1024 * 1024,
         ge=1024,
         description="Largest build context or image tarball accepted, in bytes (413 "
-        "beyond). The gateway's `MESHKIT_GATEWAY_MAX_BODY_SIZE` must be at least as large.",
+        "beyond). The gateway's `MESHKIT_GATEWAY_MAX_BODY_SIZE` (64 MiB by default, as "
+        "this) must be at least as large: raise both together.",
+    )
+    deploy_ready_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        le=600,
+        description="A new container without a health check counts as ready once it has "
+        "run this long without exiting (with one, Docker's `healthy` decides).",
+    )
+    deploy_stop_timeout: int = Field(
+        default=10,
+        ge=0,
+        le=600,
+        description="Seconds a stopped container gets between SIGTERM and SIGKILL.",
+    )
+    engine_forward_linger: float = Field(
+        default=60.0,
+        ge=0,
+        le=3600,
+        description="Seconds an SSH-forwarded engine socket stays open after its last use, "
+        "so that consecutive calls to a remote engine reuse it.",
     )
 
     # --- monitoring ---
@@ -112,6 +141,28 @@ class ServersSettings(PluginSettings):
         ge=60.0,
         description="Seconds of samples kept per host and container; older ones are dropped.",
     )
+    monitoring_concurrency: int = Field(
+        default=25,
+        ge=1,
+        le=1000,
+        description="Hosts one service instance samples at once (the others wait their turn "
+        "within the same interval).",
+    )
+    monitoring_timeout: float = Field(
+        default=20.0,
+        gt=0,
+        le=3600,
+        description="Seconds a host's sample (its SSH command, then its engine's container "
+        "stats) may take; a host that takes longer is recorded as down (`up` 0) for it.",
+    )
+
+    # --- configuration ---
+    config_push_parallelism: int = Field(
+        default=25,
+        ge=1,
+        le=1000,
+        description="Hosts one configuration push writes to at once; the others wait for a slot.",
+    )
 
     # --- health checks and operations alerts ---
     operations_channel: str | None = Field(
@@ -119,4 +170,24 @@ class ServersSettings(PluginSettings):
         description="Messaging channel id where health state changes and alerts are posted "
         "(as `system:servers`, through messaging's gRPC `PostSystemMessage`). Unset: none "
         "are posted; events are published either way.",
+    )
+    health_tick_interval: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="Seconds between looks at which health checks are due (each check runs "
+        "once per its own `interval`, across every instance of the service).",
+    )
+    health_concurrency: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description="Health checks one instance runs at once; more due checks wait for a slot.",
+    )
+    health_history_size: int = Field(
+        default=200,
+        ge=10,
+        le=100_000,
+        description="State changes kept per health check (`GET …/checks/{id}/history`); "
+        "older ones are dropped.",
     )

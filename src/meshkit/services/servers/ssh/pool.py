@@ -19,6 +19,8 @@ Contract:
   :class:`~meshkit.services.servers.errors.HostAuthFailed` or ``HostKeyMismatch``.
 - A pooled connection found dead when a session is opened on it is dropped and the
   session opened once more on a fresh one, so a restarted host costs no failed command.
+- **No command text in logs**: asyncssh logs each command it starts; that text is
+  replaced (commands may carry secrets), and private keys never reach a log.
 """
 
 from __future__ import annotations
@@ -68,6 +70,26 @@ def fingerprint(line: str) -> str:
     return str(asyncssh.import_public_key(line).get_fingerprint("sha256"))
 
 
+class _HideCommands(logging.Filter):
+    """asyncssh logs the text of every command it starts (at INFO); commands may carry
+    secrets (a configuration value, a password given to a tool), so the text is hidden."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and record.msg.endswith("Command: %s"):
+            record.args = ("(not logged)",)
+        return True
+
+
+_HIDE_COMMANDS = _HideCommands()
+
+
+def hide_commands_from_asyncssh_log() -> None:
+    """Install :class:`_HideCommands` on asyncssh's logger (once)."""
+    logger = logging.getLogger("asyncssh")
+    if _HIDE_COMMANDS not in logger.filters:
+        logger.addFilter(_HIDE_COMMANDS)
+
+
 class _PinningClient(asyncssh.SSHClient):
     """Accepts exactly the pinned host key (or, with no pin, the first one, remembered)."""
 
@@ -96,6 +118,8 @@ class _Host:
     connections: list[_Connection] = field(default_factory=list)
     opening: int = 0
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    retired: bool = False
+    """Forgotten or closed: no more sessions start on it; its waiters are refused."""
 
 
 class SshPool:
@@ -122,6 +146,7 @@ class SshPool:
         self._hosts: dict[tuple[Any, ...], _Host] = {}
         self._reaper: asyncio.Task[None] | None = None
         self._closing = False
+        hide_commands_from_asyncssh_log()
 
     @classmethod
     def from_settings(cls, settings: ServersSettings, on_pin: PinCallback | None = None) -> SshPool:
@@ -226,10 +251,7 @@ class SshPool:
         """Close every pooled connection to ``host_id`` (removed, or its key or address
         changed); sessions in progress end with a lost connection."""
         for key in [k for k in self._hosts if k[0] == host_id]:
-            host = self._hosts.pop(key)
-            for leased in host.connections:
-                leased.closed = True
-                leased.conn.close()
+            await self._retire(self._hosts.pop(key))
 
     def stats(self) -> dict[str, int]:
         """Open connections and sessions in use, across hosts."""
@@ -249,14 +271,23 @@ class SshPool:
                 await self._reaper
         hosts, self._hosts = list(self._hosts.values()), {}
         for host in hosts:
-            for leased in host.connections:
-                leased.conn.close()
+            await self._retire(host)
         for host in hosts:
             for leased in host.connections:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(leased.conn.wait_closed(), 5)
 
     # --- internals ---
+
+    @staticmethod
+    async def _retire(host: _Host) -> None:
+        """Close ``host``'s connections and wake its waiters (who are then refused)."""
+        async with host.changed:
+            host.retired = True
+            for leased in host.connections:
+                leased.closed = True
+                leased.conn.close()
+            host.changed.notify_all()
 
     @contextlib.asynccontextmanager
     async def _session(
@@ -295,11 +326,10 @@ class SshPool:
                 await self._release(host, leased)
 
     async def _acquire(self, target: SshTarget) -> tuple[_Host, _Connection]:
-        if self._closing:
-            raise HostUnreachable("the SSH pool is closed")
         host = self._hosts.setdefault(target.pool_key, _Host())
         async with host.changed:
             while True:
+                self._check_current(target, host)
                 host.connections = [c for c in host.connections if not c.closed]
                 free = [c for c in host.connections if c.active < self.sessions_per_connection]
                 if free:
@@ -320,10 +350,25 @@ class SshPool:
         leased = _Connection(conn, active=1)
         async with host.changed:
             host.opening -= 1
-            host.connections.append(leased)
             host.changed.notify_all()
+            if host.retired:
+                conn.close()
+            else:
+                host.connections.append(leased)
+        self._check_current(target, host)
         self._start_reaper()
         return host, leased
+
+    def _check_current(self, target: SshTarget, host: _Host) -> None:
+        """Refuse a caller whose host was forgotten (changed, removed) or whose pool
+        closed while it waited or connected: nothing it opened may outlive that."""
+        if self._closing:
+            raise HostUnreachable("the SSH pool is closed")
+        if host.retired:
+            raise HostUnreachable(
+                f"host {target.host_id}: its connections were closed (the host was changed "
+                "or removed) while this waited for one"
+            )
 
     async def _release(self, host: _Host, leased: _Connection) -> None:
         async with host.changed:
