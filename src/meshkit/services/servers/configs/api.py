@@ -28,14 +28,14 @@ from meshkit.services.servers.configs.models import (
     ConfigOut,
     ConfigPatch,
     ConfigQuery,
+    ConfigRollbackIn,
     ConfigVersion,
+    ConfigVersionOut,
     DiffOut,
     DiffQuery,
     LiveOut,
     PushIn,
     PushOut,
-    RollbackIn,
-    VersionOut,
     VersionQuery,
 )
 from meshkit.services.servers.configs.render import masked
@@ -75,9 +75,9 @@ def config_out(config: Config, version: ConfigVersion) -> ConfigOut:
     )
 
 
-def version_out(version: ConfigVersion) -> VersionOut:
+def version_out(version: ConfigVersion) -> ConfigVersionOut:
     """The API shape of a version (secrets masked)."""
-    return VersionOut(
+    return ConfigVersionOut(
         config_id=version.config_id,
         number=version.number,
         author=version.author,
@@ -133,14 +133,14 @@ class ConfigsApi(Service):
     @get(ONE + "/versions", tags=TAGS, errors=(401, 403, 404), permission=CONFIGS_READ)
     async def list_config_versions(
         self, principal: Principal, config_id: str, query: VersionQuery
-    ) -> list[VersionOut]:
+    ) -> list[ConfigVersionOut]:
         """Versions, newest first: number, author, time, message, SHA-256, content."""
         return [version_out(v) for v in await self.configs.versions(config_id, query)]
 
     @get(ONE + "/versions/{number}", tags=TAGS, errors=(401, 403, 404), permission=CONFIGS_READ)
     async def get_config_version(
         self, principal: Principal, config_id: str, number: Number
-    ) -> VersionOut:
+    ) -> ConfigVersionOut:
         """One version; 404 `config-version-not-found` (with `latest`) if none such."""
         return version_out(await self.configs.version(config_id, number))
 
@@ -160,7 +160,7 @@ class ConfigsApi(Service):
 
     @post(ONE + "/rollback", tags=TAGS, errors=(401, 403, 404, 409, 503), permission=CONFIGS_MANAGE)
     async def rollback_config(
-        self, principal: Principal, config_id: str, body: RollbackIn
+        self, principal: Principal, config_id: str, body: ConfigRollbackIn
     ) -> PushOut:
         """Make a new version with an earlier version's content (history stays linear)
         and push it, as `push` does."""

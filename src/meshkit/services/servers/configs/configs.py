@@ -34,6 +34,7 @@ from meshkit.services.servers.configs.models import (
     Config,
     ConfigPatch,
     ConfigQuery,
+    ConfigRollbackIn,
     ConfigVersion,
     DiffOut,
     EnvConfigIn,
@@ -41,7 +42,6 @@ from meshkit.services.servers.configs.models import (
     Live,
     PushIn,
     PushOut,
-    RollbackIn,
     TargetResult,
     VersionQuery,
 )
@@ -273,7 +273,7 @@ class Configs:
                 failed=failed,
             )
 
-    async def rollback(self, actor: Actor, config_id: str, body: RollbackIn) -> PushOut:
+    async def rollback(self, actor: Actor, config_id: str, body: ConfigRollbackIn) -> PushOut:
         """Make a new version with version ``body.version``'s content, and push it."""
         detail: dict[str, Any] = {"to": body.version}
         async with self._audited(actor, "configs.rollback", config_id, detail):

@@ -240,7 +240,7 @@ class PushIn(RequestModel):
     )
 
 
-class RollbackIn(RequestModel):
+class ConfigRollbackIn(RequestModel):
     """Make a new version with the content of ``version`` and push it."""
 
     version: Annotated[int, Field(ge=1)]
@@ -306,7 +306,7 @@ class ConfigOut(BaseModel):
     live: list[LiveOut]
 
 
-class VersionOut(BaseModel):
+class ConfigVersionOut(BaseModel):
     """One version (secrets masked)."""
 
     config_id: str
@@ -324,7 +324,7 @@ class VersionOut(BaseModel):
     secrets: dict[str, str]
 
 
-class Change(BaseModel):
+class ConfigChange(BaseModel):
     """One key that differs: a variable, or a file attribute (`mode`, `owner`, `group`)."""
 
     key: str
@@ -344,7 +344,7 @@ class DiffOut(BaseModel):
     )
     to: int
     unified: str | None = Field(description="Unified diff of the file text (file).")
-    changes: list[Change]
+    changes: list[ConfigChange]
 
 
 class TargetResult(BaseModel):
@@ -355,7 +355,7 @@ class TargetResult(BaseModel):
     sha256: str | None = Field(description="Of what is on the target now.")
     previous_sha256: str | None = Field(description="Of what was there before.")
     unified: str | None = Field(description="The change to the file's text (secrets masked).")
-    changes: list[Change]
+    changes: list[ConfigChange]
     error: str | None = None
 
 

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from meshkit.errors import Problem
 from meshkit.services.servers.configs import remote
-from meshkit.services.servers.configs.models import Change, TargetResult
+from meshkit.services.servers.configs.models import ConfigChange, TargetResult
 from meshkit.services.servers.configs.render import env_digest, key_changes, unified
 from meshkit.services.servers.redact import MASK, scrub
 from meshkit.services.servers.ssh import SshPool, SshTarget
@@ -106,7 +106,7 @@ def _file_diff(
     found: remote.RemoteFile,
     wanted: remote.Wanted,
     secrets: Sequence[str],
-) -> tuple[str, list[Change]]:
+) -> tuple[str, list[ConfigChange]]:
     old_text = "" if found.data is None else found.data.decode(errors="replace")
     text = unified(old_text, wanted.data.decode(errors="replace"), name, label, secrets)
 
@@ -123,7 +123,9 @@ def _file_diff(
     changes = key_changes(before, after)
     if found.data is not None and found.data != wanted.data and not text:
         # Only secret values differ: the masked texts are equal, so say that much.
-        changes.append(Change(key="content", change="changed", old=MASK, new=MASK, secret=True))
+        changes.append(
+            ConfigChange(key="content", change="changed", old=MASK, new=MASK, secret=True)
+        )
     return text, changes
 
 
@@ -132,7 +134,7 @@ def _result(
     outcome: str,
     now: remote.RemoteFile,
     before: remote.RemoteFile,
-    diff: tuple[str, list[Change]],
+    diff: tuple[str, list[ConfigChange]],
 ) -> TargetResult:
     return TargetResult.model_validate(
         {

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 
-from meshkit.services.servers.configs.models import Change
+from meshkit.services.servers.configs.models import ConfigChange
 from meshkit.services.servers.redact import MASK, is_secret_name, scrub
 
 PLACEHOLDER = re.compile(r"\{\{\s*secret:\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
@@ -78,11 +78,11 @@ def key_changes(
     old: Mapping[str, str | None],
     new: Mapping[str, str | None],
     secret: Iterable[str] = (),
-) -> list[Change]:
+) -> list[ConfigChange]:
     """Keys added, removed or changed from ``old`` to ``new``, sorted; values of keys in
     ``secret`` (or named like secrets) shown as ``********``."""
     hidden = set(secret)
-    changes: list[Change] = []
+    changes: list[ConfigChange] = []
     for key in sorted(old.keys() | new.keys()):
         before, after = old.get(key), new.get(key)
         if before == after:
@@ -94,6 +94,6 @@ def key_changes(
 
         kind = "added" if before is None else "removed" if after is None else "changed"
         changes.append(
-            Change(key=key, change=kind, old=show(before), new=show(after), secret=is_secret)
+            ConfigChange(key=key, change=kind, old=show(before), new=show(after), secret=is_secret)
         )
     return changes

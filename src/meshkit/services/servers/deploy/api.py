@@ -40,17 +40,17 @@ from meshkit.services.servers.deploy.models import (
     ContainerOut,
     DeploymentOut,
     DeploymentQuery,
+    DeploymentRollbackIn,
     DeploymentSpec,
+    DeploymentVersionOut,
     ImageOut,
     ImageResult,
     LogLine,
     LogQuery,
     PullIn,
-    RollbackIn,
     ScaleIn,
     SpecUpdate,
     UpdateQuery,
-    VersionOut,
 )
 from meshkit.services.servers.errors import DeployUploadTooLarge, UnsupportedArchive
 from meshkit.services.servers.permissions import DEPLOYMENTS_MANAGE, DEPLOYMENTS_READ
@@ -168,7 +168,7 @@ class DeploymentsApi(Service):
     )
     async def update_deployment(
         self, principal: Principal, deployment_id: str, body: SpecUpdate, query: UpdateQuery
-    ) -> VersionOut:
+    ) -> DeploymentVersionOut:
         """Rolling update to a new spec version.
 
         Each new container starts beside an old one, which is stopped only once the new
@@ -188,7 +188,9 @@ class DeploymentsApi(Service):
         errors=(401, 403, 404),
         permission=DEPLOYMENTS_READ,
     )
-    async def list_versions(self, principal: Principal, deployment_id: str) -> list[VersionOut]:
+    async def list_versions(
+        self, principal: Principal, deployment_id: str
+    ) -> list[DeploymentVersionOut]:
         """The deployment's history, newest first: every version, its outcome and the
         field-level diff from the version before it (secret values masked)."""
         return await self.deployments.history(deployment_id)
@@ -201,7 +203,7 @@ class DeploymentsApi(Service):
     )
     async def get_version(
         self, principal: Principal, deployment_id: str, number: int
-    ) -> VersionOut:
+    ) -> DeploymentVersionOut:
         """One version of the deployment."""
         return version_out(await self.deployments.version(deployment_id, number))
 
@@ -212,8 +214,12 @@ class DeploymentsApi(Service):
         permission=DEPLOYMENTS_MANAGE,
     )
     async def rollback_deployment(
-        self, principal: Principal, deployment_id: str, body: RollbackIn, query: UpdateQuery
-    ) -> VersionOut:
+        self,
+        principal: Principal,
+        deployment_id: str,
+        body: DeploymentRollbackIn,
+        query: UpdateQuery,
+    ) -> DeploymentVersionOut:
         """Roll back to an earlier version: a new version with its spec, rolled out like
         any update (404 when there is no such version)."""
         version = await self.deployments.rollback(

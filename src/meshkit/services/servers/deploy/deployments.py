@@ -54,10 +54,10 @@ from meshkit.services.servers.deploy.models import (
     DeploymentQuery,
     DeploymentSpec,
     DeploymentVersion,
+    DeploymentVersionOut,
     LogLine,
     LogQuery,
     ReplicaOut,
-    VersionOut,
 )
 from meshkit.services.servers.errors import (
     DeploymentBusy,
@@ -100,9 +100,9 @@ def target_of(deployment_id: str) -> str:
     return f"deployment:{deployment_id}"
 
 
-def version_out(version: DeploymentVersion) -> VersionOut:
+def version_out(version: DeploymentVersion) -> DeploymentVersionOut:
     """The API shape of a version (secrets masked)."""
-    return VersionOut(
+    return DeploymentVersionOut(
         number=version.number,
         status=version.status,
         source=version.source,
@@ -172,7 +172,7 @@ class Deployments:
             raise DeploymentNotFound(f"deployment {deployment_id} has no version {number}")
         return found.items[0]
 
-    async def history(self, deployment_id: str) -> list[VersionOut]:
+    async def history(self, deployment_id: str) -> list[DeploymentVersionOut]:
         """Every version, newest first, each with its diff from the one before."""
         await self.get(deployment_id)
         found = self.store.scan(

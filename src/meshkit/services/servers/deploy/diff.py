@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from meshkit.services.servers.deploy.models import Change, DeploymentSpec
+from meshkit.services.servers.deploy.models import DeploymentSpec, SpecChange
 from meshkit.services.servers.redact import MASK, is_secret_name, mask_mapping
 
 
@@ -41,19 +41,19 @@ def _masked(path: str, value: Any) -> Any:
     return MASK if secret and value not in (None, "") else value
 
 
-def diff(before: DeploymentSpec | None, after: DeploymentSpec) -> list[Change]:
+def diff(before: DeploymentSpec | None, after: DeploymentSpec) -> list[SpecChange]:
     """What changed from ``before`` to ``after`` (everything is ``added`` from nothing)."""
     old = flatten(before.model_dump(mode="json")) if before is not None else {}
     new = flatten(after.model_dump(mode="json"))
-    changes: list[Change] = []
+    changes: list[SpecChange] = []
     for path in sorted(old.keys() | new.keys()):
         if path not in new:
-            changes.append(Change(field=path, op="removed", before=_masked(path, old[path])))
+            changes.append(SpecChange(field=path, op="removed", before=_masked(path, old[path])))
         elif path not in old:
-            changes.append(Change(field=path, op="added", after=_masked(path, new[path])))
+            changes.append(SpecChange(field=path, op="added", after=_masked(path, new[path])))
         elif old[path] != new[path]:
             changes.append(
-                Change(
+                SpecChange(
                     field=path,
                     op="changed",
                     before=_masked(path, old[path]),

@@ -226,7 +226,7 @@ class ScaleIn(RequestModel):
     replicas: int = Field(ge=0, le=MAX_REPLICAS)
 
 
-class RollbackIn(RequestModel):
+class DeploymentRollbackIn(RequestModel):
     """Roll back to an earlier version: a new version whose spec equals it."""
 
     to_version: int = Field(ge=1, description="The version whose spec to run again.")
@@ -283,7 +283,7 @@ class Deployment(Document):
     updated_at: datetime
 
 
-class Change(BaseModel):
+class SpecChange(BaseModel):
     """One field that differs between two versions (secret values masked)."""
 
     field: str = Field(examples=["env.LOG_LEVEL", "ports.0.host_port", "image"])
@@ -304,7 +304,7 @@ class DeploymentVersion(Document):
     source: str
     reason: str = ""
     failure: str | None = None
-    diff: list[Change] = Field(default_factory=list)
+    diff: list[SpecChange] = Field(default_factory=list)
     actor: str
     created_at: datetime
     finished_at: datetime | None = None
@@ -336,7 +336,7 @@ class ReplicaOut(BaseModel):
     ports: list[PublishedPort]
 
 
-class VersionOut(BaseModel):
+class DeploymentVersionOut(BaseModel):
     """One version in a deployment's history."""
 
     number: int
@@ -344,7 +344,7 @@ class VersionOut(BaseModel):
     source: str = Field(examples=["deploy", "update", "env", "rollback:2"])
     reason: str
     failure: str | None = Field(description="Why the rollout failed (it was rolled back).")
-    diff: list[Change] = Field(description="What changed from the version before it.")
+    diff: list[SpecChange] = Field(description="What changed from the version before it.")
     spec: dict[str, Any] = Field(description="The spec, secret env values masked.")
     actor: str
     created_at: datetime

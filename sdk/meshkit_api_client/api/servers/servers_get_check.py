@@ -1,0 +1,182 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...models.check_out import CheckOut
+from ...models.problem import Problem
+from ...types import Response
+
+
+def _get_kwargs(
+    check_id: str,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/v1/servers/checks/{check_id}".format(
+            check_id=quote(str(check_id), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> CheckOut | Problem:
+    if response.status_code == 200:
+        response_200 = CheckOut.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    response_default = Problem.from_dict(response.json())
+
+    return response_default
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[CheckOut | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    check_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[CheckOut | Problem]:
+    """One health check and its current state.
+
+     Needs the permission `servers:checks.read` (403 without it, checked first).
+
+    Args:
+        check_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[CheckOut | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        check_id=check_id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    check_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> CheckOut | Problem | None:
+    """One health check and its current state.
+
+     Needs the permission `servers:checks.read` (403 without it, checked first).
+
+    Args:
+        check_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        CheckOut | Problem
+    """
+
+    return sync_detailed(
+        check_id=check_id,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    check_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> Response[CheckOut | Problem]:
+    """One health check and its current state.
+
+     Needs the permission `servers:checks.read` (403 without it, checked first).
+
+    Args:
+        check_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[CheckOut | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        check_id=check_id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    check_id: str,
+    *,
+    client: AuthenticatedClient,
+) -> CheckOut | Problem | None:
+    """One health check and its current state.
+
+     Needs the permission `servers:checks.read` (403 without it, checked first).
+
+    Args:
+        check_id (str):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        CheckOut | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            check_id=check_id,
+            client=client,
+        )
+    ).parsed

@@ -1,0 +1,227 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...models.deployment_out import DeploymentOut
+from ...models.problem import Problem
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    host_id: None | str | Unset = UNSET,
+    after: None | str | Unset = UNSET,
+    limit: int | Unset = 50,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    json_host_id: None | str | Unset
+    if isinstance(host_id, Unset):
+        json_host_id = UNSET
+    else:
+        json_host_id = host_id
+    params["host_id"] = json_host_id
+
+    json_after: None | str | Unset
+    if isinstance(after, Unset):
+        json_after = UNSET
+    else:
+        json_after = after
+    params["after"] = json_after
+
+    params["limit"] = limit
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/v1/servers/deployments",
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Problem | list[DeploymentOut]:
+    if response.status_code == 200:
+        response_200 = []
+        _response_200 = response.json()
+        for response_200_item_data in _response_200:
+            response_200_item = DeploymentOut.from_dict(response_200_item_data)
+
+            response_200.append(response_200_item)
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    response_default = Problem.from_dict(response.json())
+
+    return response_default
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | list[DeploymentOut]]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    host_id: None | str | Unset = UNSET,
+    after: None | str | Unset = UNSET,
+    limit: int | Unset = 50,
+) -> Response[Problem | list[DeploymentOut]]:
+    """A page of deployments, oldest first (without their containers).
+
+     Needs the permission `servers:deployments.read` (403 without it, checked first).
+
+    Args:
+        host_id (None | str | Unset):
+        after (None | str | Unset): Ids after this one.
+        limit (int | Unset):  Default: 50.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | list[DeploymentOut]]
+    """
+
+    kwargs = _get_kwargs(
+        host_id=host_id,
+        after=after,
+        limit=limit,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    host_id: None | str | Unset = UNSET,
+    after: None | str | Unset = UNSET,
+    limit: int | Unset = 50,
+) -> Problem | list[DeploymentOut] | None:
+    """A page of deployments, oldest first (without their containers).
+
+     Needs the permission `servers:deployments.read` (403 without it, checked first).
+
+    Args:
+        host_id (None | str | Unset):
+        after (None | str | Unset): Ids after this one.
+        limit (int | Unset):  Default: 50.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | list[DeploymentOut]
+    """
+
+    return sync_detailed(
+        client=client,
+        host_id=host_id,
+        after=after,
+        limit=limit,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    host_id: None | str | Unset = UNSET,
+    after: None | str | Unset = UNSET,
+    limit: int | Unset = 50,
+) -> Response[Problem | list[DeploymentOut]]:
+    """A page of deployments, oldest first (without their containers).
+
+     Needs the permission `servers:deployments.read` (403 without it, checked first).
+
+    Args:
+        host_id (None | str | Unset):
+        after (None | str | Unset): Ids after this one.
+        limit (int | Unset):  Default: 50.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | list[DeploymentOut]]
+    """
+
+    kwargs = _get_kwargs(
+        host_id=host_id,
+        after=after,
+        limit=limit,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    host_id: None | str | Unset = UNSET,
+    after: None | str | Unset = UNSET,
+    limit: int | Unset = 50,
+) -> Problem | list[DeploymentOut] | None:
+    """A page of deployments, oldest first (without their containers).
+
+     Needs the permission `servers:deployments.read` (403 without it, checked first).
+
+    Args:
+        host_id (None | str | Unset):
+        after (None | str | Unset): Ids after this one.
+        limit (int | Unset):  Default: 50.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | list[DeploymentOut]
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            host_id=host_id,
+            after=after,
+            limit=limit,
+        )
+    ).parsed

@@ -1,0 +1,234 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...models.image_result import ImageResult
+from ...models.problem import Problem
+from ...types import File, Response
+
+
+def _get_kwargs(
+    host_id: str,
+    *,
+    body: File,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/servers/engines/{host_id}/images/load".format(
+            host_id=quote(str(host_id), safe=""),
+        ),
+    }
+
+    _kwargs["content"] = body.payload
+    headers["Content-Type"] = "application/octet-stream"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ImageResult | Problem:
+    if response.status_code == 201:
+        response_201 = ImageResult.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    response_default = Problem.from_dict(response.json())
+
+    return response_default
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ImageResult | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    host_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: File,
+) -> Response[ImageResult | Problem]:
+    """Load the uploaded image archive (`docker save` output, the request body) into
+
+     the host's engine. 422 ``bad-image-archive`` when it is not one.
+
+    Needs the permission `servers:deployments.manage` (403 without it, checked first).
+
+    Args:
+        host_id (str):
+        body (File):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ImageResult | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        host_id=host_id,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    host_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: File,
+) -> ImageResult | Problem | None:
+    """Load the uploaded image archive (`docker save` output, the request body) into
+
+     the host's engine. 422 ``bad-image-archive`` when it is not one.
+
+    Needs the permission `servers:deployments.manage` (403 without it, checked first).
+
+    Args:
+        host_id (str):
+        body (File):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ImageResult | Problem
+    """
+
+    return sync_detailed(
+        host_id=host_id,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    host_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: File,
+) -> Response[ImageResult | Problem]:
+    """Load the uploaded image archive (`docker save` output, the request body) into
+
+     the host's engine. 422 ``bad-image-archive`` when it is not one.
+
+    Needs the permission `servers:deployments.manage` (403 without it, checked first).
+
+    Args:
+        host_id (str):
+        body (File):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ImageResult | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        host_id=host_id,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    host_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: File,
+) -> ImageResult | Problem | None:
+    """Load the uploaded image archive (`docker save` output, the request body) into
+
+     the host's engine. 422 ``bad-image-archive`` when it is not one.
+
+    Needs the permission `servers:deployments.manage` (403 without it, checked first).
+
+    Args:
+        host_id (str):
+        body (File):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ImageResult | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            host_id=host_id,
+            client=client,
+            body=body,
+        )
+    ).parsed

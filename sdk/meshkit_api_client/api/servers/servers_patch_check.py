@@ -1,0 +1,221 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...models.check_out import CheckOut
+from ...models.check_patch import CheckPatch
+from ...models.problem import Problem
+from ...types import Response
+
+
+def _get_kwargs(
+    check_id: str,
+    *,
+    body: CheckPatch,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "patch",
+        "url": "/v1/servers/checks/{check_id}".format(
+            check_id=quote(str(check_id), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> CheckOut | Problem:
+    if response.status_code == 200:
+        response_200 = CheckOut.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    response_default = Problem.from_dict(response.json())
+
+    return response_default
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[CheckOut | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    check_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: CheckPatch,
+) -> Response[CheckOut | Problem]:
+    """Change a health check; its state and history are kept.
+
+     Needs the permission `servers:checks.manage` (403 without it, checked first).
+
+    Args:
+        check_id (str):
+        body (CheckPatch): Fields to change; absent (or `null`) ones stay as they are, except
+            ``degraded_latency_ms: null`` which removes the latency limit. A new ``probe``
+            replaces the old one whole. The check's state is kept.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[CheckOut | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        check_id=check_id,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    check_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: CheckPatch,
+) -> CheckOut | Problem | None:
+    """Change a health check; its state and history are kept.
+
+     Needs the permission `servers:checks.manage` (403 without it, checked first).
+
+    Args:
+        check_id (str):
+        body (CheckPatch): Fields to change; absent (or `null`) ones stay as they are, except
+            ``degraded_latency_ms: null`` which removes the latency limit. A new ``probe``
+            replaces the old one whole. The check's state is kept.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        CheckOut | Problem
+    """
+
+    return sync_detailed(
+        check_id=check_id,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    check_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: CheckPatch,
+) -> Response[CheckOut | Problem]:
+    """Change a health check; its state and history are kept.
+
+     Needs the permission `servers:checks.manage` (403 without it, checked first).
+
+    Args:
+        check_id (str):
+        body (CheckPatch): Fields to change; absent (or `null`) ones stay as they are, except
+            ``degraded_latency_ms: null`` which removes the latency limit. A new ``probe``
+            replaces the old one whole. The check's state is kept.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[CheckOut | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        check_id=check_id,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    check_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: CheckPatch,
+) -> CheckOut | Problem | None:
+    """Change a health check; its state and history are kept.
+
+     Needs the permission `servers:checks.manage` (403 without it, checked first).
+
+    Args:
+        check_id (str):
+        body (CheckPatch): Fields to change; absent (or `null`) ones stay as they are, except
+            ``degraded_latency_ms: null`` which removes the latency limit. A new ``probe``
+            replaces the old one whole. The check's state is kept.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        CheckOut | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            check_id=check_id,
+            client=client,
+            body=body,
+        )
+    ).parsed

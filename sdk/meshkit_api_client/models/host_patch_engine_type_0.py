@@ -1,0 +1,10 @@
+from enum import StrEnum
+
+
+class HostPatchEngineType0(StrEnum):
+    LOCAL = "local"
+    NONE = "none"
+    SSH = "ssh"
+
+    def __str__(self) -> str:
+        return str(self.value)

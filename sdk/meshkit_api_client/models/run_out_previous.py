@@ -1,0 +1,11 @@
+from enum import StrEnum
+
+
+class RunOutPrevious(StrEnum):
+    DEGRADED = "degraded"
+    DOWN = "down"
+    UNKNOWN = "unknown"
+    UP = "up"
+
+    def __str__(self) -> str:
+        return str(self.value)
