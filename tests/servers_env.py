@@ -187,6 +187,10 @@ def start_sshd(
     (directory / "host_key").chmod(0o600)
     (directory / "authorized_keys").write_text(public_line(client_key) + "\n")
     (directory / "authorized_keys").chmod(0o600)
+    if user is not None and user != getpass.getuser():
+        # sshd reads the authorized keys as the user logging in
+        directory.chmod(0o711)
+        (directory / "authorized_keys").chmod(0o644)
     port = port or free_ports(1)[0]
     config = directory / "sshd_config"
     config.write_text(

@@ -22,6 +22,8 @@ from tests.servers_stack import Operator, ServersStack, servers_stack
 __all__ = ["sshd"]  # fixtures
 
 SOCKET_ROUTE = "* /servers/socket.io/*"
+
+
 @pytest.fixture
 async def servers(tmp_path: Path, meshkit_redis_url: str) -> AsyncIterator[ServersStack]:
     """auth + servers + gateway with the gateway's default settings: the jobs' Socket.IO

@@ -3,10 +3,12 @@
 from collections.abc import Sequence
 
 from meshkit import PluginSettings, Service, hookimpl
+from meshkit.commands import Command
+from meshkit.services.servers.cli import SERVERS_COMMAND
 from meshkit.services.servers.service import ServersService
 from meshkit.services.servers.settings import ServersSettings
 
-__all__ = ["ServersService", "meshkit_services", "meshkit_settings_classes"]
+__all__ = ["ServersService", "meshkit_commands", "meshkit_services", "meshkit_settings_classes"]
 
 
 @hookimpl(trylast=True)
@@ -19,3 +21,9 @@ def meshkit_services() -> Sequence[type[Service]]:
 def meshkit_settings_classes() -> Sequence[type[PluginSettings]]:
     """The ``MESHKIT_SERVERS_*`` section."""
     return [ServersSettings]
+
+
+@hookimpl
+def meshkit_commands() -> Sequence[Command]:
+    """``meshkit servers …`` (a REST client of a running system)."""
+    return [SERVERS_COMMAND]

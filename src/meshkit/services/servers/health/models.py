@@ -144,7 +144,7 @@ class CommandProbe(RequestModel):
         min_length=1,
         max_length=4096,
         pattern=r"^[^\x00]+$",
-        description="Run by `/bin/sh -c` as the host's SSH user.",
+        description="Run on the host by the SSH user's login shell, as `ssh host command` does.",
         examples=["test -f /var/run/app.pid"],
     )
 

@@ -29,7 +29,6 @@ import asyncio
 import contextlib
 import inspect
 import logging
-import shlex
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -49,10 +48,9 @@ PinCallback = Callable[[str, str], Awaitable[None]]
 """Called with (host id, public host key line) after the first contact with an unpinned host."""
 KILL_GRACE = 2.0
 """Seconds a timed-out command gets between TERM and KILL."""
-LOCAL_GRACE = 3.0
-"""Seconds past a command's timeout (and KILL) that the pool still waits for its end."""
-TIMED_OUT = (124, 137)
-"""Exit statuses of coreutils' ``timeout``: TERM worked, or KILL was needed."""
+PID_MARK = "MESHKIT-PID:"
+"""What the first line of a command's stderr starts with: its shell's process id, which
+is also its process group and session (sshd starts each session with ``setsid``)."""
 
 
 def key_line(key: asyncssh.SSHKey) -> str:
@@ -195,21 +193,23 @@ class SshPool:
         input: str | None = None,
         on_output: OutputCallback | None = None,
     ) -> CommandResult:
-        """Run ``command`` on ``target`` (through the login shell, as ``ssh host cmd``).
+        """Run ``command`` on ``target`` through the account's login shell, as
+        ``ssh host command`` does (so that shell must be a POSIX one: sh, dash, bash, zsh,
+        ksh).
 
         Output is decoded as UTF-8 (undecodable bytes replaced) and passed to
-        ``on_output`` as it arrives. The time limit (default: the pool's
-        ``command_timeout``) is enforced on the host, by coreutils' ``timeout`` around
-        ``/bin/sh -c``: at the limit the command's whole process group gets TERM, then
-        KILL, even if this service lost the connection or stopped meanwhile (closing an
-        SSH channel does not stop a command that has no terminal). Here, the wait ends a
-        little later in any case.
+        ``on_output`` as it arrives. At the time limit (default: the pool's
+        ``command_timeout``) the command's whole process group is sent TERM, then KILL
+        :data:`KILL_GRACE` seconds later, from a second session (closing an SSH channel
+        does not stop a command that has no terminal); the result says ``timed_out``.
+        The shell reports its process id first thing on stderr (:data:`PID_MARK`; that
+        line is not part of the result), which costs no extra process on the host.
         """
         limit = self.command_timeout if time_limit is None else time_limit
         started = time.monotonic()
         stdout: list[str] = []
-        stderr: list[str] = []
-        wrapped = f"timeout -k {KILL_GRACE:g} {limit:g} /bin/sh -c {shlex.quote(command)}"
+        stderr = _Stderr(on_output)
+        wrapped = f'echo "{PID_MARK}$$" >&2; {command}'
 
         def open_process(conn: asyncssh.SSHClientConnection) -> Awaitable[Any]:
             return conn.create_process(wrapped, encoding="utf-8", errors="replace")
@@ -217,23 +217,20 @@ class SshPool:
         async with self._session(target, open_process) as process:
             timed_out, error = False, None
             try:
-                async with asyncio.timeout(limit + KILL_GRACE + LOCAL_GRACE):
+                async with asyncio.timeout(limit):
                     if input is not None:
                         process.stdin.write(input)
                     process.stdin.write_eof()
                     await asyncio.gather(
-                        _pump(process.stdout, "stdout", stdout, on_output),
-                        _pump(process.stderr, "stderr", stderr, on_output),
+                        _pump(process.stdout, "stdout", stdout.append, on_output),
+                        _pump(process.stderr, "stderr", stderr.feed, None),
                     )
                     await process.wait_closed()
             except TimeoutError:
                 timed_out, error = True, f"timed out after {limit:g} s"
-                await _stop(process)
+                await self._kill(target, stderr.pid, process)
             except (asyncssh.ConnectionLost, asyncssh.DisconnectError, BrokenPipeError) as exc:
                 error = f"connection lost: {exc}"
-            ran = time.monotonic() - started
-            if error is None and process.exit_status in TIMED_OUT and ran >= limit:
-                timed_out, error = True, f"timed out after {limit:g} s"
             if error is None and process.exit_status is None:
                 signal = process.exit_signal
                 error = f"killed by signal {signal[0]}" if signal else "the connection closed early"
@@ -241,11 +238,29 @@ class SshPool:
                 command=command,
                 exit_status=None if error else process.exit_status,
                 stdout="".join(stdout),
-                stderr="".join(stderr),
+                stderr=stderr.text(),
                 duration=time.monotonic() - started,
                 timed_out=timed_out,
                 error=error,
             )
+
+    async def _kill(
+        self, target: SshTarget, pid: int | None, process: asyncssh.SSHClientProcess[str]
+    ) -> None:
+        """Stop a timed-out command's process group on the host, then close its channel."""
+        if pid is not None:
+            group = f"-{pid}"
+            script = (
+                f"kill -TERM -- {group} 2>/dev/null || exit 0; sleep {KILL_GRACE:g}; "
+                f"kill -KILL -- {group} 2>/dev/null; exit 0"
+            )
+            killer = self._session(target, lambda conn: conn.run(script, check=False))
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(KILL_GRACE + self.connect_timeout + 5), killer:
+                    pass
+        process.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(process.wait_closed(), KILL_GRACE)
 
     async def forget(self, host_id: str) -> None:
         """Close every pooled connection to ``host_id`` (removed, or its key or address
@@ -453,26 +468,51 @@ class SshPool:
                         self._hosts.pop(key, None)
 
 
+class _Stderr:
+    """A command's stderr minus its first line (the shell's :data:`PID_MARK` line)."""
+
+    def __init__(self, on_output: OutputCallback | None) -> None:
+        self.on_output = on_output
+        self.pid: int | None = None
+        self._head: str | None = ""
+        self._parts: list[str] = []
+
+    async def feed(self, chunk: str) -> None:
+        if self._head is not None:
+            self._head += chunk
+            line, newline, rest = self._head.partition("\n")
+            if not newline:
+                return
+            self._head = None
+            if line.startswith(PID_MARK) and line[len(PID_MARK) :].isdigit():
+                self.pid = int(line[len(PID_MARK) :])
+                chunk = rest
+            else:
+                chunk = line + newline + rest
+            if not chunk:
+                return
+        self._parts.append(chunk)
+        if self.on_output is not None:
+            result = self.on_output("stderr", chunk)
+            if inspect.isawaitable(result):
+                await result
+
+    def text(self) -> str:
+        head = self._head or ""
+        return "".join(self._parts) + head
+
+
 async def _pump(
     stream: asyncssh.SSHReader[str],
     name: str,
-    sink: list[str],
+    sink: Callable[[str], Awaitable[None] | None],
     on_output: OutputCallback | None,
 ) -> None:
     while chunk := await stream.read(65536):
-        sink.append(chunk)
+        stored = sink(chunk)
+        if inspect.isawaitable(stored):
+            await stored
         if on_output is not None:
             result = on_output(name, chunk)
             if inspect.isawaitable(result):
                 await result
-
-
-async def _stop(process: asyncssh.SSHClientProcess[str]) -> None:
-    """Ask a timed-out command to stop, then close its channel (a hangup for OpenSSH)."""
-    with contextlib.suppress(Exception):
-        process.send_signal("TERM")
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(process.wait_closed(), KILL_GRACE)
-    process.close()
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(process.wait_closed(), KILL_GRACE)
