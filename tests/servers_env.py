@@ -36,6 +36,12 @@ import pytest
 from meshkit.services.servers.ssh import SshTarget
 from meshkit.testing import free_ports, require_executable, strict
 
+NO_REGISTRY = {
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "NO_PROXY": "",
+}
+"""The test engine's proxy: nothing it fetches leaves the machine (port 9 is closed)."""
 BUSYBOX = "meshkit-test/busybox:1"
 """An image with busybox's applets (sh, httpd, nc, sleep...) in /bin."""
 SSHD_CONFIG = """\
@@ -323,9 +329,15 @@ def dockerd() -> Iterator[Engine]:
                 "--storage-driver=overlay2",
                 "--exec-opt",
                 "native.cgroupdriver=cgroupfs",
+                # containers resolve no names outside: tests only ever reach loopback
+                "--dns",
+                "127.0.0.1",
             ],
             stdout=subprocess.DEVNULL,
             stderr=log_file,
+            # a pull (of a name no test image has) goes to a closed loopback port
+            # instead of a registry on the internet
+            env={**os.environ, **NO_REGISTRY},
         )
     engine = Engine(socket=sock, process=process)
     try:

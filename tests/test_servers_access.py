@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tests.servers_env import new_key, private_text
 from tests.servers_stack import ServersStack, servers
 
 __all__ = ["servers"]  # the fixture
@@ -59,3 +60,41 @@ async def test_the_audit_log_is_readable_by_an_administrator_only(servers: Serve
     assert isinstance(page, list)
     bad = await servers.admin.call("GET", "/v1/servers/audit?limit=0", 422)
     assert bad["status"] == 422
+
+
+async def test_a_command_check_needs_the_right_to_run_commands(servers: ServersStack) -> None:
+    """``servers:checks.manage`` alone defines HTTP and TCP checks; a command check runs
+    commands on the host, so it also needs ``servers:jobs.run`` (403 without)."""
+    key = new_key()
+    host = await servers.admin.call(
+        "POST",
+        "/v1/servers/hosts",
+        201,
+        json={
+            "name": "quiet",
+            "address": "127.0.0.1",
+            "port": 1,
+            "user": "nobody",
+            "private_key": private_text(key),
+        },
+    )
+    role = {"name": "checkers", "permissions": ["servers:checks.*", "servers:hosts.read"]}
+    await servers.admin.call("POST", "/v1/roles", 201, json=role)
+    person = await servers.person("carol")
+    await servers.admin.call("POST", f"/v1/roles/checkers/members/{person.user_id}", 201)
+    carol = await servers.person("carol", register=False)  # a token with the new role
+    subject = f"host:{host['id']}"
+    command = {"kind": "command", "command": "true"}
+    refused = await carol.call(
+        "POST", "/v1/servers/checks", 403, json={"name": "c", "subject": subject, "probe": command}
+    )
+    assert refused["required_permission"] == "servers:jobs.run"
+    tcp = {"kind": "tcp", "port": 1}
+    await carol.call(
+        "POST", "/v1/servers/checks", 201, json={"name": "t", "subject": subject, "probe": tcp}
+    )
+    await servers.admin.call(
+        "POST", "/v1/servers/checks", 201, json={"name": "c", "subject": subject, "probe": command}
+    )
+    entries = await servers.admin.call("GET", "/v1/servers/audit?action=checks.create")
+    assert [e["outcome"] for e in entries] == ["ok", "ok", "failed"]

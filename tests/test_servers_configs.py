@@ -11,6 +11,7 @@ files a push wrote straight from the disk. The deployment side is reached throug
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -31,10 +32,13 @@ from meshkit.service import Need
 from meshkit.services.servers.api_audit import AuditApi
 from meshkit.services.servers.audit import AuditEntry, AuditLog
 from meshkit.services.servers.configs import Config, Configs, ConfigsApi, ConfigVersion
+from meshkit.services.servers.configs.lock import PushLocks
+from meshkit.services.servers.configs.models import PushIn
+from meshkit.services.servers.errors import ConfigBusy
 from meshkit.services.servers.hosts.vault import KeyVault
 from meshkit.services.servers.ssh import SshPool, SshTarget
 from meshkit.store import Document
-from meshkit.testing import make_settings
+from meshkit.testing import eventually, make_settings
 from meshkit.tokens import JwksSource, Principal, StaticJwks, jws_registry
 from tests.servers_env import SshHost, make_sshd, sshd
 
@@ -48,6 +52,13 @@ ENV_SECRET = "hunter2-Env-Password-9915"
 TOKEN_SECRET = "tok-5e8f-Api-Token-2207"
 NEW_SECRET = "n3w-Rotated-Secret-4410"
 SECRETS = (FILE_SECRET, ENV_SECRET, TOKEN_SECRET, NEW_SECRET)
+DEP_1 = "01JDDEP1000000000000000001"
+DEP_2 = "01JDDEP2000000000000000002"
+HOST_ID = "01JDWEB1000000000000000001"
+MISSING = "01JDZZZZZZZZZZZZZZZZZZZZZZ"
+
+
+VAULT = KeyVault(b"configuration tests' key-encryption key")
 
 
 def token_for(user_id: str, perms: Sequence[str]) -> str:
@@ -78,8 +89,10 @@ class ConfigsTest(ConfigsApi, AuditApi):
 
     hosts: dict[str, tuple[SshTarget, dict[str, str]]]
     env_calls: list[tuple[str, dict[str, str], str, str]]
+    env_secret_names: list[frozenset[str]]
     env_fails: str | None = None
     env_rolls_back = False
+    env_gate: asyncio.Event | None = None
 
     def jwks_source(self) -> JwksSource:
         return StaticJwks({"keys": [{**KEY.as_dict(private=False), "alg": "EdDSA"}]})
@@ -99,26 +112,37 @@ class ConfigsTest(ConfigsApi, AuditApi):
         return self.hosts[host_id][0]
 
     async def update_env(
-        self, deployment_id: str, env: dict[str, str], actor: Principal | str, *, reason: str
+        self,
+        deployment_id: str,
+        env: dict[str, str],
+        actor: Principal | str,
+        *,
+        reason: str,
+        secret_names: frozenset[str] = frozenset(),
     ) -> SimpleNamespace:
         """As ``Deployments.update_env`` answers: the new version, ``failed`` when the
-        rollout was rolled back; it raises when it cannot start."""
+        rollout was rolled back; it raises when it cannot start. With ``env_gate`` set it
+        waits for it (a long rolling update)."""
         if self.env_fails is not None:
             raise RuntimeError(self.env_fails)
         who = actor if isinstance(actor, str) else actor.subject
         self.env_calls.append((deployment_id, env, who, reason))
+        self.env_secret_names.append(secret_names)
+        if self.env_gate is not None:
+            await self.env_gate.wait()
         if self.env_rolls_back:
             return SimpleNamespace(status="failed", failure="the new version never got healthy")
         return SimpleNamespace(status="active", failure=None)
 
     async def lifespan(self) -> AsyncIterator[None]:
-        self.hosts, self.env_calls = {}, []
+        self.hosts, self.env_calls, self.env_secret_names = {}, [], []
         self.audit = AuditLog(self.store)
         self.ssh = SshPool(connect_timeout=10, command_timeout=60)
         self.configs = Configs(
             self.store,
             self.audit,
-            KeyVault(b"configuration tests' key-encryption key"),
+            VAULT,
+            redis=self.redis,
             ssh=self.ssh,
             select_hosts=self.select,
             target_of=self.target,
@@ -227,6 +251,7 @@ async def test_push_v1_v2_then_rollback_restores_v1_byte_for_byte(world, sshd, t
         path, V1, owner="nobody", group="nogroup", mode="0640", secrets={"db": FILE_SECRET}
     )
     config_id = created["id"]
+    assert created["hosts"] == {"labels": {"role": "web"}}
     v1_bytes = V1.replace("{{ secret:db }}", FILE_SECRET).encode()
 
     first = await world.push(config_id)
@@ -417,6 +442,113 @@ async def test_a_push_goes_to_every_host_of_the_group_and_survives_one_down(
     assert sorted(live["target"] for live in config["live"]) == ["host:web-1", "host:web-2"]
 
 
+async def test_a_hung_file_server_fails_that_host_only(world, sshd, make_sshd, tmp_path):
+    """An SFTP server that never answers (a host stuck on a dead mount) does not hold
+    the push: past the pool's time limit that host is ``failed``, the others pushed."""
+    hung = make_sshd(address="127.0.0.49")
+    config = hung.config.read_text()
+    hung.config.write_text(config.replace("internal-sftp", "/bin/sleep 3600"))
+    hung.kill()
+    hung.start()
+    world.add_host("web-1", sshd, role="web")
+    world.add_host("web-9", hung, role="web")
+    pool = SshPool(connect_timeout=10, command_timeout=2)
+    world.service.configs.ssh = pool
+    path = tmp_path / "hung.conf"
+    try:
+        created = await world.create_file(path, "x = 1\n")
+        answer = await world.push(created["id"])
+    finally:
+        await pool.close()
+    outcomes = {t["target"]: t for t in answer["targets"]}
+    assert outcomes["host:web-1"]["outcome"] == "changed"
+    assert outcomes["host:web-9"]["outcome"] == "failed"
+    assert "did not finish" in outcomes["host:web-9"]["error"]
+    assert answer["failed"] == 1
+    assert path.read_bytes() == b"x = 1\n"
+    [push] = [e for e in await world.audit() if e.action == "configs.push"]
+    assert push.outcome == "failed"
+
+
+# --- one push at a time ---
+
+
+async def test_a_push_while_another_runs_is_busy_on_every_instance(world, meshkit_redis):
+    body = {
+        "kind": "env",
+        "name": "slow-env",
+        "deployment_id": DEP_1,
+        "env": {"A": "1"},
+        "secrets": {"API_TOKEN": TOKEN_SECRET},
+    }
+    created = await world.admin.call("POST", "/v1/servers/configs", 201, json=body)
+    config_id = created["id"]
+    url = f"/v1/servers/configs/{config_id}"
+    gate = world.service.env_gate = asyncio.Event()
+    first = asyncio.create_task(world.push(config_id))
+    await eventually(lambda: len(world.service.env_calls) == 1, what="the first push under way")
+
+    busy = await world.push(config_id, 409)
+    assert busy["type"] == "urn:meshkit:problem:config-busy"
+    # Another instance: its own core and Redis client on the same Redis and store.
+    store = world.service.store
+    other = Configs(store, AuditLog(store), VAULT, redis=meshkit_redis)
+    with pytest.raises(ConfigBusy):
+        await other.push("op-other", config_id, PushIn())
+    rolled = await world.admin.call("POST", url + "/rollback", 409, json={"version": 1})
+    assert rolled["type"] == "urn:meshkit:problem:config-busy"
+    assert (await world.admin.call("GET", url))["latest"] == 1  # no version was made
+    check = await world.push(config_id, dry_run=True)  # a dry run writes nothing: never busy
+    assert check["targets"][0]["outcome"] == "would-change"
+    assert len(world.service.env_calls) == 1
+
+    gate.set()
+    done = await first
+    assert done["targets"][0]["outcome"] == "changed"
+    world.service.env_gate = None
+    again = await world.push(config_id)  # the lock was released
+    assert again["targets"][0]["outcome"] == "unchanged"
+    entries = [(e.action, e.outcome, e.detail.get("error")) for e in await world.audit()]
+    refused = [e for e in entries if e[2] is not None]
+    assert len(refused) == 3  # this instance's push and rollback, the other's push
+    assert {(action, outcome) for action, outcome, _ in refused} == {
+        ("configs.push", "failed"),
+        ("configs.rollback", "failed"),
+    }
+
+
+async def test_the_push_lock_is_renewed_and_released_only_by_its_owner(meshkit_redis):
+    locks = PushLocks(meshkit_redis, ttl=1.2, prefix="test:push-lock:")
+    async with locks.hold("one"):
+        token = await meshkit_redis.get("test:push-lock:one")
+        assert token is not None
+        with pytest.raises(ConfigBusy):
+            async with locks.hold("one"):
+                pass
+        await asyncio.sleep(3)  # well past the ttl: held all along, renewed
+        assert await meshkit_redis.get("test:push-lock:one") == token
+    assert await meshkit_redis.get("test:push-lock:one") is None
+    async with locks.hold("one"):  # free again
+        pass
+
+    # The lock expired and another push took it: the first holder leaves it alone.
+    async with locks.hold("two"):
+        await meshkit_redis.set("test:push-lock:two", "another-holder")
+    assert await meshkit_redis.get("test:push-lock:two") == b"another-holder"
+    # An instance that died holding a lock: it expires after the ttl.
+    await meshkit_redis.set("test:push-lock:three", "dead-instance", px=200)
+    with pytest.raises(ConfigBusy):
+        async with locks.hold("three"):
+            pass
+
+    async def free() -> bool:
+        return await meshkit_redis.get("test:push-lock:three") is None
+
+    await eventually(free, what="the dead instance's lock to expire")
+    async with locks.hold("three"):
+        pass
+
+
 # --- deployments (env) ---
 
 
@@ -424,7 +556,7 @@ async def test_env_push_gives_the_deployment_its_environment(world):
     body = {
         "kind": "env",
         "name": "api-env",
-        "deployment_id": "dep-1",
+        "deployment_id": DEP_1,
         "env": {"LOG_LEVEL": "info", "DB_PASSWORD": ENV_SECRET},
         "secrets": {"STRIPE_KEY": TOKEN_SECRET},
     }
@@ -435,11 +567,13 @@ async def test_env_push_gives_the_deployment_its_environment(world):
 
     answer = await world.push(config_id)
     [target] = answer["targets"]
-    assert (target["target"], target["outcome"]) == ("deployment:dep-1", "changed")
+    assert (target["target"], target["outcome"]) == (f"deployment:{DEP_1}", "changed")
     full = {"LOG_LEVEL": "info", "DB_PASSWORD": ENV_SECRET, "STRIPE_KEY": TOKEN_SECRET}
     [(deployment, env, who, reason)] = world.service.env_calls
-    assert (deployment, env, who) == ("dep-1", full, "op-1")
+    assert (deployment, env, who) == (DEP_1, full, "op-1")
     assert reason == "configuration api-env version 1"
+    # The deployment is told which variables are secrets, whatever their names.
+    assert world.service.env_secret_names == [frozenset({"DB_PASSWORD", "STRIPE_KEY"})]
 
     again = await world.push(config_id)
     assert again["targets"][0]["outcome"] == "unchanged"
@@ -458,6 +592,7 @@ async def test_env_push_gives_the_deployment_its_environment(world):
     assert len(world.service.env_calls) == 1
     await world.push(config_id)
     assert world.service.env_calls[-1][1] == {"LOG_LEVEL": "debug", "DB_PASSWORD": ENV_SECRET}
+    assert world.service.env_secret_names[-1] == frozenset({"DB_PASSWORD"})
 
     back = await world.admin.call("POST", url + "/rollback", json={"version": 1})
     assert (back["version"], back["targets"][0]["outcome"]) == (3, "changed")
@@ -570,7 +705,7 @@ async def test_env_diff_is_key_level(world):
     body = {
         "kind": "env",
         "name": "env-diff",
-        "deployment_id": "dep-2",
+        "deployment_id": DEP_2,
         "env": {"A": "1", "B": "2", "API_TOKEN": TOKEN_SECRET},
     }
     created = await world.admin.call("POST", "/v1/servers/configs", 201, json=body)
@@ -593,7 +728,7 @@ async def test_bad_input_is_a_problem(world, tmp_path):
     good = {
         "kind": "file",
         "name": "good",
-        "hosts": {"host_ids": ["web-1"]},
+        "hosts": {"ids": [HOST_ID]},
         "path": str(tmp_path / "good.conf"),
         "content": "x\n",
     }
@@ -605,10 +740,16 @@ async def test_bad_input_is_a_problem(world, tmp_path):
         {**good, "mode": "rwxr-xr-x"},
         {**good, "owner": "Robert'); DROP"},
         {**good, "hosts": {}},
+        {**good, "hosts": {"ids": []}},
+        {**good, "hosts": {"labels": {}}},
+        {**good, "hosts": {"ids": ["web-1"]}},
+        {**good, "hosts": {"host_ids": [HOST_ID]}},
+        {**good, "hosts": {"labels": {"bad key": "x"}}},
         {**good, "kind": "tarball"},
         {**good, "secrets": {"db": "abc"}},  # too short to be masked reliably
         {**good, "surprise": True},
-        {"kind": "env", "name": "e", "deployment_id": "d", "env": {"1BAD": "x"}},
+        {"kind": "env", "name": "e", "deployment_id": DEP_1, "env": {"1BAD": "x"}},
+        {"kind": "env", "name": "e", "deployment_id": "dep-1"},
     ]
     for body in bad_bodies:
         problem = await world.admin.call("POST", "/v1/servers/configs", 422, json=body)
@@ -619,7 +760,7 @@ async def test_bad_input_is_a_problem(world, tmp_path):
         "urn:meshkit:problem:config-invalid",
         ["nope"],
     )
-    both = {"kind": "env", "name": "e", "deployment_id": "d", "env": {"A": "1"}}
+    both = {"kind": "env", "name": "e", "deployment_id": DEP_1, "env": {"A": "1"}}
     problem = await world.admin.call(
         "POST", "/v1/servers/configs", 422, json={**both, "secrets": {"A": "1234"}}
     )
@@ -643,9 +784,13 @@ async def test_bad_input_is_a_problem(world, tmp_path):
     await world.admin.call("GET", url + "/diff", 404, params={"from": "1", "to": "3"})
     await world.admin.call("GET", url + "/diff", 422, params={"from": "x", "to": "1"})
     await world.admin.call("GET", url + "/diff", 422, params={"to": "1"})
-    problem = await world.admin.call("GET", "/v1/servers/configs/nope", 404)
+    problem = await world.admin.call("GET", f"/v1/servers/configs/{MISSING}", 404)
     assert problem["type"] == "urn:meshkit:problem:config-not-found"
-    await world.push("nope", 404)
+    await world.push(MISSING, 404)
+    problem = await world.admin.call("GET", "/v1/servers/configs/nope", 422)
+    assert problem["type"] == "urn:meshkit:problem:validation-error"
+    await world.push("nope", 422)
+    await world.admin.call("GET", "/v1/servers/configs", 422, params={"after": "nope"})
     assert (await world.admin.call("GET", url))["latest"] == 1
     failed = [e for e in await world.audit() if e.outcome == "failed"]
     assert {e.action for e in failed} >= {"configs.create", "configs.update", "configs.push"}
@@ -689,10 +834,16 @@ async def test_the_openapi_document_declares_the_rules(world):
     assert file_in["mode"]["pattern"] == "^[0-7]{3,4}$"
     assert file_in["content"]["maxLength"] == 1_048_576
     assert schemas["HostSelector"]["anyOf"] == [
-        {"required": ["host_ids"]},
+        {"required": ["ids"]},
         {"required": ["labels"]},
     ]
+    ulid = "^[0-9A-HJKMNP-TV-Z]{26}$"
+    assert schemas["EnvConfigIn"]["properties"]["deployment_id"]["pattern"] == ulid
+    one = document["paths"]["/v1/servers/configs/{config_id}"]["get"]
+    [config_id] = [p for p in one["parameters"] if p["name"] == "config_id"]
+    assert config_id["schema"]["pattern"] == ulid
     push = document["paths"]["/v1/servers/configs/{config_id}/push"]["post"]
     assert push["x-meshkit-permission"] == "servers:configs.manage"
+    assert "409" in push["responses"]
     diff = document["paths"]["/v1/servers/configs/{config_id}/diff"]["get"]
     assert {p["name"] for p in diff["parameters"]} >= {"config_id", "from", "to"}

@@ -11,11 +11,13 @@ import subprocess
 import tarfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from redis.asyncio import Redis
 
 from meshkit.contracts.servers import DeploymentChanged
 from meshkit.errors import ValidationFailed
@@ -24,10 +26,12 @@ from meshkit.services.servers.audit import AuditEntry, AuditLog
 from meshkit.services.servers.deploy.deployments import Deployments
 from meshkit.services.servers.deploy.engines import Engines
 from meshkit.services.servers.deploy.images import Images
+from meshkit.services.servers.deploy.leases import Leases
 from meshkit.services.servers.deploy.models import (
     Deployment,
     DeploymentSpec,
     DeploymentVersion,
+    Lease,
     LogQuery,
 )
 from meshkit.services.servers.errors import (
@@ -36,6 +40,7 @@ from meshkit.services.servers.errors import (
     DeploymentNotFound,
     ImageUnavailable,
 )
+from meshkit.services.servers.hosts.vault import KeyVault
 from meshkit.services.servers.redact import MASK
 from meshkit.services.servers.ssh import SshPool
 from meshkit.store import Store
@@ -55,31 +60,50 @@ class FakeHost:
     engine_socket: str | None = None
 
 
+LOCAL = "01JD0000000000000000000001"
+REMOTE = "01JD0000000000000000000002"
+VAULT = KeyVault(b"k" * 32)
+
+
 class Rig:
     """The core on a fresh store, the session's engine, and what it published."""
 
-    def __init__(self, store: Store, engine: Engine, hosts: dict[str, FakeHost]) -> None:
+    def __init__(
+        self, store: Store, engine: Engine, hosts: dict[str, FakeHost], redis: Redis
+    ) -> None:
         self.store = store
         self.engine = engine
         self.hosts = hosts
+        self.redis = redis
         self.events: list[DeploymentChanged] = []
         self.audit = AuditLog(store)
         self.engines = Engines(local_engine=engine.url)
-        self.deployments = Deployments(
-            store,
-            self.engines,
+        self.made: list[Deployments] = []
+        self.deployments = self.instance("a")
+        self.images = Images(self.engines, self.host_of, self.audit)
+
+    def instance(self, name: str, engines: Engines | None = None) -> Deployments:
+        """Another service instance on the same store and Redis (its heartbeat beats)."""
+        made = Deployments(
+            self.store,
+            engines or self.engines,
             self.host_of,
             self.audit,
+            Leases(self.store, self.redis, f"{name}-{id(self)}", ttl=3),
+            VAULT,
             self.publish,
             ready_seconds=0.5,
             stop_timeout=1,
         )
-        self.images = Images(self.engines, self.host_of, self.audit)
+        self.made.append(made)
+        return made
 
     async def host_of(self, host_id: str) -> FakeHost:
         return self.hosts[host_id]
 
-    async def publish(self, event: Event, *, subject: str | None = None, id: str | None = None):
+    async def publish(
+        self, event: Event, *, subject: str | None = None, id: str | None = None
+    ) -> None:
         assert isinstance(event, DeploymentChanged)
         self.events.append(event)
 
@@ -92,18 +116,24 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(tmp_path: Path, dockerd: Engine) -> AsyncIterator[Rig]:
+async def rig(tmp_path: Path, dockerd: Engine, meshkit_redis_url: str) -> AsyncIterator[Rig]:
     store = await SQLiteStore.open(tmp_path / "servers.sqlite3")
     await store.ensure_indexes([Deployment, DeploymentVersion, AuditEntry])
-    made = Rig(store, dockerd, {"local": FakeHost("local")})
+    redis = Redis.from_url(meshkit_redis_url)
+    made = Rig(store, dockerd, {LOCAL: FakeHost(LOCAL)}, redis)
+    made.deployments.start_background()  # beats (and recovers) every second
     try:
         yield made
     finally:
-        await made.deployments.close()
+        for instance in made.made:
+            await instance.close()
+        cleaner = made.instance("cleanup")
         async for deployment in store.scan(Deployment):
             with contextlib.suppress(Exception):
-                await made.deployments.remove("cleanup", deployment.id)
+                await cleaner.recover()
+                await cleaner.remove("cleanup", deployment.id)
         await made.engines.close()
+        await redis.aclose()
         await store.close()
 
 
@@ -111,7 +141,7 @@ def web_spec(name: str, message: str = "v1", **changes: Any) -> DeploymentSpec:
     """busybox httpd serving ``$MESSAGE`` on 8080, healthy when it answers."""
     data: dict[str, Any] = {
         "name": name,
-        "host_id": "local",
+        "host_id": LOCAL,
         "image": BUSYBOX,
         "pull": "never",
         "command": [
@@ -204,7 +234,7 @@ async def test_logs_and_follow(rig: Rig) -> None:
     spec = DeploymentSpec.model_validate(
         {
             "name": "talker",
-            "host_id": "local",
+            "host_id": LOCAL,
             "image": BUSYBOX,
             "pull": "never",
             "command": [
@@ -351,7 +381,7 @@ async def test_a_container_that_exits_rolls_back_and_busy_is_refused(rig: Rig) -
     assert pending.status == "rolling_out"
     with pytest.raises(DeploymentBusy):
         await rig.deployments.scale("bob", out.id, 2)
-    task = rig.deployments._rollouts[out.id]
+    task = rig.deployments.rollouts.tasks[out.id]
     done = await task
     assert done.status == "failed"
     assert done.failure is not None
@@ -363,7 +393,7 @@ async def test_a_container_that_exits_rolls_back_and_busy_is_refused(rig: Rig) -
 
 async def test_pull_from_an_unreachable_registry_is_a_clear_problem(rig: Rig) -> None:
     with pytest.raises(ImageUnavailable) as raised:
-        await rig.images.pull("alice", "local", "127.0.0.1:1/x:1")
+        await rig.images.pull("alice", LOCAL, "127.0.0.1:1/x:1")
     assert "127.0.0.1:1/x:1" in raised.value.detail
     spec = web_spec("pulled", image="127.0.0.1:1/x:1", pull="missing")
     with pytest.raises(ImageUnavailable):
@@ -385,9 +415,9 @@ async def test_build_from_a_context_and_load_a_saved_image(rig: Rig, tmp_path: P
     context = _context(
         f"FROM {BUSYBOX}\nCOPY hello.txt /www/index.html\n", {"hello.txt": b"built here\n"}
     )
-    result = await rig.images.build("alice", "local", context, "meshkit-test/built:1", "Dockerfile")
+    result = await rig.images.build("alice", LOCAL, context, "meshkit-test/built:1", "Dockerfile")
     assert result.images == ["meshkit-test/built:1"]
-    tags = [t for image in await rig.images.images("local") for t in image.tags]
+    tags = [t for image in await rig.images.images(LOCAL) for t in image.tags]
     assert "meshkit-test/built:1" in tags
     spec = web_spec(
         "built",
@@ -404,28 +434,28 @@ async def test_build_from_a_context_and_load_a_saved_image(rig: Rig, tmp_path: P
     from meshkit.services.servers.errors import BuildFailed
 
     with pytest.raises(BuildFailed):
-        await rig.images.build("alice", "local", bad, "meshkit-test/bad:1", "Dockerfile")
+        await rig.images.build("alice", LOCAL, bad, "meshkit-test/bad:1", "Dockerfile")
 
     saved = tmp_path / "saved.tar"
     rig.engine.docker("tag", BUSYBOX, "meshkit-test/saved:1")
     rig.engine.docker("save", "-o", str(saved), "meshkit-test/saved:1")
     rig.engine.docker("rmi", "meshkit-test/saved:1")
-    loaded = await rig.images.load("alice", "local", saved.read_bytes())
+    loaded = await rig.images.load("alice", LOCAL, saved.read_bytes())
     assert loaded.images == ["meshkit-test/saved:1"]
-    tags = [t for image in await rig.images.images("local") for t in image.tags]
+    tags = [t for image in await rig.images.images(LOCAL) for t in image.tags]
     assert "meshkit-test/saved:1" in tags
     from meshkit.services.servers.errors import BadImageArchive
 
     with pytest.raises(BadImageArchive):
-        await rig.images.load("alice", "local", b"not a tar at all" * 100)
+        await rig.images.load("alice", LOCAL, b"not a tar at all" * 100)
 
 
 async def test_a_remote_engine_through_an_ssh_forward(
     rig: Rig, sshd: SshHost, tmp_path: Path
 ) -> None:
     pool = SshPool()
-    remote = FakeHost("remote", engine="ssh", engine_socket=str(rig.engine.socket))
-    rig.hosts["remote"] = remote
+    remote = FakeHost(REMOTE, engine="ssh", engine_socket=str(rig.engine.socket))
+    rig.hosts[REMOTE] = remote
 
     async def target_of(host_id: str) -> Any:
         return sshd.target(host_id)
@@ -440,14 +470,14 @@ async def test_a_remote_engine_through_an_ssh_forward(
     images = Images(engines, rig.host_of, rig.audit)
     try:
         rig.engine.docker("run", "-d", "--name", "seen-remotely", BUSYBOX, "sleep", "60")
-        names = [n for c in await images.containers("remote") for n in c.names]
+        names = [n for c in await images.containers(REMOTE) for n in c.names]
         assert "seen-remotely" in names
         assert engines.forwards() == 1
         # a second use reuses the forward; after the linger it is closed
-        assert any(i.tags for i in await images.images("remote"))
+        assert any(i.tags for i in await images.images(REMOTE))
         assert engines.forwards() == 1
         await eventually(lambda: engines.forwards() == 0, what="the idle forward closed")
-        assert any(i.tags for i in await images.images("remote"))
+        assert any(i.tags for i in await images.images(REMOTE))
     finally:
         with contextlib.suppress(subprocess.CalledProcessError):
             rig.engine.docker("rm", "-f", "seen-remotely")
@@ -488,10 +518,22 @@ async def test_a_rollout_cut_by_a_restart_is_undone_at_the_next_start(rig: Rig) 
         return any(c.version == 2 for c in described.containers or [])
 
     await eventually(started, what="the new container started")
-    await rig.deployments.close()  # the service stops mid-rollout
+
+    # another instance starting now leaves the rollout of a live instance alone
+    other = rig.instance("b")
+    await other.recover()
+    running = await other.get(out.id)
+    assert running.rollout == pending.number
+    assert running.lease is not None
+    assert running.lease.instance == rig.deployments.leases.instance
+    assert await started()
+    with pytest.raises(DeploymentBusy):
+        await other.scale("bob", out.id, 2)
+
+    await rig.deployments.close()  # the service stops mid-rollout (its heartbeat goes)
     assert (await rig.deployments.get(out.id)).rollout == pending.number
 
-    again = Deployments(rig.store, rig.engines, rig.host_of, rig.audit, rig.publish)
+    again = rig.instance("c")
     await again.recover()
     found = await again.get(out.id)
     assert found.rollout is None
@@ -502,3 +544,220 @@ async def test_a_rollout_cut_by_a_restart_is_undone_at_the_next_start(rig: Rig) 
     await healthy(rig, out.id, 1)
     described = await again.describe(out.id)
     assert [c.version for c in described.containers or []] == [1]
+
+
+async def container_env(rig: Rig, deployment_id: str, version: int) -> str:
+    out = await rig.deployments.describe(deployment_id)
+    (container,) = [c for c in out.containers or [] if c.version == version]
+    return rig.engine.docker("inspect", "-f", "{{json .Config.Env}}", container.container_id)
+
+
+async def test_secret_env_is_sealed_masked_and_kept_when_sent_back_masked(rig: Rig) -> None:
+    conn = "postgres://app:hunter2-conn@db/app"
+    command = (
+        'echo "conn=$CONN" && echo "$MESSAGE" > /www/index.html && exec httpd -f -p 8080 -h /www'
+    )
+    spec = web_spec(
+        "sealed",
+        env={"MESSAGE": "v1", "DB_PASSWORD": SECRET, "CONN": conn},
+        secret_env=["CONN"],
+        command=["sh", "-c", command],
+    )
+    out = await rig.deployments.deploy("alice", spec)
+    assert out.spec["env"] == {"MESSAGE": "v1", "DB_PASSWORD": MASK, "CONN": MASK}
+    await healthy(rig, out.id, 1)
+
+    # stored sealed, not in clear; the container gets the values
+    (v1,) = (await rig.store.find(DeploymentVersion, {"deployment_id": out.id})).items
+    assert conn not in repr(v1)
+    assert SECRET not in repr(v1)
+    assert sorted(v1.sealed) == ["CONN", "DB_PASSWORD"]
+    assert all(sealed.startswith("mkv1.") for sealed in v1.sealed.values())
+    env = await container_env(rig, out.id, 1)
+    assert f"CONN={conn}" in env
+    assert f"DB_PASSWORD={SECRET}" in env
+
+    # logs: a secret_env value is scrubbed like a secret-named one
+    async def logged() -> bool:
+        return any("conn=" in line.text for line in await rig.deployments.logs(out.id, LogQuery()))
+
+    await eventually(logged, what="the conn line")
+    texts = [line.text for line in await rig.deployments.logs(out.id, LogQuery())]
+    assert f"conn={MASK}" in texts
+    assert all(conn not in text for text in texts)
+
+    # a client sending the shown (masked) spec back keeps the stored secrets
+    shown = (await rig.deployments.describe(out.id)).spec
+    again = DeploymentSpec.model_validate({**shown, "env": {**shown["env"], "MESSAGE": "v2"}})
+    v2 = await rig.deployments.update("bob", out.id, again)
+    assert v2.status == "active"
+    assert [c.field for c in v2.diff] == ["env.MESSAGE"]
+    env = await container_env(rig, out.id, 2)
+    assert f"CONN={conn}" in env
+    assert f"DB_PASSWORD={SECRET}" in env
+
+    # update_env (configs) names more secrets: sealed and masked as well
+    extra = "plain-looking-secret-123"
+    v3 = await rig.deployments.update_env(
+        out.id,
+        {"MESSAGE": "v3", "CONN": conn, "DB_PASSWORD": SECRET, "PLAIN": extra},
+        "config",
+        reason="config v2",
+        secret_names=frozenset({"PLAIN"}),
+    )
+    assert v3.status == "active"
+    assert v3.spec.secret_env == ["CONN", "PLAIN"]
+    assert v3.spec.env["PLAIN"] == MASK
+    changes = {c.field: c for c in v3.diff}
+    assert changes["env.PLAIN"].after == MASK
+    assert f"PLAIN={extra}" in await container_env(rig, out.id, 3)
+    history = await rig.deployments.history(out.id)
+    stored = await rig.store.find(DeploymentVersion, {"deployment_id": out.id})
+    audit = await rig.store.find(AuditEntry, limit=1000)
+    for text in (repr(history), repr(stored.items), repr(audit.items), repr(rig.events)):
+        assert conn not in text
+        assert SECRET not in text
+        assert extra not in text
+
+
+async def test_rollback_keeps_the_replica_count(rig: Rig) -> None:
+    out = await rig.deployments.deploy("alice", web_spec("keep"))
+    await rig.deployments.update("bob", out.id, web_spec("keep", "v2"))
+    await rig.deployments.scale("bob", out.id, 2)
+    back = await rig.deployments.rollback("bob", out.id, 1)
+    assert back.status == "active"
+    assert back.spec.replicas == 2
+    assert "replicas" not in {c.field for c in back.diff}
+    assert (await rig.deployments.get(out.id)).replicas == 2
+    await healthy(rig, out.id, 2)
+
+
+async def test_every_change_claims_the_deployment_across_instances(rig: Rig) -> None:
+    out = await rig.deployments.deploy("alice", web_spec("leased"))
+    assert (await rig.deployments.get(out.id)).lease is None
+    other = rig.instance("b")
+    async with rig.deployments.leases.held(out.id, "test"):
+        attempts = [
+            other.scale("bob", out.id, 2),
+            other.stop("bob", out.id),
+            other.start("bob", out.id),
+            other.remove("bob", out.id),
+            other.update("bob", out.id, web_spec("leased", "v2")),
+            other.rollback("bob", out.id, 1),
+            rig.deployments.stop("bob", out.id),
+        ]
+        for attempt in attempts:
+            with pytest.raises(DeploymentBusy) as raised:
+                await attempt
+            assert raised.value.extensions["op"] == "test"
+    assert (await rig.deployments.get(out.id)).lease is None
+    audit = await rig.audit_actions()
+    assert ("deployments.scale", "failed") in audit
+
+    # the lease of an instance that is gone (no heartbeat) is taken over
+    ghost = Lease(op="scale", instance="ghost", token="t", since=datetime.now(UTC))
+    await rig.store.modify(Deployment, out.id, lambda d: d.model_copy(update={"lease": ghost}))
+    scaled = await other.scale("bob", out.id, 2)
+    assert scaled.replicas == 2
+    assert (await rig.deployments.get(out.id)).lease is None
+
+
+class CutProxy:
+    """A unix socket in front of the engine's that can stop answering (and resume)."""
+
+    def __init__(self, path: Path, upstream: Path) -> None:
+        self.path, self.upstream = path, upstream
+        self.cut = False
+        self.writers: list[asyncio.StreamWriter] = []
+        self.server: asyncio.AbstractServer | None = None
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_unix_server(self._serve, path=str(self.path))
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.cut:
+            writer.transport.abort()
+            return
+        up_reader, up_writer = await asyncio.open_unix_connection(str(self.upstream))
+        self.writers += [writer, up_writer]
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(Exception):
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            sink.transport.abort()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    def cut_off(self) -> None:
+        self.cut = True
+        for writer in self.writers:
+            writer.transport.abort()
+        self.writers.clear()
+
+    async def close(self) -> None:
+        self.cut_off()
+        if self.server is not None:
+            self.server.close()
+
+
+async def test_an_engine_lost_mid_rollout_leaves_it_to_recovery_which_restores(
+    rig: Rig, tmp_path: Path
+) -> None:
+    proxy = CutProxy(tmp_path / "engine.sock", rig.engine.socket)
+    await proxy.start()
+    engines = Engines(local_engine=f"unix://{proxy.path}")
+    cut = rig.instance("cut", engines=engines)
+    cut.start_background()
+    try:
+        (fixed,) = free_ports(1)
+        ports = [{"container_port": 8080, "host_port": fixed}]
+        out = await cut.deploy("alice", web_spec("lost", ports=ports))
+        await healthy(rig, out.id, 1)
+        slow = {"command": "false", "interval": 30, "retries": 3, "ready_timeout": 60}
+        pending = await cut.update(
+            "bob", out.id, web_spec("lost", "v2", ports=ports, health=slow), wait=False
+        )
+
+        async def old_stopped_new_started() -> bool:
+            described = await rig.deployments.describe(out.id)
+            states = {c.version: c.state for c in described.containers or []}
+            return states.get(1) == "exited" and states.get(2) == "running"
+
+        await eventually(old_stopped_new_started, what="the fixed-port rollout under way")
+        proxy.cut_off()  # the engine stops answering mid-rollout
+        left = await cut.rollouts.tasks[out.id]
+        assert left.status == "rolling_out"
+        assert left.failure
+        found = await rig.deployments.get(out.id)
+        assert found.rollout == pending.number
+        assert found.current == 1
+        with pytest.raises(DeploymentBusy):
+            await rig.deployments.scale("bob", out.id, 1)
+
+        proxy.cut = False  # the engine answers again: the recovery tick restores
+
+        async def restored() -> bool:
+            return (await rig.deployments.get(out.id)).rollout is None
+
+        await eventually(restored, within=30, what="recovery of the rollout")
+        version = await rig.deployments.version(out.id, pending.number)
+        assert version.status == "failed"
+        await healthy(rig, out.id, 1)
+        described = await rig.deployments.describe(out.id)
+        assert [c.version for c in described.containers or []] == [1]
+        async with aiohttp.ClientSession() as session:
+
+            async def serves() -> bool:
+                try:
+                    return await fetch(session, fixed) == "v1"
+                except aiohttp.ClientError:  # the proxy may answer before httpd is up
+                    return False
+
+            await eventually(serves, within=20, what="the old replica serving again")
+        assert ("deployments.recover", "ok") in await rig.audit_actions()
+    finally:
+        await cut.close()
+        await engines.close()
+        await proxy.close()

@@ -23,6 +23,7 @@ from tests.servers_stack import ServersStack, servers_stack
 __all__ = ["dockerd", "sshd"]
 
 SECRET = "rest-secret-value-42"
+ULID = r"^[0-9A-HJKMNP-TV-Z]{26}$"
 BASE = "/v1/servers/deployments"
 UPLOAD_LIMIT = 4 * 1024 * 1024
 
@@ -36,6 +37,7 @@ async def stack(
         "MESHKIT_SERVERS_MAX_UPLOAD_BYTES": str(UPLOAD_LIMIT),
         "MESHKIT_SERVERS_DEPLOY_READY_SECONDS": "0.5",
         "MESHKIT_SERVERS_DEPLOY_STOP_TIMEOUT": "1",
+        "MESHKIT_SERVERS_ENGINE_FORWARD_LINGER": "0.2",
     }
     async with servers_stack(tmp_path, meshkit_redis_url, **env) as made:
         host = await made.admin.add_host(sshd, "engine-box", engine="local")
@@ -46,7 +48,9 @@ async def stack(
                 await made.admin.call("DELETE", f"{BASE}/{deployment['id']}", 204)
 
 
-def spec(host_id: str, name: str = "site", message: str = "hello", **changes: Any) -> dict:
+def spec(
+    host_id: str, name: str = "site", message: str = "hello", **changes: Any
+) -> dict[str, Any]:
     data: dict[str, Any] = {
         "name": name,
         "host_id": host_id,
@@ -111,6 +115,9 @@ async def test_the_rules_are_enforced_and_documented(stack: tuple[ServersStack, 
         {**spec(host_id), "replicas": 51},
         {**spec(host_id), "unknown": 1},
         {**spec(host_id), "health": {"command": "true", "interval": 0}},
+        {**spec(host_id), "secret_env": ["1BAD"]},
+        {**spec(host_id), "host_id": "not-a-host-id"},
+        {**spec(host_id), "volumes": [{"source": "a:b", "target": "/data"}]},
     ]
     for body in bad_specs:
         problem = await admin.call("POST", BASE, 422, json=body)
@@ -125,6 +132,9 @@ async def test_the_rules_are_enforced_and_documented(stack: tuple[ServersStack, 
     await admin.call("POST", BASE, 404, json=spec(ulid))
     await admin.call("GET", f"/v1/servers/engines/{ulid}/images", 404)
     await admin.call("POST", f"{BASE}/{ulid}/scale", 422, json={"replicas": -1})
+    await admin.call("GET", f"{BASE}/not-an-id", 422)
+    await admin.call("GET", "/v1/servers/engines/not-an-id/images", 422)
+    await admin.call("GET", f"{BASE}?after=nope", 422)
 
     async with servers.http.get(servers.service_url + "/openapi.json") as response:
         document = await response.json()
@@ -132,6 +142,19 @@ async def test_the_rules_are_enforced_and_documented(stack: tuple[ServersStack, 
     assert schemas["DeploymentSpec"]["additionalProperties"] is False
     assert schemas["DeploymentSpec"]["properties"]["name"]["pattern"]
     assert schemas["PortSpec"]["properties"]["host_ip"]["default"] == "127.0.0.1"
+    deployment_spec = schemas["DeploymentSpec"]
+    assert deployment_spec["properties"]["host_id"]["pattern"] == ULID
+    assert deployment_spec["properties"]["secret_env"]["items"]["pattern"]
+    names = deployment_spec["properties"]["labels"]["propertyNames"]
+    assert names["not"] == {"pattern": "^meshkit\\."}
+    assert deployment_spec["then"] == {"properties": {"replicas": {"maximum": 1}}}
+    assert "host_port" in json.dumps(deployment_spec["if"])
+    assert schemas["VolumeSpec"]["properties"]["source"]["pattern"]
+    for path, item in document["paths"].items():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path" and parameter["name"].endswith("_id"):
+                    assert parameter["schema"]["pattern"] == ULID, (path, parameter)
     stream = document["paths"][BASE + "/{deployment_id}/logs/stream"]["get"]
     assert "text/event-stream" in stream["responses"]["200"]["content"]
     build = document["paths"]["/v1/servers/engines/{host_id}/images/build"]["post"]
@@ -157,6 +180,8 @@ async def test_deploy_update_rollback_and_logs_over_rest(stack: tuple[ServersSta
             assert response.status == 200
             assert response.content_type == "text/event-stream"
             await page(http, port)  # httpd -vv logs each request
+            event = await asyncio.wait_for(response.content.readuntil(b"\n\n"), 10)
+            assert event == b"retry: 2000\n\n"
             event = await asyncio.wait_for(response.content.readuntil(b"\n\n"), 10)
             assert event.startswith(b"event: log\ndata: ")
             line = json.loads(event.split(b"data: ", 1)[1])
@@ -304,3 +329,25 @@ async def test_images_build_load_pull_over_rest(
     assert big["limit"] == UPLOAD_LIMIT
     containers = await admin.call("GET", f"{engine}/containers")
     assert isinstance(containers, list)
+
+
+async def test_a_log_stream_a_client_leaves_releases_the_engine_forward(
+    stack: tuple[ServersStack, str], dockerd: Engine, sshd: SshHost
+) -> None:
+    servers, _ = stack
+    service = servers.service
+    service.log_keepalive = 0.2
+    remote = await servers.admin.add_host(
+        sshd, "remote-engine", engine="ssh", engine_socket=str(dockerd.socket)
+    )
+    created = await servers.admin.call(
+        "POST", BASE, 201, json=spec(remote["id"], name="quiet", ports=[], health=None)
+    )
+    url = f"{servers.gateway}{BASE}/{created['id']}/logs/stream?tail=0"
+    response = await servers.http.get(url, headers=servers.admin.headers)
+    assert response.status == 200
+    assert await asyncio.wait_for(response.content.readuntil(b"\n\n"), 10)
+    assert service.engines.forwards() == 1
+    response.close()  # the client leaves while nothing is logged
+
+    await eventually(lambda: service.engines.forwards() == 0, within=20, what="forward closed")

@@ -13,9 +13,9 @@ import pwd
 import secrets
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from pydantic import ValidationError
@@ -26,12 +26,14 @@ from meshkit.errors import NotFound
 from meshkit.services.servers.audit import AuditEntry, AuditLog
 from meshkit.services.servers.errors import (
     JobAlreadyFinished,
+    MaskedSecretUnknown,
     NoHostsSelected,
     RecipeExists,
     RecipeNotFound,
 )
+from meshkit.services.servers.hosts.vault import KeyVault
 from meshkit.services.servers.jobs import Job, Jobs, JobsConfig, Recipe, Recipes
-from meshkit.services.servers.jobs.log import log_key
+from meshkit.services.servers.jobs.log import MAX_CHUNK, LineBuffer, log_key
 from meshkit.services.servers.jobs.models import (
     HostRun,
     JobIn,
@@ -41,13 +43,17 @@ from meshkit.services.servers.jobs.models import (
     recipe_out,
 )
 from meshkit.services.servers.jobs.runner import STOPPED, heartbeat_key
-from meshkit.services.servers.redact import MASK
+from meshkit.services.servers.redact import MASK, scrub
 from meshkit.services.servers.ssh import SshPool, SshTarget
-from meshkit.store import Store, open_store
+from meshkit.store import Store, new_id, open_store
 from meshkit.testing import eventually, make_settings
 from tests.servers_env import SshHost, make_sshd, sshd
 
 __all__ = ["make_sshd", "sshd"]  # fixtures
+
+H1, H2, H12, H13, H14 = (new_id() for _ in range(5))
+"""Host ids (ULIDs, as the registry makes them)."""
+MORE = {12: H12, 13: H13, 14: H14}
 
 
 @dataclass
@@ -72,6 +78,9 @@ class Directory:
     async def select(
         self, host_ids: list[str] | None, labels: dict[str, str] | None
     ) -> Sequence[Machine]:
+        unknown = [i for i in host_ids or () if i not in self.machines]
+        if unknown:
+            raise NotFound(f"no hosts {unknown}")
         chosen = [self.machines[i] for i in host_ids] if host_ids else self.machines.values()
         wanted = labels or {}
         return [m for m in chosen if all(m.labels.get(k) == v for k, v in wanted.items())]
@@ -98,7 +107,7 @@ class World:
         self,
         steps: list[dict[str, Any]],
         mode: str = "apply",
-        hosts: Sequence[str] = ("h1",),
+        hosts: Sequence[str] = (H1,),
         **kw: Any,
     ) -> Job:
         body = JobIn.model_validate(
@@ -135,7 +144,7 @@ def build_jobs(
         redis,
         pool,
         directory,
-        Recipes(world_store, audit),
+        Recipes(world_store, audit, KeyVault(secrets.token_bytes(32))),
         audit,
         instance=kw.pop("instance", "instance-a"),
         config=JobsConfig(
@@ -150,7 +159,7 @@ def build_jobs(
 async def world(store: Store, meshkit_redis: Redis, sshd: SshHost) -> AsyncIterator[World]:
     pool = SshPool(connect_timeout=5, command_timeout=30, keepalive_interval=2)
     directory = Directory()
-    directory.add("h1", sshd, role="web")
+    directory.add(H1, sshd, role="web")
     jobs, published = build_jobs(store, meshkit_redis, pool, directory)
     entries: list[tuple[str, LogEntry]] = []
 
@@ -292,7 +301,7 @@ async def test_files_get_their_owner_group_and_mode_and_metadata_alone_is_fixed(
     assert target.read_text() == "y\n"
     assert target.stat().st_uid == nobody.pw_uid
     assert target.stat().st_ino != inode
-    assert not [name for name in os.listdir(scratch) if name.endswith(".tmp")]
+    assert sorted(os.listdir(scratch)) == ["owned"]  # no temporary file, no backup
     removed = await world.run([{"kind": "file", "path": str(target), "state": "absent"}])
     assert statuses(removed) == ["changed"]
     assert not target.exists()
@@ -300,7 +309,7 @@ async def test_files_get_their_owner_group_and_mode_and_metadata_alone_is_fixed(
 
 async def test_command_guards(world: World, scratch: Path) -> None:
     (scratch / "exists").touch()
-    steps = [
+    steps: list[dict[str, Any]] = [
         {"kind": "command", "cmd": "echo one", "creates": f"{scratch}/exists"},
         {"kind": "command", "cmd": "echo two", "creates": f"{scratch}/missing"},
         {"kind": "command", "cmd": "echo three", "unless": "true"},
@@ -446,11 +455,11 @@ async def test_sshd_killed_mid_job_fails_it_with_its_partial_log(
     world: World, make_sshd: Callable[..., SshHost]
 ) -> None:
     host = make_sshd("127.0.0.12")
-    world.directory.add("h2", host)
+    world.directory.add(H2, host)
     body = JobIn.model_validate(
         {
             "recipe": {"steps": [{"kind": "command", "cmd": "echo started; sleep 30; echo done"}]},
-            "hosts": {"ids": ["h2"]},
+            "hosts": {"ids": [H2]},
             "mode": "apply",
         }
     )
@@ -473,7 +482,7 @@ async def test_sshd_killed_mid_job_fails_it_with_its_partial_log(
     assert finished.log[-1].status == "failed"
     # the pool recovers once the host is back
     host.start()
-    again = await world.run([{"kind": "command", "cmd": "echo back"}], hosts=["h2"])
+    again = await world.run([{"kind": "command", "cmd": "echo back"}], hosts=[H2])
     assert again.status == "succeeded", again.hosts[0]
     assert world.output(again.id) == "back\n"
 
@@ -482,14 +491,14 @@ async def test_an_unreachable_host_fails_without_stopping_the_others(
     world: World, make_sshd: Callable[..., SshHost]
 ) -> None:
     host = make_sshd("127.0.0.12")
-    world.directory.add("h2", host)
+    world.directory.add(H2, host)
     host.kill()
-    job = await world.run([{"kind": "command", "cmd": "echo hi"}], hosts=["h1", "h2"])
+    job = await world.run([{"kind": "command", "cmd": "echo hi"}], hosts=[H1, H2])
     assert job.status == "failed"
     by_id = {h.host_id: h for h in job.hosts}
-    assert by_id["h1"].status == "changed"
-    assert by_id["h2"].status == "failed"
-    assert by_id["h2"].steps[0].status == "failed"
+    assert by_id[H1].status == "changed"
+    assert by_id[H2].status == "failed"
+    assert by_id[H2].steps[0].status == "failed"
     assert job_out(job).summary.hosts_failed == 1
 
 
@@ -498,10 +507,10 @@ async def test_a_job_of_a_dead_instance_is_failed_with_the_reason_at_start(
 ) -> None:
     now = datetime.now(UTC)
     entry = LogEntry(
-        seq=1, at=now, type="output", host_id="h1", step=0, stream="stdout", text="half\n"
+        seq=1, at=now, type="output", host_id=H1, step=0, stream="stdout", text="half\n"
     )
     steps = JobIn.model_validate(
-        {"recipe": {"steps": [{"kind": "command", "cmd": "true"}]}, "hosts": {"ids": ["h1"]}}
+        {"recipe": {"steps": [{"kind": "command", "cmd": "true"}]}, "hosts": {"ids": [H1]}}
     ).recipe.steps  # type: ignore[union-attr]
 
     def stored(instance: str) -> Job:
@@ -516,8 +525,8 @@ async def test_a_job_of_a_dead_instance_is_failed_with_the_reason_at_start(
             created_at=now,
             started_at=now,
             hosts=[
-                HostRun(host_id="h1", name="one", status="running"),
-                HostRun(host_id="h2", name="two"),
+                HostRun(host_id=H1, name="one", status="running"),
+                HostRun(host_id=H2, name="two"),
             ],
             log=[entry],
         )
@@ -528,7 +537,7 @@ async def test_a_job_of_a_dead_instance_is_failed_with_the_reason_at_start(
 
     pool = SshPool()
     directory = Directory()
-    directory.add("h1", sshd)
+    directory.add(H1, sshd)
     jobs, published = build_jobs(store, meshkit_redis, pool, directory, instance="instance-b")
     await jobs.start()
     try:
@@ -559,7 +568,7 @@ async def test_stopping_an_instance_fails_its_running_jobs(
     body = JobIn.model_validate(
         {
             "recipe": {"steps": [{"kind": "command", "cmd": "echo going; sleep 30"}]},
-            "hosts": {"ids": ["h1"]},
+            "hosts": {"ids": [H1]},
             "mode": "apply",
         }
     )
@@ -581,7 +590,7 @@ async def test_cancel(world: World) -> None:
     body = JobIn.model_validate(
         {
             "recipe": {"steps": [{"kind": "command", "cmd": "echo going; sleep 30"}]},
-            "hosts": {"ids": ["h1"]},
+            "hosts": {"ids": [H1]},
             "mode": "apply",
         }
     )
@@ -603,7 +612,7 @@ async def test_a_cancel_asked_through_redis_reaches_the_runner(world: World) -> 
     body = JobIn.model_validate(
         {
             "recipe": {"steps": [{"kind": "command", "cmd": "echo going; sleep 30"}]},
-            "hosts": {"ids": ["h1"]},
+            "hosts": {"ids": [H1]},
             "mode": "apply",
         }
     )
@@ -620,8 +629,8 @@ async def test_many_hosts_run_in_parallel_within_the_bound(
     world: World, make_sshd: Callable[..., SshHost], scratch: Path
 ) -> None:
     for number in (12, 13, 14):
-        world.directory.add(f"h{number}", make_sshd(f"127.0.0.{number}"), role="web")
-    hosts = ["h1", "h12", "h13", "h14"]
+        world.directory.add(MORE[number], make_sshd(f"127.0.0.{number}"), role="web")
+    hosts = [H1, H12, H13, H14]
     # every host (each its own file, named by the address it was reached on) waits until
     # all four have arrived: only a truly parallel run finishes
     mark = f"{scratch}/$(echo $SSH_CONNECTION | cut -d' ' -f3)"
@@ -673,7 +682,7 @@ async def test_many_hosts_run_in_parallel_within_the_bound(
 async def test_secrets_never_reach_logs_output_or_answers(world: World, scratch: Path) -> None:
     password = "hunter2-" + secrets.token_hex(8)
     token = "tok-" + secrets.token_hex(8)
-    steps = [
+    steps: list[dict[str, Any]] = [
         {
             "kind": "file",
             "path": f"{scratch}/secret.conf",
@@ -708,7 +717,7 @@ async def test_secrets_never_reach_logs_output_or_answers(world: World, scratch:
         assert raw
         assert all(
             password.encode() not in f[b"entry"] and token.encode() not in f[b"entry"]
-            for _, f in raw
+            for _, f in cast(list[tuple[bytes, dict[bytes, bytes]]], raw)
         )
     assert world.output(job.id).count(MASK) == 2  # the file's content, the token
     # a stored recipe masks them in answers too
@@ -738,13 +747,13 @@ async def test_recipes_are_stored_versioned_and_audited(world: World, scratch: P
     assert updated.updated_at >= made.updated_at
     job = await world.jobs.submit(
         "tester",
-        JobIn.model_validate({"recipe": "base", "hosts": {"ids": ["h1"]}, "mode": "check"}),
+        JobIn.model_validate({"recipe": "base", "hosts": {"ids": [H1]}, "mode": "check"}),
     )
     assert (job.recipe, job.recipe_id, job.recipe_revision) == ("base", made.id, 2)
     await world.jobs.wait(job.id)
     with pytest.raises(RecipeNotFound):
         await world.jobs.submit(
-            "tester", JobIn.model_validate({"recipe": "nope", "hosts": {"ids": ["h1"]}})
+            "tester", JobIn.model_validate({"recipe": "nope", "hosts": {"ids": [H1]}})
         )
     await world.recipes.delete("tester", made.id)
     with pytest.raises(RecipeNotFound):
@@ -764,8 +773,22 @@ async def test_recipes_are_stored_versioned_and_audited(world: World, scratch: P
 
 async def test_a_selector_must_select_hosts(world: World) -> None:
     steps = {"steps": [{"kind": "command", "cmd": "true"}]}
+    selectors: list[dict[str, Any]] = [{}, {"ids": []}, {"labels": {}}, {"ids": ["h1"]}]
+    for selector in selectors:
+        with pytest.raises(ValidationError):
+            JobIn.model_validate({"recipe": steps, "hosts": selector})
+    with pytest.raises(NotFound):  # an unknown id
+        await world.jobs.submit(
+            "tester", JobIn.model_validate({"recipe": steps, "hosts": {"ids": [new_id()]}})
+        )
+    # listed hosts that carry all the labels: none here
     with pytest.raises(NoHostsSelected):
-        await world.jobs.submit("tester", JobIn.model_validate({"recipe": steps, "hosts": {}}))
+        await world.jobs.submit(
+            "tester",
+            JobIn.model_validate(
+                {"recipe": steps, "hosts": {"ids": [H1], "labels": {"role": "db"}}}
+            ),
+        )
     with pytest.raises(NoHostsSelected):
         await world.jobs.submit(
             "tester", JobIn.model_validate({"recipe": steps, "hosts": {"labels": {"role": "db"}}})
@@ -775,14 +798,14 @@ async def test_a_selector_must_select_hosts(world: World) -> None:
 async def test_the_log_stays_bounded(store: Store, meshkit_redis: Redis, sshd: SshHost) -> None:
     pool = SshPool()
     directory = Directory()
-    directory.add("h1", sshd)
+    directory.add(H1, sshd)
     jobs, _ = build_jobs(store, meshkit_redis, pool, directory, log_max_bytes=8192)
     await jobs.start()
     try:
         body = JobIn.model_validate(
             {
                 "recipe": {"steps": [{"kind": "command", "cmd": "seq 1 5000"}]},
-                "hosts": {"ids": ["h1"]},
+                "hosts": {"ids": [H1]},
                 "mode": "apply",
             }
         )
@@ -824,16 +847,16 @@ async def test_the_log_stays_bounded(store: Store, meshkit_redis: Redis, sshd: S
 )
 def test_bad_steps_are_refused(step: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
-        JobIn.model_validate({"recipe": {"steps": [step]}, "hosts": {"ids": ["h1"]}})
+        JobIn.model_validate({"recipe": {"steps": [step]}, "hosts": {"ids": [H1]}})
 
 
 def test_bad_jobs_are_refused() -> None:
-    good = {"recipe": "base", "hosts": {"ids": ["h1"]}}
+    good = {"recipe": "base", "hosts": {"ids": [H1]}}
     for bad in (
         {**good, "mode": "yolo"},
         {**good, "parallelism": 0},
         {**good, "recipe": "has space"},
-        {**good, "hosts": {"ids": ["h1"], "extra": True}},
+        {**good, "hosts": {"ids": [H1], "extra": True}},
         {**good, "recipe": {"steps": []}},
     ):
         with pytest.raises(ValidationError):
@@ -851,3 +874,252 @@ async def test_following_a_finished_job_replays_its_stored_log(world: World) -> 
     later = [e async for _, e in await world.jobs.follow(job.id, f"{seq}-0")]
     assert all(e.get("seq", seq + 1) > seq for e in later)
     await asyncio.sleep(0)
+
+
+# --- review fixes ------------------------------------------------------------------------
+
+
+async def test_a_live_job_outlives_its_heartbeat_keys_and_fails_once_its_lease_lapses(
+    world: World, store: Store, meshkit_redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = JobIn.model_validate(
+        {
+            "recipe": {"steps": [{"kind": "command", "cmd": "echo going; sleep 30"}]},
+            "hosts": {"ids": [H1]},
+            "mode": "apply",
+        }
+    )
+    job = await world.jobs.submit("tester", body)
+
+    async def started() -> bool:
+        return "going" in world.output(job.id)
+
+    await eventually(started, within=15, what="the command to start")
+    leased = (await world.jobs.get(job.id)).lease_until
+    assert leased is not None
+    assert leased > datetime.now(UTC)
+
+    async def no_beat() -> None:
+        pass
+
+    # Redis restarted: the heartbeat keys are gone (and, here, stay gone)
+    monkeypatch.setattr(world.jobs, "_beat", no_beat)
+    await meshkit_redis.delete(heartbeat_key("instance-a"))
+    assert not await meshkit_redis.exists(heartbeat_key("instance-a"))
+    other, published = build_jobs(store, meshkit_redis, world.pool, world.directory, instance="b")
+    assert await other.recover() == 0
+    assert (await world.jobs.get(job.id)).status == "running"
+
+    async def renewed() -> bool:
+        lease = (await world.jobs.get(job.id)).lease_until
+        return lease is not None and lease > leased
+
+    await eventually(renewed, within=15, what="the lease to be renewed")
+    assert await other.recover() == 0
+    # the instance stops renewing (frozen, as far as the store sees): the lease lapses
+    monkeypatch.setattr(world.jobs, "lease", lambda: datetime.now(UTC) - timedelta(seconds=1))
+
+    async def failed() -> bool:
+        await other.recover()
+        return (await world.jobs.get(job.id)).status == "failed"
+
+    await eventually(failed, within=15, what="the job to be failed by recovery")
+    done = await world.jobs.wait(job.id)  # the runner notices and stops, leaving it so
+    assert (done.status, done.reason) == ("failed", STOPPED)
+    assert [(e.job_id, e.status) for e, _ in published] == [(job.id, "failed")]
+    assert not [e for e, _ in world.published if e.job_id == job.id]
+
+
+async def test_a_queued_job_with_a_lease_is_left_alone_until_it_lapses(
+    store: Store, meshkit_redis: Redis, world: World
+) -> None:
+    steps = JobIn.model_validate(
+        {"recipe": {"steps": [{"kind": "command", "cmd": "true"}]}, "hosts": {"ids": [H1]}}
+    ).recipe.steps  # type: ignore[union-attr]
+    now = datetime.now(UTC)
+    orphan = await store.insert(
+        Job(
+            recipe="inline",
+            steps=steps,
+            mode="apply",
+            parallelism=1,
+            instance="gone",
+            created_by="tester",
+            created_at=now,
+            lease_until=now + timedelta(seconds=60),
+            hosts=[HostRun(host_id=H1, name="one")],
+        )
+    )
+    assert await world.jobs.recover() == 0
+    await store.modify(
+        Job, orphan.id, lambda j: j.model_copy(update={"lease_until": now - timedelta(seconds=1)})
+    )
+    assert await world.jobs.recover() == 1
+    assert (await world.jobs.get(orphan.id)).status == "failed"
+
+
+def secret_steps(scratch: Path, password: str, token: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": "file",
+            "name": "secret file",
+            "path": f"{scratch}/secret.conf",
+            "content": f"password = {password}\n",
+            "content_secret": True,
+        },
+        {
+            "kind": "command",
+            "cmd": f'echo "$API_TOKEN" > {scratch}/token',
+            "env": {"API_TOKEN": token},
+        },
+    ]
+
+
+async def test_masked_secrets_keep_their_stored_values_and_are_stored_sealed(
+    world: World, scratch: Path
+) -> None:
+    password, token = "pw-" + secrets.token_hex(8), "tok-" + secrets.token_hex(8)
+    steps = secret_steps(scratch, password, token)
+    made = await world.recipes.create(
+        "tester", RecipeIn.model_validate({"name": "s", "steps": steps})
+    )
+    stored = await world.store.get(Recipe, made.id)
+    assert stored is not None
+    at_rest = stored.model_dump_json()
+    assert password not in at_rest  # sealed, not in clear
+    assert token not in at_rest
+    assert sorted(stored.sealed) == ["0/content", "1/env.API_TOKEN"]
+    # what a client got back, reordered and edited, goes back with the masks
+    shown = [s.model_dump(exclude_none=True) for s in recipe_out(stored).steps]
+    assert shown[0]["content"] == MASK
+    assert shown[1]["env"]["API_TOKEN"] == MASK
+    shown[1]["cmd"] += " && echo edited"
+    back = RecipeIn.model_validate({"name": "s", "steps": [shown[1], shown[0]]})
+    with pytest.raises(MaskedSecretUnknown) as refused:  # the command moved, has no name
+        await world.recipes.update("tester", made.id, back)
+    assert refused.value.extensions == {"step": 0, "field": "env.API_TOKEN"}
+    shown[1]["name"] = "token"  # named steps are matched by name... once stored by it
+    back = RecipeIn.model_validate({"name": "s", "steps": [shown[0], shown[1]]})
+    updated = await world.recipes.update("tester", made.id, back)
+    assert updated.revision == 2
+    back = RecipeIn.model_validate({"name": "s", "steps": [shown[1], shown[0]]})
+    updated = await world.recipes.update("tester", made.id, back)  # by name, reordered
+    job = await world.jobs.submit(
+        "tester", JobIn.model_validate({"recipe": "s", "hosts": {"ids": [H1]}, "mode": "apply"})
+    )
+    done = await world.jobs.wait(job.id)
+    assert done.status == "succeeded", done.hosts[0].steps
+    assert (scratch / "secret.conf").read_text() == f"password = {password}\n"
+    assert (scratch / "token").read_text() == f"{token}\n"
+    job_at_rest = done.model_dump_json()
+    assert password not in job_at_rest
+    assert token not in job_at_rest
+    # a mask where nothing is stored is refused, never written
+    with pytest.raises(MaskedSecretUnknown):
+        await world.recipes.create(
+            "tester", RecipeIn.model_validate({"name": "t", "steps": [shown[0]]})
+        )
+    with pytest.raises(MaskedSecretUnknown):
+        await world.run([shown[0]])
+    # a job's steps run again, from its answer: the masks take that job's values
+    (scratch / "secret.conf").unlink()
+    again = job_out(done).model_dump(mode="json")["steps"]
+    rerun = await world.jobs.submit(
+        "tester",
+        JobIn.model_validate(
+            {
+                "recipe": {"steps": again, "from_job": done.id},
+                "hosts": {"ids": [H1]},
+                "mode": "apply",
+            }
+        ),
+    )
+    assert (await world.jobs.wait(rerun.id)).status == "succeeded"
+    assert (scratch / "secret.conf").read_text() == f"password = {password}\n"
+    # the audit log says which failed, without the values
+    audit = await world.store.find(AuditEntry, {"action": "recipes.update"})
+    assert [e.outcome for e in audit.items] == ["failed", "ok", "ok"]
+    assert all(password not in e.model_dump_json() for e in audit.items)
+
+
+async def test_secrets_split_across_chunks_or_lines_are_scrubbed(world: World) -> None:
+    token = "tok-" + secrets.token_hex(12)
+    key = "-----BEGIN KEY-----\n" + secrets.token_hex(20) + "\n-----END KEY-----"
+    second_line = key.splitlines()[1]
+    steps = [
+        {
+            "kind": "command",
+            # a long line (past the line buffer's bound) ending in the token's first
+            # half, then its second half a moment later; then a multi-line secret whole,
+            # and one line of it alone
+            "cmd": "head -c 4090 /dev/zero | tr '\\0' x; "
+            'printf %s "$API_TOKEN" | head -c 12; sleep 0.5; '
+            'printf %s "$API_TOKEN" | tail -c +13; echo; '
+            'printf "%s\\n" "$PRIVATE_KEY"; printf "%s\\n" "$PRIVATE_KEY" | sed -n 2p',
+            "env": {"API_TOKEN": token, "PRIVATE_KEY": key},
+        }
+    ]
+    job = await world.run(steps)
+    assert job.status == "succeeded", job.hosts[0].steps
+    output = world.output(job.id)
+    assert output.count("x") == 4090
+    stored = await world.store.get(Job, job.id)
+    assert stored is not None
+    for text in (output, stored.model_dump_json(), job.hosts[0].steps[0].output):
+        assert token not in text
+        assert token[:12] not in text
+        assert token[12:] not in text
+        assert second_line not in text
+    assert output.count(MASK) >= 3
+
+
+async def test_the_line_buffer_never_cuts_through_a_secret() -> None:
+    secret = "s3cret-" + secrets.token_hex(8)
+    other = "line one\nline two"
+    pieces: list[str] = []
+
+    async def sink(stream: str, text: str) -> None:
+        pieces.append(text)
+
+    def shown() -> str:
+        return "".join(scrub(p, [secret, other, *other.splitlines()]) for p in pieces)
+
+    lines = LineBuffer(sink, [secret, other, *other.splitlines()])
+    await lines.feed("stdout", "x" * (MAX_CHUNK - 3) + secret[:5])
+    await lines.feed("stdout", secret[5:9])
+    await lines.feed("stdout", secret[9:] + " and more\n")
+    await lines.feed("stdout", "y" * (MAX_CHUNK + 10) + secret[:3])  # past the bound
+    await lines.feed("stdout", secret[3:] + "\n")
+    await lines.feed("stdout", "no secret: s3c")  # a false start is released once clear
+    await lines.feed("stdout", "ret? no\n")
+    await lines.feed("stdout", "before " + other[:10])
+    await lines.feed("stdout", other[10:] + " after\n")
+    await lines.close()
+    text = shown()
+    for piece in (secret, secret[:9], secret[9:], secret[3:], "line one", "line two"):
+        assert piece not in text
+    assert text.count(MASK) == 3
+    assert "no secret: s3cret? no\n" in text
+    assert "".join(pieces).count("x") == MAX_CHUNK - 3
+
+
+async def test_a_file_replaces_a_link_atomically_and_leaves_its_target_alone(
+    world: World, scratch: Path
+) -> None:
+    target = scratch / "target"
+    target.write_text("keep me\n")
+    link = scratch / "link"
+    link.symlink_to(target)
+    job = await world.run([{"kind": "file", "path": str(link), "content": "new\n", "mode": "0640"}])
+    assert statuses(job) == ["changed"]
+    assert not link.is_symlink()
+    assert link.read_text() == "new\n"
+    assert oct(link.stat().st_mode & 0o777) == "0o640"
+    assert target.read_text() == "keep me\n"
+    assert sorted(os.listdir(scratch)) == ["link", "target"]  # no temporary file left
+    unknown = await world.run(
+        [{"kind": "file", "path": f"{scratch}/x", "content": "x", "owner": "no-such-user"}]
+    )
+    assert statuses(unknown) == ["failed"]
+    assert "no user 'no-such-user'" in unknown.hosts[0].steps[0].message
+    assert sorted(os.listdir(scratch)) == ["link", "target"]

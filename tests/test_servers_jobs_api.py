@@ -15,6 +15,7 @@ import pytest
 import socketio
 
 from meshkit.services.gateway.settings import DEFAULT_PUBLIC_ROUTES
+from meshkit.store import new_id
 from meshkit.testing import eventually
 from tests.servers_env import SshHost, sshd
 from tests.servers_stack import Operator, ServersStack, servers_stack
@@ -230,7 +231,10 @@ async def test_socketio_streams_output_live(
         bad = await client.call("job.follow", {"job_id": ""}, timeout=10)
         assert bad["ok"] is False
         assert bad["error"]["status"] == 422
-        unknown = await client.call("job.follow", {"job_id": "nope"}, timeout=10)
+        malformed = await client.call("job.follow", {"job_id": "nope"}, timeout=10)
+        assert malformed["ok"] is False
+        assert malformed["error"]["status"] == 422
+        unknown = await client.call("job.follow", {"job_id": new_id()}, timeout=10)
         assert unknown["ok"] is False
         assert unknown["error"]["status"] == 404
     finally:
@@ -299,6 +303,13 @@ async def test_bad_input_is_422(servers: ServersStack, sshd: SshHost) -> None:
         {"recipe": "hello", "hosts": {"ids": [host_id]}, "mode": "maybe"},
         {"recipe": "hello", "hosts": {"ids": [host_id]}, "parallelism": 0},
         {"recipe": "hello", "hosts": "everything"},
+        {"recipe": "hello", "hosts": {}},
+        {"recipe": "hello", "hosts": {"ids": []}},
+        {"recipe": "hello", "hosts": {"ids": ["web-1"]}},
+        {
+            "recipe": {"steps": [{"kind": "command", "cmd": "true"}], "from_job": "x"},
+            "hosts": {"ids": [host_id]},
+        },
     ]
     for body in bad_bodies:
         problem = await admin.call("POST", "/v1/servers/jobs", 422, json=body)
@@ -307,21 +318,44 @@ async def test_bad_input_is_422(servers: ServersStack, sshd: SshHost) -> None:
         "POST",
         "/v1/servers/jobs",
         422,
-        json={"recipe": {"steps": [{"kind": "command", "cmd": "true"}]}, "hosts": {}},
+        json={
+            "recipe": {"steps": [{"kind": "command", "cmd": "true"}]},
+            "hosts": {"ids": [host_id], "labels": {"role": "db"}},
+        },
     )
     assert none["type"] == "urn:meshkit:problem:no-hosts-selected"
+    unknown = await admin.call(
+        "POST",
+        "/v1/servers/jobs",
+        404,
+        json={
+            "recipe": {"steps": [{"kind": "command", "cmd": "true"}]},
+            "hosts": {"ids": [new_id()]},
+        },
+    )
+    assert unknown["type"] == "urn:meshkit:problem:host-not-found"
+    masked = {"kind": "file", "path": "/tmp/x", "content": "********", "content_secret": True}
+    refused = await admin.call(
+        "POST", "/v1/servers/recipes", 422, json={"name": "masked", "steps": [masked]}
+    )
+    assert refused["type"] == "urn:meshkit:problem:masked-secret-unknown"
+    assert (refused["step"], refused["field"]) == (0, "content")
     missing = await admin.call(
         "POST", "/v1/servers/jobs", 404, json={"recipe": "missing", "hosts": {"ids": [host_id]}}
     )
     assert missing["type"] == "urn:meshkit:problem:recipe-not-found"
     await admin.call("POST", "/v1/servers/recipes", 422, json={"name": "bad name", "steps": []})
-    await admin.call("GET", "/v1/servers/jobs/not-a-job", 404)
+    await admin.call("GET", "/v1/servers/jobs/not-a-job", 422)
+    await admin.call("GET", f"/v1/servers/jobs/{new_id()}", 404)
+    await admin.call("GET", "/v1/servers/jobs?before=nope", 422)
     await admin.call("GET", "/v1/servers/jobs?limit=0", 422)
     # the document says the rules
     async with servers.http.get(f"{servers.service_url}/openapi.json") as response:
         document = await response.json()
     schemas = document["components"]["schemas"]
-    assert schemas["JobHosts"]["minProperties"] == 1
+    selector = schemas["HostSelector"]
+    assert selector["anyOf"] == [{"required": ["ids"]}, {"required": ["labels"]}]
+    assert schemas["InlineRecipe"]["properties"]["from_job"]
     assert "^0?[0-7]{3,4}$" in json.dumps(schemas["FileStep"]["properties"]["mode"])
     step_union = json.dumps(schemas["InlineRecipe"])
     assert "discriminator" in step_union or "oneOf" in step_union

@@ -233,6 +233,12 @@ async def test_rest_and_prometheus(stack: ServersStack, sshd: SshHost) -> None:
         "GET", f"/v1/servers/hosts/{host_id}/metrics", params={"metric": "disk_used_percent"}
     )
     assert {"mount": "/"} in [s["labels"] for s in disks["series"]]
+    ancient = await admin.call(  # an `until` in year 1 has no hour before it: not a 500
+        "GET",
+        f"/v1/servers/hosts/{host_id}/metrics",
+        params={"metric": "up", "until": "0001-01-01T00:30:00Z"},
+    )
+    assert ancient["series"] == [] or all(not s["points"] for s in ancient["series"])
 
     async with stack.http.get(stack.service_url + "/metrics") as response:
         text = await response.text()
@@ -314,7 +320,9 @@ async def test_bad_input_is_a_problem(stack: ServersStack) -> None:
         "PATCH", f"/v1/servers/alert-rules/{made['id']}", 422, json={"series_labels": {"x": "y"}}
     )
     assert body["status"] == 422
-    await admin.call("PATCH", "/v1/servers/alert-rules/nothing", 404, json={"threshold": 1})
+    unknown = "/v1/servers/alert-rules/01JDZZZZZZZZZZZZZZZZZZZZZZ"
+    await admin.call("PATCH", unknown, 404, json={"threshold": 1})
+    await admin.call("PATCH", "/v1/servers/alert-rules/nothing", 422, json={"threshold": 1})
     await admin.call("GET", "/v1/servers/alerts", 422, params={"state": "burning"})
     await admin.call("GET", "/v1/servers/alerts", 422, params={"limit": "0"})
     user = await stack.person("watcher")

@@ -7,14 +7,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import asyncssh
 import pytest
 
-from meshkit.services.servers.errors import HostAuthFailed, HostKeyMismatch, HostUnreachable
+from meshkit.services.servers.errors import (
+    CommandTimedOut,
+    HostAuthFailed,
+    HostKeyMismatch,
+    HostUnreachable,
+)
 from meshkit.services.servers.ssh import SshPool, SshTarget
 from meshkit.services.servers.ssh.pool import fingerprint
 from meshkit.testing import eventually, free_ports
@@ -382,3 +389,44 @@ async def test_callers_waiting_when_the_pool_closes_are_refused(
     with pytest.raises(HostUnreachable):
         await asyncio.wait_for(waiting, 10)
     await eventually(lambda: established_to(host) == 0, what="no connection left open")
+
+
+async def test_a_pinned_key_of_another_algorithm_is_the_one_asked_for(
+    make_sshd: Callable[..., SshHost],
+) -> None:
+    """A host with an Ed25519 and an RSA key, pinned by its RSA key (as pasted from a
+    known_hosts file): the pool asks for RSA, so the pin matches."""
+    host = make_sshd(address="127.0.0.12")
+    host.kill()
+    rsa = asyncssh.generate_private_key("ssh-rsa", key_size=2048)
+    (host.directory / "host_key_rsa").write_bytes(rsa.export_private_key("openssh"))
+    (host.directory / "host_key_rsa").chmod(0o600)
+    config = host.config.read_text()
+    host.config.write_text(config + f"HostKey {host.directory / 'host_key_rsa'}\n")
+    host.start()
+    rsa_line = " ".join(rsa.export_public_key("openssh").decode().split()[:2])
+    pool = SshPool(connect_timeout=5)
+    try:
+        pinned_rsa = dataclasses.replace(host.target(), host_key=rsa_line)
+        assert (await pool.run(pinned_rsa, "echo rsa")).stdout == "rsa\n"
+        pinned_ed = host.target()
+        assert (await pool.run(pinned_ed, "echo ed")).stdout == "ed\n"
+    finally:
+        await pool.close()
+
+
+async def test_an_sftp_session_past_its_time_limit_is_a_typed_timeout(sshd: SshHost) -> None:
+    pool = SshPool(connect_timeout=5)
+    try:
+
+        async def stuck() -> None:
+            async with pool.sftp(sshd.target(), time_limit=0.2) as sftp:
+                await sftp.listdir("/")
+                await asyncio.sleep(5)
+
+        with pytest.raises(CommandTimedOut):
+            await stuck()
+        async with pool.sftp(sshd.target()) as sftp:
+            assert "etc" in await sftp.listdir("/")
+    finally:
+        await pool.close()

@@ -107,8 +107,6 @@ from .ice_server import IceServer
 from .image_out import ImageOut
 from .image_result import ImageResult
 from .inline_recipe import InlineRecipe
-from .job_hosts import JobHosts
-from .job_hosts_labels import JobHostsLabels
 from .job_in import JobIn
 from .job_in_mode import JobInMode
 from .job_log_out import JobLogOut
@@ -318,8 +316,6 @@ __all__ = (
     "ImageOut",
     "ImageResult",
     "InlineRecipe",
-    "JobHosts",
-    "JobHostsLabels",
     "JobIn",
     "JobInMode",
     "JobLogOut",

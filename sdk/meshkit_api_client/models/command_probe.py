@@ -13,10 +13,11 @@ T = TypeVar("T", bound="CommandProbe")
 @_attrs_define
 class CommandProbe:
     """A shell command over SSH on the subject's host; exit status 0 is success, and it
-    is killed at the check's timeout.
+    is killed at the check's timeout. Defining one also needs ``servers:jobs.run`` (it
+    runs commands on the host); results say the exit status, never the output.
 
         Attributes:
-            command (str): Run by `/bin/sh -c` as the host's SSH user.
+            command (str): Run on the host by the SSH user's login shell, as `ssh host command` does.
             kind (Literal['command'] | Unset):  Default: 'command'.
     """
 

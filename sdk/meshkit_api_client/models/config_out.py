@@ -30,7 +30,7 @@ class ConfigOut:
         deployment_id (None | str):
         env (ConfigOutEnvType0 | None):
         group (None | str):
-        hosts (ConfigOutHostsType0 | None): `host_ids` and/or `labels` (file).
+        hosts (ConfigOutHostsType0 | None): Which hosts (file): `ids` and/or `labels`, as given.
         id (str):
         kind (ConfigOutKind):
         latest (int): The newest version's number.

@@ -25,16 +25,20 @@ T = TypeVar("T", bound="DeploymentSpec")
 class DeploymentSpec:
     """What runs: one image as ``replicas`` identical containers on one host's engine.
 
-    ``env`` values whose names look secret (`PASSWORD`, `TOKEN`, `SECRET`, `API_KEY`...)
-    are masked in every answer, diff and audit entry.
+    Secret ``env`` values (named in ``secret_env``, or whose names look secret: `PASSWORD`,
+    `TOKEN`, `SECRET`, `API_KEY`...) are stored encrypted and masked in every answer,
+    diff, log line and audit entry. A port with a fixed ``host_port`` allows one replica
+    at most.
 
         Attributes:
-            host_id (str): A registered host.
-            image (str): An image reference (`repo:tag`, `registry:port/repo:tag`, `repo@sha256:…`).
+            host_id (str): A host id (a ULID).
+            image (str): An image reference (`repo:tag`, `registry:port/repo:tag`, `repo@sha256:…`): lowercase repository
+                path components, a registry only when it has a dot or a port (or is `localhost`).
             name (str): Lowercase letters, digits and `-`; unique on its host. Containers are named
                 `<name>-v<version>-<replica>`.
             command (list[str] | None | Unset): Overrides the image's `CMD` (exec form).
-            env (DeploymentSpecEnv | Unset):
+            env (DeploymentSpecEnv | Unset): Environment variables. A secret's value is answered as `********`; sending
+                `********` back for a secret keeps its stored value.
             health (HealthCheck | None | Unset): Unset: a new container is ready once it has run a moment
                 (`MESHKIT_SERVERS_DEPLOY_READY_SECONDS`) without exiting.
             labels (DeploymentSpecLabels | Unset): Extra container labels; keys starting with `meshkit.` are reserved.
@@ -42,10 +46,12 @@ class DeploymentSpec:
             pull (DeploymentSpecPull | Unset): When to pull the image: when the host lacks it (default), every deploy, or
                 never (images built or loaded on the host). A failed pull is 502 `image-unavailable`. Default:
                 DeploymentSpecPull.MISSING.
-            replicas (int | Unset):  Default: 1.
+            replicas (int | Unset): Containers to run; at most 1 when a port has a fixed `host_port`. Default: 1.
             resources (Resources | Unset): Limits applied to each replica (unset: none).
             restart (DeploymentSpecRestart | Unset): Docker's restart policy for each replica. Default:
                 DeploymentSpecRestart.UNLESS_STOPPED.
+            secret_env (list[str] | Unset): Names of `env` entries that hold secrets (besides those whose names look
+                secret): stored encrypted, masked in answers, diffs, logs and the audit log.
             volumes (list[VolumeSpec] | Unset):
     """
 
@@ -61,6 +67,7 @@ class DeploymentSpec:
     replicas: int | Unset = 1
     resources: Resources | Unset = UNSET
     restart: DeploymentSpecRestart | Unset = DeploymentSpecRestart.UNLESS_STOPPED
+    secret_env: list[str] | Unset = UNSET
     volumes: list[VolumeSpec] | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
@@ -118,6 +125,10 @@ class DeploymentSpec:
         if not isinstance(self.restart, Unset):
             restart = self.restart.value
 
+        secret_env: list[str] | Unset = UNSET
+        if not isinstance(self.secret_env, Unset):
+            secret_env = self.secret_env
+
         volumes: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.volumes, Unset):
             volumes = []
@@ -152,6 +163,8 @@ class DeploymentSpec:
             field_dict["resources"] = resources
         if restart is not UNSET:
             field_dict["restart"] = restart
+        if secret_env is not UNSET:
+            field_dict["secret_env"] = secret_env
         if volumes is not UNSET:
             field_dict["volumes"] = volumes
 
@@ -253,6 +266,8 @@ class DeploymentSpec:
         else:
             restart = DeploymentSpecRestart(_restart)
 
+        secret_env = cast(list[str], d.pop("secret_env", UNSET))
+
         _volumes = d.pop("volumes", UNSET)
         volumes: list[VolumeSpec] | Unset = UNSET
         if _volumes is not UNSET:
@@ -275,6 +290,7 @@ class DeploymentSpec:
             replicas=replicas,
             resources=resources,
             restart=restart,
+            secret_env=secret_env,
             volumes=volumes,
         )
 

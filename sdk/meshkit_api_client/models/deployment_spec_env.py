@@ -11,6 +11,11 @@ T = TypeVar("T", bound="DeploymentSpecEnv")
 
 @_attrs_define
 class DeploymentSpecEnv:
+    """Environment variables. A secret's value is answered as `********`; sending `********` back for a secret keeps its
+    stored value.
+
+    """
+
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

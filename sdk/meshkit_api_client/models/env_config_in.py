@@ -20,7 +20,7 @@ class EnvConfigIn:
     """A new env configuration: environment variables of one deployment.
 
     Attributes:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
         kind (Literal['env']):
         name (str): Unique name (letters, digits, `_`, `.`, `-`).
         env (EnvConfigInEnv | Unset): Plain variables.

@@ -21,8 +21,9 @@ class FileConfigIn:
     Attributes:
         content (str): The file's text (UTF-8). `{{ secret:NAME }}` is replaced by the secret `NAME` when the file is
             written to a host, and only then.
-        hosts (Any): The hosts a file configuration goes to: those listed (every host when
-            ``host_ids`` is not given) that carry every label given. At least one of the two.
+        hosts (Any): Which hosts: those in ``ids`` (every host when not given) that carry all of
+            ``labels``. At least one of the two, neither empty (nothing selects every host by
+            accident); an id that names no host is a 404.
         kind (Literal['file']):
         name (str): Unique name (letters, digits, `_`, `.`, `-`).
         path (str): Absolute path of the file on each host (no `.` or `..` segment). Its directory must exist; the

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 
@@ -25,10 +25,13 @@ class InlineRecipe:
 
     Attributes:
         steps (list[CommandStep | DirectoryStep | FileStep | PackageStep | ServiceStep | UserStep]):
+        from_job (None | str | Unset): A job whose steps these are (as its answer shows them): a masked secret
+            (`********`) takes that job's stored value (422 `masked-secret-unknown` when there is none).
         name (str | Unset): A recipe's unique name (letters, digits, `.`, `_`, `-`). Default: 'inline'.
     """
 
     steps: list[CommandStep | DirectoryStep | FileStep | PackageStep | ServiceStep | UserStep]
+    from_job: None | str | Unset = UNSET
     name: str | Unset = "inline"
 
     def to_dict(self) -> dict[str, Any]:
@@ -54,6 +57,12 @@ class InlineRecipe:
 
             steps.append(steps_item)
 
+        from_job: None | str | Unset
+        if isinstance(self.from_job, Unset):
+            from_job = UNSET
+        else:
+            from_job = self.from_job
+
         name = self.name
 
         field_dict: dict[str, Any] = {}
@@ -63,6 +72,8 @@ class InlineRecipe:
                 "steps": steps,
             }
         )
+        if from_job is not UNSET:
+            field_dict["from_job"] = from_job
         if name is not UNSET:
             field_dict["name"] = name
 
@@ -135,10 +146,20 @@ class InlineRecipe:
 
             steps.append(steps_item)
 
+        def _parse_from_job(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        from_job = _parse_from_job(d.pop("from_job", UNSET))
+
         name = d.pop("name", UNSET)
 
         inline_recipe = cls(
             steps=steps,
+            from_job=from_job,
             name=name,
         )
 

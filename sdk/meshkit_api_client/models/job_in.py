@@ -10,7 +10,6 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.inline_recipe import InlineRecipe
-    from ..models.job_hosts import JobHosts
 
 
 T = TypeVar("T", bound="JobIn")
@@ -22,14 +21,15 @@ class JobIn:
     nothing) or ``apply`` mode.
 
         Attributes:
-            hosts (JobHosts): Which hosts a job runs on: these ids and/or every host with all these labels
-                (at least one of the two; 422 `no-hosts-selected` when they match no host).
+            hosts (Any): Which hosts: those in ``ids`` (every host when not given) that carry all of
+                ``labels``. At least one of the two, neither empty (nothing selects every host by
+                accident); an id that names no host is a 404.
             recipe (InlineRecipe | str): A stored recipe's name, or `{steps: [...]}` inline.
             mode (JobInMode | Unset):  Default: JobInMode.CHECK.
             parallelism (int | None | Unset): Hosts worked on at once (default `MESHKIT_SERVERS_JOB_PARALLELISM`).
     """
 
-    hosts: JobHosts
+    hosts: Any
     recipe: InlineRecipe | str
     mode: JobInMode | Unset = JobInMode.CHECK
     parallelism: int | None | Unset = UNSET
@@ -37,7 +37,8 @@ class JobIn:
     def to_dict(self) -> dict[str, Any]:
         from ..models.inline_recipe import InlineRecipe
 
-        hosts = self.hosts.to_dict()
+        hosts: Any
+        hosts = self.hosts
 
         recipe: dict[str, Any] | str
         if isinstance(self.recipe, InlineRecipe):
@@ -73,10 +74,13 @@ class JobIn:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.inline_recipe import InlineRecipe
-        from ..models.job_hosts import JobHosts
 
         d = dict(src_dict)
-        hosts = JobHosts.from_dict(d.pop("hosts"))
+
+        def _parse_hosts(data: object) -> Any:
+            return cast(Any, data)
+
+        hosts = _parse_hosts(d.pop("hosts"))
 
         def _parse_recipe(data: object) -> InlineRecipe | str:
             try:

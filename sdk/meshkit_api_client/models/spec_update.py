@@ -21,8 +21,10 @@ class SpecUpdate:
     Attributes:
         spec (DeploymentSpec): What runs: one image as ``replicas`` identical containers on one host's engine.
 
-            ``env`` values whose names look secret (`PASSWORD`, `TOKEN`, `SECRET`, `API_KEY`...)
-            are masked in every answer, diff and audit entry.
+            Secret ``env`` values (named in ``secret_env``, or whose names look secret: `PASSWORD`,
+            `TOKEN`, `SECRET`, `API_KEY`...) are stored encrypted and masked in every answer,
+            diff, log line and audit entry. A port with a fixed ``host_port`` allows one replica
+            at most.
         reason (str | Unset): Kept in the history. Default: ''.
     """
 

@@ -128,7 +128,7 @@ def sync_detailed(
     Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
         tag (str): The image name:tag to give the result.
         dockerfile (str | Unset): Path of the Dockerfile inside the context. Default:
             'Dockerfile'.
@@ -173,7 +173,7 @@ def sync(
     Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
         tag (str): The image name:tag to give the result.
         dockerfile (str | Unset): Path of the Dockerfile inside the context. Default:
             'Dockerfile'.
@@ -213,7 +213,7 @@ async def asyncio_detailed(
     Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
         tag (str): The image name:tag to give the result.
         dockerfile (str | Unset): Path of the Dockerfile inside the context. Default:
             'Dockerfile'.
@@ -256,7 +256,7 @@ async def asyncio(
     Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
         tag (str): The image name:tag to give the result.
         dockerfile (str | Unset): Path of the Dockerfile inside the context. Default:
             'Dockerfile'.

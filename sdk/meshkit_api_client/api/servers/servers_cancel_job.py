@@ -88,7 +88,7 @@ def sync_detailed(
     Needs the permission `servers:jobs.run` (403 without it, checked first).
 
     Args:
-        job_id (str):
+        job_id (str): An id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -124,7 +124,7 @@ def sync(
     Needs the permission `servers:jobs.run` (403 without it, checked first).
 
     Args:
-        job_id (str):
+        job_id (str): An id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -155,7 +155,7 @@ async def asyncio_detailed(
     Needs the permission `servers:jobs.run` (403 without it, checked first).
 
     Args:
-        job_id (str):
+        job_id (str): An id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -189,7 +189,7 @@ async def asyncio(
     Needs the permission `servers:jobs.run` (403 without it, checked first).
 
     Args:
-        job_id (str):
+        job_id (str): An id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

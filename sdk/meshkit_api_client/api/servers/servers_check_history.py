@@ -95,7 +95,7 @@ def sync_detailed(
     Needs the permission `servers:checks.read` (403 without it, checked first).
 
     Args:
-        check_id (str):
+        check_id (str): An id (a ULID).
         limit (int | Unset):  Default: 100.
 
     Raises:
@@ -131,7 +131,7 @@ def sync(
     Needs the permission `servers:checks.read` (403 without it, checked first).
 
     Args:
-        check_id (str):
+        check_id (str): An id (a ULID).
         limit (int | Unset):  Default: 100.
 
     Raises:
@@ -162,7 +162,7 @@ async def asyncio_detailed(
     Needs the permission `servers:checks.read` (403 without it, checked first).
 
     Args:
-        check_id (str):
+        check_id (str): An id (a ULID).
         limit (int | Unset):  Default: 100.
 
     Raises:
@@ -196,7 +196,7 @@ async def asyncio(
     Needs the permission `servers:checks.read` (403 without it, checked first).
 
     Args:
-        check_id (str):
+        check_id (str): An id (a ULID).
         limit (int | Unset):  Default: 100.
 
     Raises:

@@ -111,8 +111,10 @@ def sync_detailed(
         body (DeploymentSpec): What runs: one image as ``replicas`` identical containers on one
             host's engine.
 
-            ``env`` values whose names look secret (`PASSWORD`, `TOKEN`, `SECRET`, `API_KEY`...)
-            are masked in every answer, diff and audit entry.
+            Secret ``env`` values (named in ``secret_env``, or whose names look secret: `PASSWORD`,
+            `TOKEN`, `SECRET`, `API_KEY`...) are stored encrypted and masked in every answer,
+            diff, log line and audit entry. A port with a fixed ``host_port`` allows one replica
+            at most.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -151,8 +153,10 @@ def sync(
         body (DeploymentSpec): What runs: one image as ``replicas`` identical containers on one
             host's engine.
 
-            ``env`` values whose names look secret (`PASSWORD`, `TOKEN`, `SECRET`, `API_KEY`...)
-            are masked in every answer, diff and audit entry.
+            Secret ``env`` values (named in ``secret_env``, or whose names look secret: `PASSWORD`,
+            `TOKEN`, `SECRET`, `API_KEY`...) are stored encrypted and masked in every answer,
+            diff, log line and audit entry. A port with a fixed ``host_port`` allows one replica
+            at most.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -186,8 +190,10 @@ async def asyncio_detailed(
         body (DeploymentSpec): What runs: one image as ``replicas`` identical containers on one
             host's engine.
 
-            ``env`` values whose names look secret (`PASSWORD`, `TOKEN`, `SECRET`, `API_KEY`...)
-            are masked in every answer, diff and audit entry.
+            Secret ``env`` values (named in ``secret_env``, or whose names look secret: `PASSWORD`,
+            `TOKEN`, `SECRET`, `API_KEY`...) are stored encrypted and masked in every answer,
+            diff, log line and audit entry. A port with a fixed ``host_port`` allows one replica
+            at most.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -224,8 +230,10 @@ async def asyncio(
         body (DeploymentSpec): What runs: one image as ``replicas`` identical containers on one
             host's engine.
 
-            ``env`` values whose names look secret (`PASSWORD`, `TOKEN`, `SECRET`, `API_KEY`...)
-            are masked in every answer, diff and audit entry.
+            Secret ``env`` values (named in ``secret_env``, or whose names look secret: `PASSWORD`,
+            `TOKEN`, `SECRET`, `API_KEY`...) are stored encrypted and masked in every answer,
+            diff, log line and audit entry. A port with a fixed ``host_port`` allows one replica
+            at most.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -87,7 +87,8 @@ def sync_detailed(
 
      Steps are `package`, `file`, `directory`, `user`, `service` and `command` (the
     schema says each one's fields). Secret values (file content with
-    `content_secret`, secret `env` values) are masked in every answer.
+    `content_secret`, secret `env` values) are stored encrypted and masked
+    (`********`) in every answer.
 
     Needs the permission `servers:jobs.run` (403 without it, checked first).
 
@@ -122,7 +123,8 @@ def sync(
 
      Steps are `package`, `file`, `directory`, `user`, `service` and `command` (the
     schema says each one's fields). Secret values (file content with
-    `content_secret`, secret `env` values) are masked in every answer.
+    `content_secret`, secret `env` values) are stored encrypted and masked
+    (`********`) in every answer.
 
     Needs the permission `servers:jobs.run` (403 without it, checked first).
 
@@ -152,7 +154,8 @@ async def asyncio_detailed(
 
      Steps are `package`, `file`, `directory`, `user`, `service` and `command` (the
     schema says each one's fields). Secret values (file content with
-    `content_secret`, secret `env` values) are masked in every answer.
+    `content_secret`, secret `env` values) are stored encrypted and masked
+    (`********`) in every answer.
 
     Needs the permission `servers:jobs.run` (403 without it, checked first).
 
@@ -185,7 +188,8 @@ async def asyncio(
 
      Steps are `package`, `file`, `directory`, `user`, `service` and `command` (the
     schema says each one's fields). Secret values (file content with
-    `content_secret`, secret `env` values) are masked in every answer.
+    `content_secret`, secret `env` values) are stored encrypted and masked
+    (`********`) in every answer.
 
     Needs the permission `servers:jobs.run` (403 without it, checked first).
 

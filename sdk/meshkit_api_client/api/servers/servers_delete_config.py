@@ -76,7 +76,7 @@ def sync_detailed(
      Needs the permission `servers:configs.manage` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -107,7 +107,7 @@ def sync(
      Needs the permission `servers:configs.manage` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -133,7 +133,7 @@ async def asyncio_detailed(
      Needs the permission `servers:configs.manage` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -162,7 +162,7 @@ async def asyncio(
      Needs the permission `servers:configs.manage` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

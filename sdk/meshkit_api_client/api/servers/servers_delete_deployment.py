@@ -86,7 +86,7 @@ def sync_detailed(
      Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -117,7 +117,7 @@ def sync(
      Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -143,7 +143,7 @@ async def asyncio_detailed(
      Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -172,7 +172,7 @@ async def asyncio(
      Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -114,7 +114,7 @@ def sync_detailed(
     Needs the permission `servers:deployments.read` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
         replica (int | None | Unset): Only this replica's.
         tail (int | Unset): Last lines per replica. Default: 100.
 
@@ -153,7 +153,7 @@ def sync(
     Needs the permission `servers:deployments.read` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
         replica (int | None | Unset): Only this replica's.
         tail (int | Unset): Last lines per replica. Default: 100.
 
@@ -187,7 +187,7 @@ async def asyncio_detailed(
     Needs the permission `servers:deployments.read` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
         replica (int | None | Unset): Only this replica's.
         tail (int | Unset): Last lines per replica. Default: 100.
 
@@ -224,7 +224,7 @@ async def asyncio(
     Needs the permission `servers:deployments.read` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
         replica (int | None | Unset): Only this replica's.
         tail (int | Unset): Last lines per replica. Default: 100.
 

@@ -94,7 +94,7 @@ def sync_detailed(
     Needs the permission `servers:configs.read` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
         from_ (int):
         to (int):
 
@@ -133,7 +133,7 @@ def sync(
     Needs the permission `servers:configs.read` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
         from_ (int):
         to (int):
 
@@ -167,7 +167,7 @@ async def asyncio_detailed(
     Needs the permission `servers:configs.read` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
         from_ (int):
         to (int):
 
@@ -204,7 +204,7 @@ async def asyncio(
     Needs the permission `servers:configs.read` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
         from_ (int):
         to (int):
 

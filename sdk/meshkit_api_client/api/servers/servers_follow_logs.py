@@ -104,13 +104,14 @@ def sync_detailed(
 ) -> Response[File | Problem]:
     """Follow the logs as Server-Sent Events: the last ``tail`` lines, then each new
 
-     one, every line an event ``log`` whose data is a JSON ``LogLine``. The stream
-    ends when the client closes it, the replicas stop, or the service stops.
+     one, every line an event ``log`` whose data is a JSON ``LogLine`` (and a comment
+    line after 15 s without one). The stream ends when the client closes it, the
+    replicas stop, or the service stops.
 
     Needs the permission `servers:deployments.read` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
         replica (int | None | Unset): Only this replica's.
         tail (int | Unset): Last lines per replica. Default: 100.
 
@@ -144,13 +145,14 @@ def sync(
 ) -> File | Problem | None:
     """Follow the logs as Server-Sent Events: the last ``tail`` lines, then each new
 
-     one, every line an event ``log`` whose data is a JSON ``LogLine``. The stream
-    ends when the client closes it, the replicas stop, or the service stops.
+     one, every line an event ``log`` whose data is a JSON ``LogLine`` (and a comment
+    line after 15 s without one). The stream ends when the client closes it, the
+    replicas stop, or the service stops.
 
     Needs the permission `servers:deployments.read` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
         replica (int | None | Unset): Only this replica's.
         tail (int | Unset): Last lines per replica. Default: 100.
 
@@ -179,13 +181,14 @@ async def asyncio_detailed(
 ) -> Response[File | Problem]:
     """Follow the logs as Server-Sent Events: the last ``tail`` lines, then each new
 
-     one, every line an event ``log`` whose data is a JSON ``LogLine``. The stream
-    ends when the client closes it, the replicas stop, or the service stops.
+     one, every line an event ``log`` whose data is a JSON ``LogLine`` (and a comment
+    line after 15 s without one). The stream ends when the client closes it, the
+    replicas stop, or the service stops.
 
     Needs the permission `servers:deployments.read` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
         replica (int | None | Unset): Only this replica's.
         tail (int | Unset): Last lines per replica. Default: 100.
 
@@ -217,13 +220,14 @@ async def asyncio(
 ) -> File | Problem | None:
     """Follow the logs as Server-Sent Events: the last ``tail`` lines, then each new
 
-     one, every line an event ``log`` whose data is a JSON ``LogLine``. The stream
-    ends when the client closes it, the replicas stop, or the service stops.
+     one, every line an event ``log`` whose data is a JSON ``LogLine`` (and a comment
+    line after 15 s without one). The stream ends when the client closes it, the
+    replicas stop, or the service stops.
 
     Needs the permission `servers:deployments.read` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
         replica (int | None | Unset): Only this replica's.
         tail (int | Unset): Last lines per replica. Default: 100.
 

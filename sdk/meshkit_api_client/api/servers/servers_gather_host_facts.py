@@ -100,7 +100,7 @@ def sync_detailed(
     Needs the permission `servers:hosts.manage` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -133,7 +133,7 @@ def sync(
     Needs the permission `servers:hosts.manage` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -161,7 +161,7 @@ async def asyncio_detailed(
     Needs the permission `servers:hosts.manage` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -192,7 +192,7 @@ async def asyncio(
     Needs the permission `servers:hosts.manage` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

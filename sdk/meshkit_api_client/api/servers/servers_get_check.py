@@ -78,7 +78,7 @@ def sync_detailed(
      Needs the permission `servers:checks.read` (403 without it, checked first).
 
     Args:
-        check_id (str):
+        check_id (str): An id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -109,7 +109,7 @@ def sync(
      Needs the permission `servers:checks.read` (403 without it, checked first).
 
     Args:
-        check_id (str):
+        check_id (str): An id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -135,7 +135,7 @@ async def asyncio_detailed(
      Needs the permission `servers:checks.read` (403 without it, checked first).
 
     Args:
-        check_id (str):
+        check_id (str): An id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -164,7 +164,7 @@ async def asyncio(
      Needs the permission `servers:checks.read` (403 without it, checked first).
 
     Args:
-        check_id (str):
+        check_id (str): An id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -81,7 +81,7 @@ def sync_detailed(
      Needs the permission `servers:configs.read` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
         number (int):
 
     Raises:
@@ -115,7 +115,7 @@ def sync(
      Needs the permission `servers:configs.read` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
         number (int):
 
     Raises:
@@ -144,7 +144,7 @@ async def asyncio_detailed(
      Needs the permission `servers:configs.read` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
         number (int):
 
     Raises:
@@ -176,7 +176,7 @@ async def asyncio(
      Needs the permission `servers:configs.read` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
         number (int):
 
     Raises:

@@ -96,7 +96,7 @@ def sync_detailed(
     Needs the permission `servers:jobs.read` (403 without it, checked first).
 
     Args:
-        job_id (str):
+        job_id (str): An id (a ULID).
         follow (bool | Unset):
 
     Raises:
@@ -138,7 +138,7 @@ def sync(
     Needs the permission `servers:jobs.read` (403 without it, checked first).
 
     Args:
-        job_id (str):
+        job_id (str): An id (a ULID).
         follow (bool | Unset):
 
     Raises:
@@ -175,7 +175,7 @@ async def asyncio_detailed(
     Needs the permission `servers:jobs.read` (403 without it, checked first).
 
     Args:
-        job_id (str):
+        job_id (str): An id (a ULID).
         follow (bool | Unset):
 
     Raises:
@@ -215,7 +215,7 @@ async def asyncio(
     Needs the permission `servers:jobs.read` (403 without it, checked first).
 
     Args:
-        job_id (str):
+        job_id (str): An id (a ULID).
         follow (bool | Unset):
 
     Raises:

@@ -81,8 +81,8 @@ def sync_detailed(
      Needs the permission `servers:deployments.read` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
-        number (int):
+        deployment_id (str): An id (a ULID).
+        number (int): A version's number.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -115,8 +115,8 @@ def sync(
      Needs the permission `servers:deployments.read` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
-        number (int):
+        deployment_id (str): An id (a ULID).
+        number (int): A version's number.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -144,8 +144,8 @@ async def asyncio_detailed(
      Needs the permission `servers:deployments.read` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
-        number (int):
+        deployment_id (str): An id (a ULID).
+        number (int): A version's number.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -176,8 +176,8 @@ async def asyncio(
      Needs the permission `servers:deployments.read` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
-        number (int):
+        deployment_id (str): An id (a ULID).
+        number (int): A version's number.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -125,7 +125,7 @@ def sync_detailed(
     Needs the permission `servers:monitoring.read` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
         metric (ServersHostMetricsMetric): A metric name (see `docs/servers.md`, "Monitoring").
         since (datetime.datetime | None | Unset): Start of the range (default: an hour before
             `until`).
@@ -173,7 +173,7 @@ def sync(
     Needs the permission `servers:monitoring.read` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
         metric (ServersHostMetricsMetric): A metric name (see `docs/servers.md`, "Monitoring").
         since (datetime.datetime | None | Unset): Start of the range (default: an hour before
             `until`).
@@ -216,7 +216,7 @@ async def asyncio_detailed(
     Needs the permission `servers:monitoring.read` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
         metric (ServersHostMetricsMetric): A metric name (see `docs/servers.md`, "Monitoring").
         since (datetime.datetime | None | Unset): Start of the range (default: an hour before
             `until`).
@@ -262,7 +262,7 @@ async def asyncio(
     Needs the permission `servers:monitoring.read` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
         metric (ServersHostMetricsMetric): A metric name (see `docs/servers.md`, "Monitoring").
         since (datetime.datetime | None | Unset): Start of the range (default: an hour before
             `until`).

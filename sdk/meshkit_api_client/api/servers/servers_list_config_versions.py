@@ -102,7 +102,7 @@ def sync_detailed(
      Needs the permission `servers:configs.read` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
         before (int | None | Unset): Versions older than this.
         limit (int | Unset):  Default: 50.
 
@@ -139,7 +139,7 @@ def sync(
      Needs the permission `servers:configs.read` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
         before (int | None | Unset): Versions older than this.
         limit (int | Unset):  Default: 50.
 
@@ -171,7 +171,7 @@ async def asyncio_detailed(
      Needs the permission `servers:configs.read` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
         before (int | None | Unset): Versions older than this.
         limit (int | Unset):  Default: 50.
 
@@ -206,7 +206,7 @@ async def asyncio(
      Needs the permission `servers:configs.read` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
         before (int | None | Unset): Versions older than this.
         limit (int | Unset):  Default: 50.
 

@@ -93,7 +93,7 @@ def sync_detailed(
      Needs the permission `servers:deployments.read` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -124,7 +124,7 @@ def sync(
      Needs the permission `servers:deployments.read` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -150,7 +150,7 @@ async def asyncio_detailed(
      Needs the permission `servers:deployments.read` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -179,7 +179,7 @@ async def asyncio(
      Needs the permission `servers:deployments.read` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -113,7 +113,7 @@ def sync_detailed(
     Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
         body (File):
 
     Raises:
@@ -149,7 +149,7 @@ def sync(
     Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
         body (File):
 
     Raises:
@@ -180,7 +180,7 @@ async def asyncio_detailed(
     Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
         body (File):
 
     Raises:
@@ -214,7 +214,7 @@ async def asyncio(
     Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
         body (File):
 
     Raises:

@@ -98,7 +98,7 @@ def sync_detailed(
      Needs the permission `servers:monitoring.manage` (403 without it, checked first).
 
     Args:
-        rule_id (str):
+        rule_id (str): An id (a ULID).
         body (AlertRulePatch): Fields of a rule to change; absent ones are kept (``host_id: null``
             means every
             host again).
@@ -134,7 +134,7 @@ def sync(
      Needs the permission `servers:monitoring.manage` (403 without it, checked first).
 
     Args:
-        rule_id (str):
+        rule_id (str): An id (a ULID).
         body (AlertRulePatch): Fields of a rule to change; absent ones are kept (``host_id: null``
             means every
             host again).
@@ -165,7 +165,7 @@ async def asyncio_detailed(
      Needs the permission `servers:monitoring.manage` (403 without it, checked first).
 
     Args:
-        rule_id (str):
+        rule_id (str): An id (a ULID).
         body (AlertRulePatch): Fields of a rule to change; absent ones are kept (``host_id: null``
             means every
             host again).
@@ -199,7 +199,7 @@ async def asyncio(
      Needs the permission `servers:monitoring.manage` (403 without it, checked first).
 
     Args:
-        rule_id (str):
+        rule_id (str): An id (a ULID).
         body (AlertRulePatch): Fields of a rule to change; absent ones are kept (``host_id: null``
             means every
             host again).

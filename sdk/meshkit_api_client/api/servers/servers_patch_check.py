@@ -98,7 +98,7 @@ def sync_detailed(
      Needs the permission `servers:checks.manage` (403 without it, checked first).
 
     Args:
-        check_id (str):
+        check_id (str): An id (a ULID).
         body (CheckPatch): Fields to change; absent (or `null`) ones stay as they are, except
             ``degraded_latency_ms: null`` which removes the latency limit. A new ``probe``
             replaces the old one whole. The check's state is kept.
@@ -134,7 +134,7 @@ def sync(
      Needs the permission `servers:checks.manage` (403 without it, checked first).
 
     Args:
-        check_id (str):
+        check_id (str): An id (a ULID).
         body (CheckPatch): Fields to change; absent (or `null`) ones stay as they are, except
             ``degraded_latency_ms: null`` which removes the latency limit. A new ``probe``
             replaces the old one whole. The check's state is kept.
@@ -165,7 +165,7 @@ async def asyncio_detailed(
      Needs the permission `servers:checks.manage` (403 without it, checked first).
 
     Args:
-        check_id (str):
+        check_id (str): An id (a ULID).
         body (CheckPatch): Fields to change; absent (or `null`) ones stay as they are, except
             ``degraded_latency_ms: null`` which removes the latency limit. A new ``probe``
             replaces the old one whole. The check's state is kept.
@@ -199,7 +199,7 @@ async def asyncio(
      Needs the permission `servers:checks.manage` (403 without it, checked first).
 
     Args:
-        check_id (str):
+        check_id (str): An id (a ULID).
         body (CheckPatch): Fields to change; absent (or `null`) ones stay as they are, except
             ``degraded_latency_ms: null`` which removes the latency limit. A new ``probe``
             replaces the old one whole. The check's state is kept.

@@ -100,7 +100,7 @@ def sync_detailed(
     Needs the permission `servers:configs.manage` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
         body (ConfigPatch): A change. ``name`` and ``hosts`` change the document; any of
             ``content``,
             ``owner``, ``group``, ``mode``, ``env`` and ``secrets`` makes a new version (with
@@ -141,7 +141,7 @@ def sync(
     Needs the permission `servers:configs.manage` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
         body (ConfigPatch): A change. ``name`` and ``hosts`` change the document; any of
             ``content``,
             ``owner``, ``group``, ``mode``, ``env`` and ``secrets`` makes a new version (with
@@ -177,7 +177,7 @@ async def asyncio_detailed(
     Needs the permission `servers:configs.manage` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
         body (ConfigPatch): A change. ``name`` and ``hosts`` change the document; any of
             ``content``,
             ``owner``, ``group``, ``mode``, ``env`` and ``secrets`` makes a new version (with
@@ -216,7 +216,7 @@ async def asyncio(
     Needs the permission `servers:configs.manage` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
         body (ConfigPatch): A change. ``name`` and ``hosts`` change the document; any of
             ``content``,
             ``owner``, ``group``, ``mode``, ``env`` and ``secrets`` makes a new version (with

@@ -105,7 +105,7 @@ def sync_detailed(
     Needs the permission `servers:hosts.manage` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
         body (HostPatch): Changes to a host; an absent field is left as it is, and so is ``null``
             for all
             but ``host_key`` and ``engine_socket``.
@@ -148,7 +148,7 @@ def sync(
     Needs the permission `servers:hosts.manage` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
         body (HostPatch): Changes to a host; an absent field is left as it is, and so is ``null``
             for all
             but ``host_key`` and ``engine_socket``.
@@ -186,7 +186,7 @@ async def asyncio_detailed(
     Needs the permission `servers:hosts.manage` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
         body (HostPatch): Changes to a host; an absent field is left as it is, and so is ``null``
             for all
             but ``host_key`` and ``engine_socket``.
@@ -227,7 +227,7 @@ async def asyncio(
     Needs the permission `servers:hosts.manage` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
         body (HostPatch): Changes to a host; an absent field is left as it is, and so is ``null``
             for all
             but ``host_key`` and ``engine_socket``.

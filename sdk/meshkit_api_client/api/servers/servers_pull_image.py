@@ -110,7 +110,7 @@ def sync_detailed(
     Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
         body (PullIn): An image to pull from its registry.
 
     Raises:
@@ -146,7 +146,7 @@ def sync(
     Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
         body (PullIn): An image to pull from its registry.
 
     Raises:
@@ -177,7 +177,7 @@ async def asyncio_detailed(
     Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
         body (PullIn): An image to pull from its registry.
 
     Raises:
@@ -211,7 +211,7 @@ async def asyncio(
     Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
         body (PullIn): An image to pull from its registry.
 
     Raises:

@@ -61,6 +61,11 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
 
@@ -97,12 +102,14 @@ def sync_detailed(
 
      previous file kept as `<path>.meshkit-prev`) or to the deployment (a rolling
     update); `dry_run` answers what would change and writes nothing. A target that
-    fails is reported in `targets`, the others are pushed all the same.
+    fails is reported in `targets`, the others are pushed all the same. 409
+    `config-busy` while another push or rollback of it runs (a dry run is never
+    busy).
 
     Needs the permission `servers:configs.manage` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
         body (PushIn): What to push: a version (default: the latest), or only what it would
             change.
 
@@ -136,12 +143,14 @@ def sync(
 
      previous file kept as `<path>.meshkit-prev`) or to the deployment (a rolling
     update); `dry_run` answers what would change and writes nothing. A target that
-    fails is reported in `targets`, the others are pushed all the same.
+    fails is reported in `targets`, the others are pushed all the same. 409
+    `config-busy` while another push or rollback of it runs (a dry run is never
+    busy).
 
     Needs the permission `servers:configs.manage` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
         body (PushIn): What to push: a version (default: the latest), or only what it would
             change.
 
@@ -170,12 +179,14 @@ async def asyncio_detailed(
 
      previous file kept as `<path>.meshkit-prev`) or to the deployment (a rolling
     update); `dry_run` answers what would change and writes nothing. A target that
-    fails is reported in `targets`, the others are pushed all the same.
+    fails is reported in `targets`, the others are pushed all the same. 409
+    `config-busy` while another push or rollback of it runs (a dry run is never
+    busy).
 
     Needs the permission `servers:configs.manage` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
         body (PushIn): What to push: a version (default: the latest), or only what it would
             change.
 
@@ -207,12 +218,14 @@ async def asyncio(
 
      previous file kept as `<path>.meshkit-prev`) or to the deployment (a rolling
     update); `dry_run` answers what would change and writes nothing. A target that
-    fails is reported in `targets`, the others are pushed all the same.
+    fails is reported in `targets`, the others are pushed all the same. 409
+    `config-busy` while another push or rollback of it runs (a dry run is never
+    busy).
 
     Needs the permission `servers:configs.manage` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
         body (PushIn): What to push: a version (default: the latest), or only what it would
             change.
 

@@ -95,12 +95,15 @@ def sync_detailed(
 ) -> Response[Problem | RecipeOut]:
     """Replace a recipe's name, description and steps (`revision` goes up by one).
 
-     Jobs that ran it keep the steps they ran.
+     A secret value sent as the mask (`********`, as answers show it) keeps the stored
+    value of the step it stands for: the step with the same `name` and kind, else the
+    one at the same position with the same kind; 422 `masked-secret-unknown` when
+    there is none. Jobs that ran it keep the steps they ran.
 
     Needs the permission `servers:jobs.run` (403 without it, checked first).
 
     Args:
-        recipe_id (str):
+        recipe_id (str): An id (a ULID).
         body (RecipeIn): A recipe: a name and the steps it runs, in order.
 
     Raises:
@@ -131,12 +134,15 @@ def sync(
 ) -> Problem | RecipeOut | None:
     """Replace a recipe's name, description and steps (`revision` goes up by one).
 
-     Jobs that ran it keep the steps they ran.
+     A secret value sent as the mask (`********`, as answers show it) keeps the stored
+    value of the step it stands for: the step with the same `name` and kind, else the
+    one at the same position with the same kind; 422 `masked-secret-unknown` when
+    there is none. Jobs that ran it keep the steps they ran.
 
     Needs the permission `servers:jobs.run` (403 without it, checked first).
 
     Args:
-        recipe_id (str):
+        recipe_id (str): An id (a ULID).
         body (RecipeIn): A recipe: a name and the steps it runs, in order.
 
     Raises:
@@ -162,12 +168,15 @@ async def asyncio_detailed(
 ) -> Response[Problem | RecipeOut]:
     """Replace a recipe's name, description and steps (`revision` goes up by one).
 
-     Jobs that ran it keep the steps they ran.
+     A secret value sent as the mask (`********`, as answers show it) keeps the stored
+    value of the step it stands for: the step with the same `name` and kind, else the
+    one at the same position with the same kind; 422 `masked-secret-unknown` when
+    there is none. Jobs that ran it keep the steps they ran.
 
     Needs the permission `servers:jobs.run` (403 without it, checked first).
 
     Args:
-        recipe_id (str):
+        recipe_id (str): An id (a ULID).
         body (RecipeIn): A recipe: a name and the steps it runs, in order.
 
     Raises:
@@ -196,12 +205,15 @@ async def asyncio(
 ) -> Problem | RecipeOut | None:
     """Replace a recipe's name, description and steps (`revision` goes up by one).
 
-     Jobs that ran it keep the steps they ran.
+     A secret value sent as the mask (`********`, as answers show it) keeps the stored
+    value of the step it stands for: the step with the same `name` and kind, else the
+    one at the same position with the same kind; 422 `masked-secret-unknown` when
+    there is none. Jobs that ran it keep the steps they ran.
 
     Needs the permission `servers:jobs.run` (403 without it, checked first).
 
     Args:
-        recipe_id (str):
+        recipe_id (str): An id (a ULID).
         body (RecipeIn): A recipe: a name and the steps it runs, in order.
 
     Raises:

@@ -100,12 +100,13 @@ def sync_detailed(
 ) -> Response[Problem | PushOut]:
     """Make a new version with an earlier version's content (history stays linear)
 
-     and push it, as `push` does.
+     and push it, as `push` does; 409 `config-busy` (and no new version) while
+    another push or rollback of it runs.
 
     Needs the permission `servers:configs.manage` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
         body (ConfigRollbackIn): Make a new version with the content of ``version`` and push it.
 
     Raises:
@@ -136,12 +137,13 @@ def sync(
 ) -> Problem | PushOut | None:
     """Make a new version with an earlier version's content (history stays linear)
 
-     and push it, as `push` does.
+     and push it, as `push` does; 409 `config-busy` (and no new version) while
+    another push or rollback of it runs.
 
     Needs the permission `servers:configs.manage` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
         body (ConfigRollbackIn): Make a new version with the content of ``version`` and push it.
 
     Raises:
@@ -167,12 +169,13 @@ async def asyncio_detailed(
 ) -> Response[Problem | PushOut]:
     """Make a new version with an earlier version's content (history stays linear)
 
-     and push it, as `push` does.
+     and push it, as `push` does; 409 `config-busy` (and no new version) while
+    another push or rollback of it runs.
 
     Needs the permission `servers:configs.manage` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
         body (ConfigRollbackIn): Make a new version with the content of ``version`` and push it.
 
     Raises:
@@ -201,12 +204,13 @@ async def asyncio(
 ) -> Problem | PushOut | None:
     """Make a new version with an earlier version's content (history stays linear)
 
-     and push it, as `push` does.
+     and push it, as `push` does; 409 `config-busy` (and no new version) while
+    another push or rollback of it runs.
 
     Needs the permission `servers:configs.manage` (403 without it, checked first).
 
     Args:
-        config_id (str):
+        config_id (str): An id (a ULID).
         body (ConfigRollbackIn): Make a new version with the content of ``version`` and push it.
 
     Raises:

@@ -114,7 +114,7 @@ def sync_detailed(
     Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
         wait (bool | Unset): Answer once the rollout ended (the version is `active`, or `failed`
             and rolled back). `false`: answer at once with the version `rolling_out`; poll it (`GET
             …/versions/{number}`). Default: True.
@@ -156,7 +156,7 @@ def sync(
     Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
         wait (bool | Unset): Answer once the rollout ended (the version is `active`, or `failed`
             and rolled back). `false`: answer at once with the version `rolling_out`; poll it (`GET
             …/versions/{number}`). Default: True.
@@ -193,7 +193,7 @@ async def asyncio_detailed(
     Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
         wait (bool | Unset): Answer once the rollout ended (the version is `active`, or `failed`
             and rolled back). `false`: answer at once with the version `rolling_out`; poll it (`GET
             …/versions/{number}`). Default: True.
@@ -233,7 +233,7 @@ async def asyncio(
     Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
         wait (bool | Unset): Answer once the rollout ended (the version is `active`, or `failed`
             and rolled back). `false`: answer at once with the version `rolling_out`; poll it (`GET
             …/versions/{number}`). Default: True.

@@ -80,7 +80,7 @@ def sync_detailed(
     Needs the permission `servers:checks.manage` (403 without it, checked first).
 
     Args:
-        check_id (str):
+        check_id (str): An id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -113,7 +113,7 @@ def sync(
     Needs the permission `servers:checks.manage` (403 without it, checked first).
 
     Args:
-        check_id (str):
+        check_id (str): An id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -141,7 +141,7 @@ async def asyncio_detailed(
     Needs the permission `servers:checks.manage` (403 without it, checked first).
 
     Args:
-        check_id (str):
+        check_id (str): An id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -172,7 +172,7 @@ async def asyncio(
     Needs the permission `servers:checks.manage` (403 without it, checked first).
 
     Args:
-        check_id (str):
+        check_id (str): An id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -90,7 +90,10 @@ def sync_detailed(
     `job.follow`). Hosts are worked on in parallel (at most `parallelism` at once);
     on each host the steps run in order and the host stops at its first failure.
     Check mode changes nothing and reports what would change, with file diffs.
-    404 `recipe-not-found`; 422 `no-hosts-selected` when the selector matches none.
+    To run a job's steps again, send them (as its answer shows them) with `from_job`:
+    masked secrets take that job's values (422 `masked-secret-unknown` for a mask
+    nothing stands behind). 404 `recipe-not-found`, `host-not-found`, `job-not-found`;
+    422 `no-hosts-selected` when the selector matches none.
 
     Needs the permission `servers:jobs.run` (403 without it, checked first).
 
@@ -129,7 +132,10 @@ def sync(
     `job.follow`). Hosts are worked on in parallel (at most `parallelism` at once);
     on each host the steps run in order and the host stops at its first failure.
     Check mode changes nothing and reports what would change, with file diffs.
-    404 `recipe-not-found`; 422 `no-hosts-selected` when the selector matches none.
+    To run a job's steps again, send them (as its answer shows them) with `from_job`:
+    masked secrets take that job's values (422 `masked-secret-unknown` for a mask
+    nothing stands behind). 404 `recipe-not-found`, `host-not-found`, `job-not-found`;
+    422 `no-hosts-selected` when the selector matches none.
 
     Needs the permission `servers:jobs.run` (403 without it, checked first).
 
@@ -163,7 +169,10 @@ async def asyncio_detailed(
     `job.follow`). Hosts are worked on in parallel (at most `parallelism` at once);
     on each host the steps run in order and the host stops at its first failure.
     Check mode changes nothing and reports what would change, with file diffs.
-    404 `recipe-not-found`; 422 `no-hosts-selected` when the selector matches none.
+    To run a job's steps again, send them (as its answer shows them) with `from_job`:
+    masked secrets take that job's values (422 `masked-secret-unknown` for a mask
+    nothing stands behind). 404 `recipe-not-found`, `host-not-found`, `job-not-found`;
+    422 `no-hosts-selected` when the selector matches none.
 
     Needs the permission `servers:jobs.run` (403 without it, checked first).
 
@@ -200,7 +209,10 @@ async def asyncio(
     `job.follow`). Hosts are worked on in parallel (at most `parallelism` at once);
     on each host the steps run in order and the host stops at its first failure.
     Check mode changes nothing and reports what would change, with file diffs.
-    404 `recipe-not-found`; 422 `no-hosts-selected` when the selector matches none.
+    To run a job's steps again, send them (as its answer shows them) with `from_job`:
+    masked secrets take that job's values (422 `masked-secret-unknown` for a mask
+    nothing stands behind). 404 `recipe-not-found`, `host-not-found`, `job-not-found`;
+    422 `no-hosts-selected` when the selector matches none.
 
     Needs the permission `servers:jobs.run` (403 without it, checked first).
 

@@ -103,7 +103,7 @@ def sync_detailed(
      Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
         body (ScaleIn): How many replicas should run.
 
     Raises:
@@ -137,7 +137,7 @@ def sync(
      Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
         body (ScaleIn): How many replicas should run.
 
     Raises:
@@ -166,7 +166,7 @@ async def asyncio_detailed(
      Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
         body (ScaleIn): How many replicas should run.
 
     Raises:
@@ -198,7 +198,7 @@ async def asyncio(
      Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
         body (ScaleIn): How many replicas should run.
 
     Raises:

@@ -88,7 +88,7 @@ def sync_detailed(
      Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -119,7 +119,7 @@ def sync(
      Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -145,7 +145,7 @@ async def asyncio_detailed(
      Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -174,7 +174,7 @@ async def asyncio(
      Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -81,7 +81,7 @@ def sync_detailed(
     Needs the permission `servers:hosts.manage` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -115,7 +115,7 @@ def sync(
     Needs the permission `servers:hosts.manage` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -144,7 +144,7 @@ async def asyncio_detailed(
     Needs the permission `servers:hosts.manage` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -176,7 +176,7 @@ async def asyncio(
     Needs the permission `servers:hosts.manage` (403 without it, checked first).
 
     Args:
-        host_id (str):
+        host_id (str): A host id (a ULID).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

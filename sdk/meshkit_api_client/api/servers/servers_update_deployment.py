@@ -113,12 +113,13 @@ def sync_detailed(
     one is healthy; when a new one turns unhealthy, exits or is not ready in time,
     the rollout is rolled back by itself (the old containers served throughout) and
     the version is answered ``failed`` with the reason. 409 ``deployment-busy``
-    during another rollout, ``deployment-stopped`` when stopped.
+    while another change of it runs, ``deployment-stopped`` when stopped. A secret
+    env value sent back as ``********`` keeps its stored value.
 
     Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
         wait (bool | Unset): Answer once the rollout ended (the version is `active`, or `failed`
             and rolled back). `false`: answer at once with the version `rolling_out`; poll it (`GET
             …/versions/{number}`). Default: True.
@@ -158,12 +159,13 @@ def sync(
     one is healthy; when a new one turns unhealthy, exits or is not ready in time,
     the rollout is rolled back by itself (the old containers served throughout) and
     the version is answered ``failed`` with the reason. 409 ``deployment-busy``
-    during another rollout, ``deployment-stopped`` when stopped.
+    while another change of it runs, ``deployment-stopped`` when stopped. A secret
+    env value sent back as ``********`` keeps its stored value.
 
     Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
         wait (bool | Unset): Answer once the rollout ended (the version is `active`, or `failed`
             and rolled back). `false`: answer at once with the version `rolling_out`; poll it (`GET
             …/versions/{number}`). Default: True.
@@ -198,12 +200,13 @@ async def asyncio_detailed(
     one is healthy; when a new one turns unhealthy, exits or is not ready in time,
     the rollout is rolled back by itself (the old containers served throughout) and
     the version is answered ``failed`` with the reason. 409 ``deployment-busy``
-    during another rollout, ``deployment-stopped`` when stopped.
+    while another change of it runs, ``deployment-stopped`` when stopped. A secret
+    env value sent back as ``********`` keeps its stored value.
 
     Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
         wait (bool | Unset): Answer once the rollout ended (the version is `active`, or `failed`
             and rolled back). `false`: answer at once with the version `rolling_out`; poll it (`GET
             …/versions/{number}`). Default: True.
@@ -241,12 +244,13 @@ async def asyncio(
     one is healthy; when a new one turns unhealthy, exits or is not ready in time,
     the rollout is rolled back by itself (the old containers served throughout) and
     the version is answered ``failed`` with the reason. 409 ``deployment-busy``
-    during another rollout, ``deployment-stopped`` when stopped.
+    while another change of it runs, ``deployment-stopped`` when stopped. A secret
+    env value sent back as ``********`` keeps its stored value.
 
     Needs the permission `servers:deployments.manage` (403 without it, checked first).
 
     Args:
-        deployment_id (str):
+        deployment_id (str): An id (a ULID).
         wait (bool | Unset): Answer once the rollout ended (the version is `active`, or `failed`
             and rolled back). `false`: answer at once with the version `rolling_out`; poll it (`GET
             …/versions/{number}`). Default: True.

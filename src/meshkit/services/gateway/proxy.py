@@ -328,10 +328,16 @@ class Proxy:
             async for chunk in upstream.content.iter_chunked(CHUNK):
                 await response.write(chunk)
             await response.write_eof()
-        except (ConnectionResetError, asyncio.CancelledError):
+        except asyncio.CancelledError:
             lease.release()
             reported = True
             raise
+        except ConnectionResetError:
+            # the client went away mid-stream (a closed event stream, say): there is no
+            # one left to answer; drop the upstream connection so the service sees it too
+            upstream.close()
+            lease.release()
+            reported = True
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning(
                 "upstream %s broke off its response: %r",

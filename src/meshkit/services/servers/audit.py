@@ -8,11 +8,15 @@ never holds a secret. Entries are append-only; ids are ULIDs, so id order is tim
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
+from meshkit.errors import Problem
 from meshkit.services.servers.redact import mask_mapping
 from meshkit.store import Desc, Document, Index, Store
 from meshkit.tokens import Principal
@@ -64,6 +68,23 @@ def actor_of(principal: Principal | str) -> str:
     return principal if isinstance(principal, str) else principal.subject
 
 
+@dataclass
+class AuditNote:
+    """What an :meth:`AuditLog.audited` block records; the block may add to ``detail``,
+    name the ``target`` once it knows it (a created id), or mark the action ``failed``
+    without raising (some hosts of a push failed)."""
+
+    target: str
+    detail: dict[str, Any] = field(default_factory=dict)
+    failed: bool = False
+
+
+def failure_reason(exc: BaseException) -> str:
+    """What the audit log says about a failure: a problem's detail (written for clients,
+    so free of secrets), else only the exception's type (its text might hold anything)."""
+    return exc.detail if isinstance(exc, Problem) else type(exc).__name__
+
+
 class AuditLog:
     """Append and read audit entries."""
 
@@ -89,6 +110,26 @@ class AuditLog:
             detail=mask_mapping(detail or {}),
         )
         return await self.store.insert(entry)
+
+    @contextlib.asynccontextmanager
+    async def audited(
+        self,
+        actor: Principal | str,
+        action: str,
+        target: str,
+        detail: dict[str, Any] | None = None,
+    ) -> AsyncIterator[AuditNote]:
+        """Record ``action`` when the block ends: ``ok``, ``failed`` if the block marked
+        it so, or ``failed`` with :func:`failure_reason` when it raised (re-raised)."""
+        note = AuditNote(target, dict(detail or {}))
+        try:
+            yield note
+        except Exception as exc:
+            note.detail["error"] = failure_reason(exc)
+            await self.record(actor, action, note.target, outcome="failed", detail=note.detail)
+            raise
+        outcome: Outcome = "failed" if note.failed else "ok"
+        await self.record(actor, action, note.target, outcome=outcome, detail=note.detail)
 
     async def page(self, query: AuditQuery) -> list[AuditEntryOut]:
         """Entries newest first, narrowed by ``query``."""

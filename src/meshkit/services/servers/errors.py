@@ -120,6 +120,16 @@ class JobAlreadyFinished(Conflict):
     title = "The job has finished"
 
 
+class MaskedSecretUnknown(Problem):
+    """A step carries the mask (``********``) where a secret goes (secret file content,
+    a secret ``env`` value), and no stored step it stands for has one to keep: give the
+    value itself. ``step`` and ``field`` say where."""
+
+    status = 422
+    slug = "masked-secret-unknown"
+    title = "A masked secret has no stored value to keep"
+
+
 # --- deployments ---
 
 
@@ -138,11 +148,12 @@ class DeploymentExists(Conflict):
 
 
 class DeploymentBusy(Conflict):
-    """The deployment is being rolled out (``rollout`` names the version); scale, stop,
-    update and remove wait for it to end."""
+    """Another change of the deployment is running (``op`` names it: a rollout, scale,
+    stop, start or remove, on any instance; ``rollout`` the version being rolled out):
+    retry once it ended."""
 
     slug = "deployment-busy"
-    title = "The deployment is being rolled out"
+    title = "The deployment is busy"
 
 
 class DeploymentStopped(Conflict):
@@ -281,6 +292,14 @@ class ConfigTargetUnavailable(ServiceUnavailable):
 
     slug = "config-target-unavailable"
     title = "The configuration's target is unavailable"
+
+
+class ConfigBusy(Conflict):
+    """Another push (or rollback) of this configuration is under way, on this instance or
+    another; nothing was done. Try again once it has ended."""
+
+    slug = "config-busy"
+    title = "The configuration is being pushed"
 
 
 # --- health checks ---

@@ -1,9 +1,19 @@
 """Masking secrets wherever the servers service shows or records something.
 
 One rule, used by the audit log, job logs, configuration documents and deployment
-environments: a value whose *name* looks secret (``password``, ``token``, ``secret``,
-``key``...) is shown as :data:`MASK`, and any known secret *value* that appears inside
-free text (command output, an error message) is replaced by it too.
+environments: a value whose *name* looks secret is shown as :data:`MASK`, and any known
+secret *value* that appears inside free text (command output, an error message) is
+replaced by it too.
+
+A name looks secret when one of its words (split at ``_``, ``-``, ``.``, digits and
+camelCase humps) is a secret word (``key``, ``token``, ``auth``, ``pwd``...) or contains a
+strong one (``password``, ``secret``, ``credential``, ``apikey``...), unless a word says it
+names something about a secret rather than the secret itself (``fingerprint``,
+``public``, ``id``, ``path``...), or it is an SSH ``host_key`` (public): ``STRIPE_KEY``,
+``AWS_SECRET_ACCESS_KEY``, ``dbPassword`` and ``AUTH_HEADER`` are secret; ``AUTHOR``,
+``KEYBOARD_LAYOUT``, ``AWS_ACCESS_KEY_ID`` and ``key_fingerprint`` are not. Names that say nothing
+(``DATABASE_URL``) are listed as secret by whoever holds them (configuration secrets,
+a deployment's ``secret_env``).
 """
 
 from __future__ import annotations
@@ -13,15 +23,28 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 MASK = "********"
-SECRET_NAME = re.compile(
-    r"(pass(word|wd|phrase)?|secret|token|private[_-]?key|api[_-]?key|credential|auth)",
-    re.IGNORECASE,
+SECRET_WORDS = frozenset(
+    {"key", "keys", "token", "tokens", "auth", "pwd", "pass", "pin", "otp", "cookie", "salt"}
 )
+STRONG = re.compile(r"password|passwd|passphrase|secret|credential|apikey|privatekey|bearer")
+ABOUT_A_SECRET = frozenset(
+    {"fingerprint", "fingerprints", "public", "pub", "id", "ids", "path", "file", "name"}
+    | {"type", "algorithm", "size", "length", "count", "expiry", "expires", "rotated"}
+)
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
+
+
+def words_of(name: str) -> list[str]:
+    """The lower-case words of an identifier (``awsSecretKey_ID`` → aws, secret, key, id)."""
+    return [w.lower() for w in _WORD.findall(name)]
 
 
 def is_secret_name(name: str) -> bool:
     """Whether a field, variable or key called ``name`` holds a secret by its name."""
-    return SECRET_NAME.search(name) is not None
+    words = words_of(name)
+    if any(w in ABOUT_A_SECRET for w in words) or words[-2:] == ["host", "key"]:
+        return False
+    return any(w in SECRET_WORDS for w in words) or STRONG.search("".join(words)) is not None
 
 
 def mask_mapping(values: Mapping[str, Any], secret_names: Iterable[str] = ()) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from meshkit.services.servers.deploy.api import DeploymentsApi
 from meshkit.services.servers.deploy.deployments import Deployments
 from meshkit.services.servers.deploy.engines import Engines
 from meshkit.services.servers.deploy.images import Images
+from meshkit.services.servers.deploy.leases import Leases
 from meshkit.services.servers.deploy.models import Deployment, DeploymentVersion
 from meshkit.services.servers.health import (
     CheckDefinition,
@@ -125,7 +126,7 @@ class ServersService(
             )
             self.ssh.on_pin = self.hosts.pin
             # [lifespan:hosts]
-            self.recipes = Recipes(self.store, self.audit)
+            self.recipes = Recipes(self.store, self.audit, self.hosts.vault)
             self.jobs = Jobs(
                 self.store,
                 self.redis,
@@ -160,12 +161,14 @@ class ServersService(
                 self.engines,
                 self.hosts.get,
                 self.audit,
+                Leases(self.store, self.redis, self.instance_id, ttl=settings.job_heartbeat_ttl),
+                self.hosts.vault,
                 self.events.publish,
                 ready_seconds=settings.deploy_ready_seconds,
                 stop_timeout=settings.deploy_stop_timeout,
             )
             stack.push_async_callback(self.deployments.close)
-            self.deployments.recover_in_background()
+            self.deployments.start_background()
             self.images = Images(self.engines, self.hosts.get, self.audit)
             # [lifespan:deployments]
             self.monitoring = await stack.enter_async_context(
@@ -188,6 +191,7 @@ class ServersService(
                 self.store,
                 self.audit,
                 self.hosts.vault,
+                redis=self.redis,
                 ssh=self.ssh,
                 select_hosts=self.hosts.select,
                 target_of=self.hosts.target,

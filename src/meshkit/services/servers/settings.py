@@ -85,8 +85,9 @@ class ServersSettings(PluginSettings):
         default=30.0,
         ge=1.0,
         le=3600,
-        description="Seconds a servers instance's heartbeat lasts in Redis (renewed every "
-        "third of it). A queued or running job whose instance's heartbeat lapsed is marked "
+        description="Seconds a servers instance's heartbeat lasts in Redis, and its lease on "
+        "each job it runs lasts in the store (both renewed every third of it). A queued or "
+        "running job whose lease expired and whose instance's heartbeat lapsed is marked "
         'failed ("the servers instance running it stopped"), with its log so far.',
     )
 

@@ -13,35 +13,16 @@ retried.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
-
-from grpclib.const import Status
-from grpclib.exceptions import GRPCError
 
 from meshkit.contracts.voice import CallEnded, CallStarted
 from meshkit.events import Envelope, on
-from meshkit.proto.messaging.v1 import messaging_pb2
-from meshkit.proto.messaging.v1.messaging_grpc import MessagingServiceStub
+from meshkit.rpc.system_messages import post_system_message
 from meshkit.service import Service
 
 log = logging.getLogger("meshkit.voice")
 
 SOURCE = "voice"
 """The system author of the posts: ``system:voice``."""
-ANNOUNCE_WITHIN = timedelta(hours=1)
-"""Events published longer ago than this post nothing: a group catching up after a long
-outage (or starting at the stream's oldest event) would fill channels with stale news."""
-FINAL = frozenset(
-    {
-        Status.NOT_FOUND,  # the channel is gone
-        Status.FAILED_PRECONDITION,  # archived: read-only
-        Status.INVALID_ARGUMENT,  # refused by a plugin (or a bad request: a bug)
-        Status.ABORTED,  # the key was used in another channel: never posts
-        Status.PERMISSION_DENIED,
-        Status.UNAUTHENTICATED,
-    }
-)
-"""Answers a retry cannot change."""
 
 
 def format_duration(seconds: float) -> str:
@@ -72,24 +53,9 @@ class VoiceConsumers(Service):
 
     async def post_to_channel(self, channel_id: str, text: str, envelope: Envelope) -> None:
         """Post ``text`` into ``channel_id`` as ``system:voice``, once per event."""
-        if datetime.now(UTC) - envelope.time > ANNOUNCE_WITHIN:
-            return
-        messaging = self.rpc.stub(MessagingServiceStub, "messaging")
-        request = messaging_pb2.PostSystemMessageRequest(
-            channel_id=channel_id, text=text, source=SOURCE, idempotency_key=envelope.id
+        await post_system_message(
+            self.rpc, channel_id=channel_id, text=text, source=SOURCE, envelope=envelope
         )
-        try:
-            await messaging.PostSystemMessage(request)
-        except GRPCError as exc:
-            if exc.status not in FINAL:
-                raise
-            log.info(
-                "voice: messaging refused the post for %s: %s %s",
-                envelope.id,
-                exc.status.name,
-                exc.message,
-                extra={"service": "voice", "event_id": envelope.id},
-            )
 
     @on(CallStarted)
     async def on_call_started(self, event: CallStarted, envelope: Envelope) -> None:

@@ -28,10 +28,15 @@ time, message, SHA-256 of the file as written or of the whole environment); a ch
 that changes nothing makes none. A rollback makes a new version with an old one's
 content and pushes it. Each push records, per host or deployment, which version is
 live there and its SHA-256.
+
+**One push at a time.** A push or rollback holds the configuration's lock in Redis
+(:mod:`~meshkit.services.servers.configs.lock`), across instances; another meanwhile is
+409 ``config-busy``.
 """
 
 from meshkit.services.servers.configs.api import ConfigsApi
 from meshkit.services.servers.configs.configs import Configs, SecretBox, SelectHosts
+from meshkit.services.servers.configs.lock import PushLocks
 from meshkit.services.servers.configs.models import Config, ConfigVersion
 from meshkit.services.servers.configs.push import TargetOf, UpdateEnv
 
@@ -40,6 +45,7 @@ __all__ = [
     "ConfigVersion",
     "Configs",
     "ConfigsApi",
+    "PushLocks",
     "SecretBox",
     "SelectHosts",
     "TargetOf",

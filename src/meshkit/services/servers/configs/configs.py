@@ -4,22 +4,22 @@ Each operation stores, pushes and records itself in the audit log (``configs.cre
 ``configs.update``, ``configs.delete``, ``configs.push``, ``configs.rollback``; outcome
 ``failed`` when it raised, or when a push failed on some target). Versions are
 immutable and numbered from 1 without gaps; a rollback makes a new version with an old
-one's content, so history stays linear. Pushes of one configuration are serialised
-within an instance.
+one's content, so history stays linear. A push (not a dry run) or rollback holds the
+configuration's push lock, shared by every instance (:mod:`.lock`): while one runs,
+another is refused with 409 ``config-busy``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from meshkit.errors import Problem
-from meshkit.services.servers.audit import AuditLog, Outcome, actor_of
+from redis.asyncio import Redis
+
+from meshkit.services.servers.audit import AuditLog, AuditNote, actor_of
 from meshkit.services.servers.configs.drafts import (
     Draft,
     attributes,
@@ -30,6 +30,7 @@ from meshkit.services.servers.configs.drafts import (
     no_overlap,
     with_env,
 )
+from meshkit.services.servers.configs.lock import PushLocks
 from meshkit.services.servers.configs.models import (
     Config,
     ConfigPatch,
@@ -88,12 +89,6 @@ class SecretBox(Protocol):
     def open(self, sealed: str, context: str) -> str: ...
 
 
-@dataclass
-class _Entry:
-    detail: dict[str, Any]
-    outcome: Outcome = "ok"
-
-
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -103,7 +98,8 @@ class Configs:
 
     ``ssh``, ``select_hosts`` and ``target_of`` reach hosts (file configurations);
     ``update_env`` reaches deployments (env configurations). A push to a kind whose
-    collaborators are missing fails with ``config-target-unavailable``.
+    collaborators are missing fails with ``config-target-unavailable``. ``redis`` holds
+    the push locks (shared by every instance).
     """
 
     def __init__(
@@ -112,6 +108,7 @@ class Configs:
         audit: AuditLog,
         box: SecretBox,
         *,
+        redis: Redis,
         ssh: SshPool | None = None,
         select_hosts: SelectHosts | None = None,
         target_of: TargetOf | None = None,
@@ -126,7 +123,7 @@ class Configs:
         self.target_of = target_of
         self.update_env = update_env
         self.parallelism = parallelism
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.locks = PushLocks(redis)
 
     # --- documents ---
 
@@ -136,12 +133,14 @@ class Configs:
         """Store a new configuration and its version 1 (nothing is pushed)."""
         config_id = new_id()
         detail: dict[str, Any] = {"name": body.name, "kind": body.kind}
-        async with self._audited(actor, "configs.create", config_id, detail):
+        async with self.audit.audited(actor, "configs.create", _target(config_id), detail) as note:
+            detail = note.detail
             now = utcnow()
             fields: dict[str, Any] = {"id": config_id, "name": body.name, "kind": body.kind}
             if isinstance(body, FileConfigIn):
                 hosts = body.hosts.model_dump(exclude_none=True)
-                fields |= {"path": body.path, **hosts}
+                fields |= {"path": body.path, "host_ids": body.hosts.ids}
+                fields["labels"] = body.hosts.labels
                 detail |= {"path": body.path, "hosts": hosts}
                 secrets = merge_secrets({}, dict(body.secrets), keep_allowed=False)
                 draft = Draft(body.content, body.owner, body.group, body.mode, {}, secrets)
@@ -184,7 +183,8 @@ class Configs:
         """Rename, retarget, and/or make a new version (when the content changes)."""
         given = {name for name in patch.model_fields_set if getattr(patch, name) is not None}
         detail: dict[str, Any] = {"fields": sorted(given - {"message"})}
-        async with self._audited(actor, "configs.update", config_id, detail):
+        async with self.audit.audited(actor, "configs.update", _target(config_id), detail) as note:
+            detail = note.detail
             config = await self._config(config_id)
             wrong = given & ({"env"} if config.kind == "file" else {"hosts", *CHANGES_CONTENT[:4]})
             if wrong:
@@ -209,9 +209,9 @@ class Configs:
 
     async def delete(self, actor: Actor, config_id: str) -> None:
         """Delete a configuration and its versions; files on hosts stay as they are."""
-        async with self._audited(actor, "configs.delete", config_id, {}) as entry:
+        async with self.audit.audited(actor, "configs.delete", _target(config_id)) as note:
             config = await self._config(config_id)
-            entry.detail["name"] = config.name
+            note.detail["name"] = config.name
             async for version in self.store.scan(ConfigVersion, {"config_id": config.id}):
                 await self.store.delete(ConfigVersion, version.id)
             await self.store.delete(Config, config.id)
@@ -252,52 +252,66 @@ class Configs:
 
     async def push(self, actor: Actor, config_id: str, body: PushIn) -> PushOut:
         """Push a version (default: the latest) to every target, or with ``dry_run``
-        compare each target with it; per-target outcomes, failures included."""
+        compare each target with it; per-target outcomes, failures included. A push
+        holds the configuration's push lock (409 ``config-busy`` while another push or
+        rollback of it runs anywhere); a dry run writes nothing and takes no lock."""
         detail: dict[str, Any] = {"version": body.version, "dry_run": body.dry_run}
-        async with self._audited(actor, "configs.push", config_id, detail) as entry:
-            config = await self._config(config_id)
-            version = await self._version(config, body.version or config.latest)
-            detail["version"] = version.number
-            results = await self._push(actor, config, version, body.dry_run)
-            detail["targets"] = {r.target: r.outcome for r in results}
-            failed = sum(r.outcome == "failed" for r in results)
-            if failed:
-                entry.outcome = "failed"
-            return PushOut(
-                config_id=config.id,
-                version=version.number,
-                dry_run=body.dry_run,
-                rollback_of=version.rollback_of,
-                targets=results,
-                changed=sum(r.outcome in ("changed", "would-change") for r in results),
-                failed=failed,
-            )
+        async with self.audit.audited(actor, "configs.push", _target(config_id), detail) as note:
+            held = contextlib.nullcontext() if body.dry_run else self.locks.hold(config_id)
+            async with held:
+                return await self._pushed(actor, note, config_id, body)
 
     async def rollback(self, actor: Actor, config_id: str, body: ConfigRollbackIn) -> PushOut:
-        """Make a new version with version ``body.version``'s content, and push it."""
-        detail: dict[str, Any] = {"to": body.version}
-        async with self._audited(actor, "configs.rollback", config_id, detail):
-            config = await self._config(config_id)
-            source = await self._version(config, body.version)
-            message = body.message or f"rollback to version {source.number}"
-            made = await self._add_version(
-                config, self._draft(source), actor, message, rollback_of=source.number
-            )
-            detail["version"] = made.number
-        return await self.push(actor, config_id, PushIn(version=made.number))
+        """Make a new version with version ``body.version``'s content, and push it; the
+        push lock is held from before the version is made to the push's end."""
+        target = _target(config_id)
+        async with contextlib.AsyncExitStack() as locked:
+            detail: dict[str, Any] = {"to": body.version}
+            async with self.audit.audited(actor, "configs.rollback", target, detail) as note:
+                await locked.enter_async_context(self.locks.hold(config_id))
+                config = await self._config(config_id)
+                source = await self._version(config, body.version)
+                message = body.message or f"rollback to version {source.number}"
+                made = await self._add_version(
+                    config, self._draft(source), actor, message, rollback_of=source.number
+                )
+                note.detail["version"] = made.number
+            push = PushIn(version=made.number)
+            detail = {"version": made.number, "dry_run": False}
+            async with self.audit.audited(actor, "configs.push", target, detail) as note:
+                pushed = await self._pushed(actor, note, config_id, push)
+        return pushed
+
+    async def _pushed(self, actor: Actor, note: AuditNote, config_id: str, body: PushIn) -> PushOut:
+        """The push itself, the lock held (or a dry run); ``note`` is its audit entry."""
+        config = await self._config(config_id)
+        version = await self._version(config, body.version or config.latest)
+        note.detail["version"] = version.number
+        results = await self._push(actor, config, version, body.dry_run)
+        note.detail["targets"] = {r.target: r.outcome for r in results}
+        failed = sum(r.outcome == "failed" for r in results)
+        note.failed = failed > 0
+        return PushOut(
+            config_id=config.id,
+            version=version.number,
+            dry_run=body.dry_run,
+            rollback_of=version.rollback_of,
+            targets=results,
+            changed=sum(r.outcome in ("changed", "would-change") for r in results),
+            failed=failed,
+        )
 
     async def _push(
         self, actor: Actor, config: Config, version: ConfigVersion, dry_run: bool
     ) -> list[TargetResult]:
         draft = self._draft(version)
         known = await self._known_secrets(config.id)
-        async with self._locks[config.id]:
-            if config.kind == "file":
-                results = await self._push_files(config, version, draft, dry_run, known)
-            else:
-                results = [await self._push_env(actor, config, version, draft, dry_run, known)]
-            if not dry_run:
-                await self._record_live(config.id, version.number, results, actor)
+        if config.kind == "file":
+            results = await self._push_files(config, version, draft, dry_run, known)
+        else:
+            results = [await self._push_env(actor, config, version, draft, dry_run, known)]
+        if not dry_run:
+            await self._record_live(config.id, version.number, results, actor)
         return results
 
     async def _push_files(
@@ -357,6 +371,7 @@ class Configs:
             self.update_env,
             config.deployment_id,
             env={**draft.env, **draft.secrets},
+            given_secrets=frozenset(draft.secrets),
             secret_names=sorted(secret_names),
             live_env=live_env,
             live_digest=live.sha256 if live is not None else None,
@@ -381,21 +396,6 @@ class Configs:
             )
 
     # --- internals ---
-
-    @contextlib.asynccontextmanager
-    async def _audited(
-        self, actor: Actor, action: str, config_id: str, detail: dict[str, Any]
-    ) -> AsyncIterator[_Entry]:
-        entry = _Entry(detail)
-        target = f"config:{config_id}"
-        try:
-            yield entry
-        except Exception as exc:
-            reason = exc.detail if isinstance(exc, Problem) else type(exc).__name__
-            failed = {**detail, "error": reason}
-            await self.audit.record(actor, action, target, outcome="failed", detail=failed)
-            raise
-        await self.audit.record(actor, action, target, outcome=entry.outcome, detail=detail)
 
     async def _config(self, config_id: str) -> Config:
         found = await self.store.get(Config, config_id)
@@ -431,7 +431,7 @@ class Configs:
         if patch.name is not None:
             change["name"] = patch.name
         if patch.hosts is not None:
-            change["host_ids"] = patch.hosts.host_ids
+            change["host_ids"] = patch.hosts.ids
             change["labels"] = patch.hosts.labels
         try:
             return await self.store.modify(Config, config.id, lambda c: c.model_copy(update=change))
@@ -501,6 +501,10 @@ class Configs:
         async for version in self.store.scan(ConfigVersion, {"config_id": config_id}):
             values |= set(self._draft(version).secrets.values())
         return sorted(values)
+
+
+def _target(config_id: str) -> str:
+    return f"config:{config_id}"
 
 
 def _context(config_id: str, name: str) -> str:

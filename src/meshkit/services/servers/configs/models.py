@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from meshkit.http.models import RequestModel
+from meshkit.services.servers.types import HostSelector, Id
 from meshkit.store import Document, Index
 
 Kind = Literal["file", "env"]
@@ -93,10 +94,11 @@ Content = Annotated[
 Message = Annotated[
     str, Field(min_length=1, max_length=500, description="Why this version was made.")
 ]
-Labels = Annotated[dict[str, str], Field(max_length=32)]
 Env = Annotated[dict[VarName, VarValue], Field(max_length=500)]
 Secrets = Annotated[dict[VarName, SecretValue], Field(max_length=200)]
-HostId = Annotated[str, Field(min_length=1, max_length=128)]
+MAX_VERSION = 2**31 - 1
+"""Largest version number accepted (the stores index it as a 64-bit integer)."""
+VersionNumber = Annotated[int, Field(ge=1, le=MAX_VERSION)]
 
 
 # --- stored ---
@@ -156,25 +158,6 @@ class ConfigVersion(Document):
 # --- API: requests ---
 
 
-class HostSelector(RequestModel):
-    """The hosts a file configuration goes to: those listed (every host when
-    ``host_ids`` is not given) that carry every label given. At least one of the two."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"anyOf": [{"required": ["host_ids"]}, {"required": ["labels"]}]},
-    )
-
-    host_ids: Annotated[list[HostId], Field(max_length=1000)] | None = None
-    labels: Labels | None = None
-
-    @model_validator(mode="after")
-    def _some(self) -> HostSelector:
-        if self.host_ids is None and self.labels is None:
-            raise ValueError("give host_ids, labels or both")
-        return self
-
-
 class FileConfigIn(RequestModel):
     """A new file configuration: one file written to every host of a group."""
 
@@ -197,7 +180,7 @@ class EnvConfigIn(RequestModel):
 
     kind: Literal["env"]
     name: ConfigName
-    deployment_id: Annotated[str, Field(min_length=1, max_length=128)]
+    deployment_id: Id
     env: Env = Field(default_factory=dict, description="Plain variables.")
     secrets: Secrets = Field(
         default_factory=dict,
@@ -233,7 +216,7 @@ class ConfigPatch(RequestModel):
 class PushIn(RequestModel):
     """What to push: a version (default: the latest), or only what it would change."""
 
-    version: Annotated[int, Field(ge=1)] | None = None
+    version: VersionNumber | None = None
     dry_run: bool = Field(
         default=False,
         description="Check mode: read each target and answer the diff; write nothing.",
@@ -243,14 +226,14 @@ class PushIn(RequestModel):
 class ConfigRollbackIn(RequestModel):
     """Make a new version with the content of ``version`` and push it."""
 
-    version: Annotated[int, Field(ge=1)]
+    version: VersionNumber
     message: Message | None = None
 
 
 class ConfigQuery(BaseModel):
     """A page of configurations, oldest first."""
 
-    after: Annotated[str | None, Field(max_length=128)] = None
+    after: Id | None = None
     kind: Kind | None = None
     limit: Annotated[int, Field(ge=1, le=200)] = 50
 
@@ -258,7 +241,9 @@ class ConfigQuery(BaseModel):
 class VersionQuery(BaseModel):
     """A page of a configuration's versions, newest first."""
 
-    before: Annotated[int | None, Field(ge=1, description="Versions older than this.")] = None
+    before: Annotated[
+        int | None, Field(ge=1, le=MAX_VERSION, description="Versions older than this.")
+    ] = None
     limit: Annotated[int, Field(ge=1, le=200)] = 50
 
 
@@ -267,8 +252,8 @@ class DiffQuery(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    from_: Annotated[int, Field(ge=1, alias="from")]
-    to: Annotated[int, Field(ge=1)]
+    from_: Annotated[int, Field(ge=1, le=MAX_VERSION, alias="from")]
+    to: VersionNumber
 
 
 # --- API: answers ---
@@ -291,7 +276,9 @@ class ConfigOut(BaseModel):
     name: str
     kind: Kind
     path: str | None
-    hosts: dict[str, Any] | None = Field(description="`host_ids` and/or `labels` (file).")
+    hosts: dict[str, Any] | None = Field(
+        description="Which hosts (file): `ids` and/or `labels`, as given."
+    )
     deployment_id: str | None
     latest: int = Field(description="The newest version's number.")
     owner: str | None

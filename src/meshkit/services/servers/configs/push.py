@@ -2,8 +2,9 @@
 
 Each function answers a :class:`~meshkit.services.servers.configs.models.TargetResult`
 and never raises for a failure of the target itself (unreachable host, missing
-directory, refused update): that is the result's ``failed`` outcome with the reason,
-scrubbed of every secret value it was given.
+directory, refused update, a file server that does not finish within the SSH pool's
+command time limit): that is the result's ``failed`` outcome with the reason, scrubbed
+of every secret value it was given.
 """
 
 from __future__ import annotations
@@ -40,10 +41,18 @@ class Rollout(Protocol):
 class UpdateEnv(Protocol):
     """Gives a deployment a new environment (``Deployments.update_env``): a rolling
     update, awaited to its end; raises when it could not start (unknown deployment,
-    a rollout in progress)."""
+    a rollout in progress) or was rolled back. ``secret_names`` are the variables whose
+    values the deployment must treat as secrets (masked in its answers, versions and
+    audit entries, whatever their names look like)."""
 
     async def __call__(
-        self, deployment_id: str, env: dict[str, str], actor: Principal | str, *, reason: str
+        self,
+        deployment_id: str,
+        env: dict[str, str],
+        actor: Principal | str,
+        *,
+        reason: str,
+        secret_names: frozenset[str],
     ) -> Rollout: ...
 
 
@@ -153,6 +162,7 @@ async def push_env(
     deployment_id: str,
     *,
     env: Mapping[str, str],
+    given_secrets: frozenset[str],
     secret_names: Sequence[str],
     live_env: Mapping[str, str] | None,
     live_digest: str | None,
@@ -162,7 +172,10 @@ async def push_env(
     secrets: Sequence[str],
 ) -> TargetResult:
     """Give the deployment ``env`` (a rolling update), unless its live version has it
-    already; ``live_env`` is what the last push gave it (``None``: never pushed)."""
+    already; ``given_secrets`` are the names in ``env`` that are secrets (the deployment
+    is told, so it masks them); ``secret_names`` are those the answer's changes mask
+    (the live version's too); ``live_env`` is what the last push gave it (``None``:
+    never pushed)."""
     name = f"deployment:{deployment_id}"
     digest = env_digest(env)
     changes = key_changes(live_env or {}, env, secret_names)
@@ -183,7 +196,9 @@ async def push_env(
             update={"outcome": "failed", "error": "deployments are not available here"}
         )
     try:
-        rollout = await update_env(deployment_id, dict(env), actor, reason=reason)
+        rollout = await update_env(
+            deployment_id, dict(env), actor, reason=reason, secret_names=given_secrets
+        )
         if rollout.status == "failed":
             raise RuntimeError(f"the update was rolled back: {rollout.failure or 'failed'}")
     except Exception as exc:

@@ -27,6 +27,7 @@ Reading needs ``servers:deployments.read``, the rest ``servers:deployments.manag
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from aiohttp import web
@@ -51,10 +52,13 @@ from meshkit.services.servers.deploy.models import (
     ScaleIn,
     SpecUpdate,
     UpdateQuery,
+    VersionNumber,
 )
 from meshkit.services.servers.errors import DeployUploadTooLarge, UnsupportedArchive
 from meshkit.services.servers.permissions import DEPLOYMENTS_MANAGE, DEPLOYMENTS_READ
 from meshkit.services.servers.settings import ServersSettings
+from meshkit.services.servers.sse import KEEPALIVE, ServerEvent, event_stream
+from meshkit.services.servers.types import HostId, Id
 from meshkit.tokens import Principal
 
 TAGS = ("servers",)
@@ -111,6 +115,9 @@ class DeploymentsApi(Service):
 
     deployments: Deployments
     images: Images
+    log_keepalive: float = KEEPALIVE
+    """Seconds of silence before a log stream sends a keepalive (and so notices a
+    client that left, which releases the engine connection)."""
 
     # --- deployments ---------------------------------------------------------------------
 
@@ -144,7 +151,7 @@ class DeploymentsApi(Service):
         errors=ENGINE_ERRORS,
         permission=DEPLOYMENTS_READ,
     )
-    async def get_deployment(self, principal: Principal, deployment_id: str) -> DeploymentOut:
+    async def get_deployment(self, principal: Principal, deployment_id: Id) -> DeploymentOut:
         """One deployment with its containers as the engine reports them now (state,
         health, the host ports each replica's ports are published on)."""
         return await self.deployments.describe(deployment_id)
@@ -156,7 +163,7 @@ class DeploymentsApi(Service):
         errors=ENGINE_ERRORS,
         permission=DEPLOYMENTS_MANAGE,
     )
-    async def delete_deployment(self, principal: Principal, deployment_id: str) -> None:
+    async def delete_deployment(self, principal: Principal, deployment_id: Id) -> None:
         """Remove the deployment: its containers (named volumes stay) and its history."""
         await self.deployments.remove(principal, deployment_id)
 
@@ -167,7 +174,7 @@ class DeploymentsApi(Service):
         permission=DEPLOYMENTS_MANAGE,
     )
     async def update_deployment(
-        self, principal: Principal, deployment_id: str, body: SpecUpdate, query: UpdateQuery
+        self, principal: Principal, deployment_id: Id, body: SpecUpdate, query: UpdateQuery
     ) -> DeploymentVersionOut:
         """Rolling update to a new spec version.
 
@@ -175,7 +182,8 @@ class DeploymentsApi(Service):
         one is healthy; when a new one turns unhealthy, exits or is not ready in time,
         the rollout is rolled back by itself (the old containers served throughout) and
         the version is answered ``failed`` with the reason. 409 ``deployment-busy``
-        during another rollout, ``deployment-stopped`` when stopped.
+        while another change of it runs, ``deployment-stopped`` when stopped. A secret
+        env value sent back as ``********`` keeps its stored value.
         """
         version = await self.deployments.update(
             principal, deployment_id, body.spec, reason=body.reason, wait=query.wait
@@ -189,7 +197,7 @@ class DeploymentsApi(Service):
         permission=DEPLOYMENTS_READ,
     )
     async def list_versions(
-        self, principal: Principal, deployment_id: str
+        self, principal: Principal, deployment_id: Id
     ) -> list[DeploymentVersionOut]:
         """The deployment's history, newest first: every version, its outcome and the
         field-level diff from the version before it (secret values masked)."""
@@ -202,7 +210,7 @@ class DeploymentsApi(Service):
         permission=DEPLOYMENTS_READ,
     )
     async def get_version(
-        self, principal: Principal, deployment_id: str, number: int
+        self, principal: Principal, deployment_id: Id, number: VersionNumber
     ) -> DeploymentVersionOut:
         """One version of the deployment."""
         return version_out(await self.deployments.version(deployment_id, number))
@@ -216,7 +224,7 @@ class DeploymentsApi(Service):
     async def rollback_deployment(
         self,
         principal: Principal,
-        deployment_id: str,
+        deployment_id: Id,
         body: DeploymentRollbackIn,
         query: UpdateQuery,
     ) -> DeploymentVersionOut:
@@ -234,7 +242,7 @@ class DeploymentsApi(Service):
         permission=DEPLOYMENTS_MANAGE,
     )
     async def scale_deployment(
-        self, principal: Principal, deployment_id: str, body: ScaleIn
+        self, principal: Principal, deployment_id: Id, body: ScaleIn
     ) -> DeploymentOut:
         """Run this many replicas of the active version (the highest-numbered go first)."""
         return await self.deployments.scale(principal, deployment_id, body.replicas)
@@ -245,7 +253,7 @@ class DeploymentsApi(Service):
         errors=ENGINE_ERRORS,
         permission=DEPLOYMENTS_MANAGE,
     )
-    async def stop_deployment(self, principal: Principal, deployment_id: str) -> DeploymentOut:
+    async def stop_deployment(self, principal: Principal, deployment_id: Id) -> DeploymentOut:
         """Stop the containers (they are kept: start resumes them)."""
         return await self.deployments.stop(principal, deployment_id)
 
@@ -255,7 +263,7 @@ class DeploymentsApi(Service):
         errors=ENGINE_ERRORS,
         permission=DEPLOYMENTS_MANAGE,
     )
-    async def start_deployment(self, principal: Principal, deployment_id: str) -> DeploymentOut:
+    async def start_deployment(self, principal: Principal, deployment_id: Id) -> DeploymentOut:
         """Start a stopped deployment's containers again."""
         return await self.deployments.start(principal, deployment_id)
 
@@ -266,7 +274,7 @@ class DeploymentsApi(Service):
         permission=DEPLOYMENTS_READ,
     )
     async def deployment_logs(
-        self, principal: Principal, deployment_id: str, query: LogQuery
+        self, principal: Principal, deployment_id: Id, query: LogQuery
     ) -> list[LogLine]:
         """The last lines each replica wrote (stdout and stderr), replica by replica;
         secret env values are masked in them."""
@@ -280,39 +288,32 @@ class DeploymentsApi(Service):
         produces="text/event-stream",
     )
     async def follow_logs(
-        self, principal: Principal, deployment_id: str, query: LogQuery, request: web.Request
+        self, principal: Principal, deployment_id: Id, query: LogQuery, request: web.Request
     ) -> web.StreamResponse:
         """Follow the logs as Server-Sent Events: the last ``tail`` lines, then each new
-        one, every line an event ``log`` whose data is a JSON ``LogLine``. The stream
-        ends when the client closes it, the replicas stop, or the service stops."""
+        one, every line an event ``log`` whose data is a JSON ``LogLine`` (and a comment
+        line after 15 s without one). The stream ends when the client closes it, the
+        replicas stop, or the service stops."""
         lines = await self.deployments.follow(deployment_id, query)
-        response = web.StreamResponse(
-            headers={
-                "Content-Type": "text/event-stream",
-                "Cache-Control": "no-store",
-                "X-Content-Type-Options": "nosniff",
-            }
-        )
-        response.enable_chunked_encoding()
-        await response.prepare(request)
-        with contextlib.suppress(ConnectionError):
+
+        async def events() -> AsyncIterator[ServerEvent]:
             async with contextlib.aclosing(lines):
                 async for line in lines:
-                    await response.write(f"event: log\ndata: {line.model_dump_json()}\n\n".encode())
-                    if self.draining:
-                        break
-            await response.write_eof()
-        return response
+                    yield ServerEvent("log", line.model_dump(mode="json"))
+
+        return await event_stream(
+            request, events(), stop=lambda: self.draining, keepalive=self.log_keepalive
+        )
 
     # --- engines and images --------------------------------------------------------------
 
     @get(ENGINES + "/images", tags=TAGS, errors=ENGINE_ERRORS, permission=DEPLOYMENTS_READ)
-    async def list_images(self, principal: Principal, host_id: str) -> list[ImageOut]:
+    async def list_images(self, principal: Principal, host_id: HostId) -> list[ImageOut]:
         """The images on the host's engine, newest first."""
         return await self.images.images(host_id)
 
     @get(ENGINES + "/containers", tags=TAGS, errors=ENGINE_ERRORS, permission=DEPLOYMENTS_READ)
-    async def list_containers(self, principal: Principal, host_id: str) -> list[ContainerOut]:
+    async def list_containers(self, principal: Principal, host_id: HostId) -> list[ContainerOut]:
         """Every container on the host's engine, deployments' or not."""
         return await self.images.containers(host_id)
 
@@ -324,7 +325,7 @@ class DeploymentsApi(Service):
         permission=DEPLOYMENTS_MANAGE,
     )
     async def build_image(
-        self, principal: Principal, host_id: str, query: BuildQuery, context: BuildContext
+        self, principal: Principal, host_id: HostId, query: BuildQuery, context: BuildContext
     ) -> ImageResult:
         """Build an image on the host from the uploaded context (the request body) and tag
         it ``tag``. ``FROM`` may name any image the host has, so no registry is needed.
@@ -342,7 +343,7 @@ class DeploymentsApi(Service):
         permission=DEPLOYMENTS_MANAGE,
     )
     async def load_image(
-        self, principal: Principal, host_id: str, archive: ImageArchive
+        self, principal: Principal, host_id: HostId, archive: ImageArchive
     ) -> ImageResult:
         """Load the uploaded image archive (`docker save` output, the request body) into
         the host's engine. 422 ``bad-image-archive`` when it is not one."""
@@ -355,7 +356,7 @@ class DeploymentsApi(Service):
         errors=(*ENGINE_ERRORS, 422, 502),
         permission=DEPLOYMENTS_MANAGE,
     )
-    async def pull_image(self, principal: Principal, host_id: str, body: PullIn) -> ImageResult:
+    async def pull_image(self, principal: Principal, host_id: HostId, body: PullIn) -> ImageResult:
         """Pull an image from its registry onto the host; 502 ``image-unavailable`` with
         the engine's reason when the registry cannot be reached or refuses."""
         return await self.images.pull(principal, host_id, body.image)

@@ -7,47 +7,47 @@ Contract:
   ``containers[].health`` shows it).
 - **update** (a new spec), **update_env** (the active spec with a new ``env``) and
   **rollback** (the spec of an earlier version, as a new version) roll the new version
-  out replica by replica: a new container starts *beside* the old one; only once it is
-  ready (Docker's ``healthy``, or running for ``ready_seconds`` without a health check;
-  at most the health check's ``ready_timeout``) is the old one stopped, and the old
-  containers are removed when every new one is ready. A new container that turns
-  ``unhealthy``, exits or times out rolls the rollout back by itself: the old containers
-  that were stopped are started again first, then the new ones removed, so an old
-  replica serves throughout; the version is kept as ``failed`` with the reason and
-  ``DeploymentChanged(action="rolled_back")`` is published. Specs with a fixed
-  ``host_port`` cannot run two containers on the port: their rollout stops the old
-  container first (a short downtime), and a rollback restarts it.
-- One rollout per deployment at a time (``rollout`` is set while it runs; scale, stop,
-  start, update and remove answer 409 ``deployment-busy`` meanwhile). A rollout a
-  restart interrupted is undone at the next start (:meth:`Deployments.recover`).
+  out replica by replica (:mod:`~meshkit.services.servers.deploy.rollout`): an old
+  replica serves throughout, a new version that is not ready is undone by itself and
+  kept as ``failed`` with the reason, and ``DeploymentChanged(action="rolled_back")`` is
+  published.
+- One change at a time per deployment, across instances
+  (:mod:`~meshkit.services.servers.deploy.leases`): update, rollback, scale, stop, start
+  and remove claim the deployment and answer 409 ``deployment-busy`` while another
+  change (a rollout among them) holds it.
 - **scale** changes how many replicas of the active version run (no new version);
-  updates keep that count, except an explicit update, which brings its spec's.
+  update_env and rollback keep that count, an explicit update brings its spec's.
 - Every action is recorded in the audit log (``deployments.<action>``, target
   ``deployment:<id>``, ``failed`` when it raised) and published as
   :class:`~meshkit.contracts.servers.DeploymentChanged`.
-- Secret-named env values are masked in every answer, diff, log line and audit entry.
+- Secret env values (``secret_env``, or secret-looking names) are stored sealed
+  (:mod:`~meshkit.services.servers.deploy.sealing`), opened only to create containers,
+  and masked in every answer, diff, log line and audit entry.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AbstractAsyncContextManager
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from collections.abc import AsyncGenerator, Mapping
+from typing import Any
 
-import aiodocker
-from pydantic import ValidationError
-
-from meshkit.contracts.servers import DeploymentChanged
-from meshkit.errors import FieldError, Problem, ValidationFailed
-from meshkit.events import Event
-from meshkit.services.servers.audit import SYSTEM, AuditLog, actor_of
+from meshkit.errors import FieldError, ValidationFailed
+from meshkit.services.servers.audit import AuditLog, actor_of
 from meshkit.services.servers.deploy import containers as engine
+from meshkit.services.servers.deploy.common import (
+    Actor,
+    EngineClients,
+    HostOf,
+    PublishEvent,
+    get_deployment,
+    get_version,
+    now,
+    publish_change,
+    target_of,
+    validated_spec,
+)
 from meshkit.services.servers.deploy.diff import diff, shown
-from meshkit.services.servers.deploy.engines import EngineHost
+from meshkit.services.servers.deploy.leases import Leases
+from meshkit.services.servers.deploy.logs import follow_lines, last_lines
 from meshkit.services.servers.deploy.models import (
     Deployment,
     DeploymentOut,
@@ -59,45 +59,12 @@ from meshkit.services.servers.deploy.models import (
     LogQuery,
     ReplicaOut,
 )
-from meshkit.services.servers.errors import (
-    DeploymentBusy,
-    DeploymentExists,
-    DeploymentNotFound,
-    DeploymentStopped,
-    RolloutFailed,
-)
-from meshkit.services.servers.redact import is_secret_name, scrub
+from meshkit.services.servers.deploy.rollout import Rollouts
+from meshkit.services.servers.deploy.sealing import Vault, seal, secret_values
+from meshkit.services.servers.errors import DeploymentExists, RolloutFailed
 from meshkit.store import Asc, Desc, DuplicateKey, Store
-from meshkit.tokens import Principal
 
-log = logging.getLogger("meshkit.servers")
-
-Actor = Principal | str
-HostOf = Callable[[str], Awaitable[EngineHost]]
-"""The host of an id (``Hosts.get``; raises its 404 problem for an unknown one)."""
-
-
-class EngineClients(Protocol):
-    """Docker clients per host (:class:`~meshkit.services.servers.deploy.engines.Engines`)."""
-
-    def client(self, host: EngineHost) -> AbstractAsyncContextManager[aiodocker.Docker]: ...
-
-
-class PublishEvent(Protocol):
-    """Publishes on the event bus: ``service.events.publish``."""
-
-    async def __call__(
-        self, event: Event, *, subject: str | None = None, id: str | None = None
-    ) -> object: ...
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def target_of(deployment_id: str) -> str:
-    """The audit target of a deployment."""
-    return f"deployment:{deployment_id}"
+__all__ = ["Actor", "Deployments", "EngineClients", "HostOf", "target_of", "version_out"]
 
 
 def version_out(version: DeploymentVersion) -> DeploymentVersionOut:
@@ -116,15 +83,11 @@ def version_out(version: DeploymentVersion) -> DeploymentVersionOut:
     )
 
 
-def secrets_of(spec: DeploymentSpec) -> list[str]:
-    """The secret env values of a spec (scrubbed from log lines and failure messages)."""
-    return [value for name, value in spec.env.items() if is_secret_name(name)]
-
-
 class Deployments:
     """Deployment operations (module docstring).
 
     ``host_of`` resolves a host id, ``engines`` gives a Docker client for a host,
+    ``leases`` claims deployments across instances, ``vault`` seals secret env values,
     ``audit`` records actions, ``publish`` publishes events (``None``: nothing is).
     """
 
@@ -134,6 +97,8 @@ class Deployments:
         engines: EngineClients,
         host_of: HostOf,
         audit: AuditLog,
+        leases: Leases,
+        vault: Vault,
         publish: PublishEvent | None = None,
         *,
         ready_seconds: float = 2.0,
@@ -143,34 +108,39 @@ class Deployments:
         self.engines = engines
         self.host_of = host_of
         self.audit = audit
+        self.leases = leases
+        self.vault = vault
         self.publish = publish
-        self.ready_seconds = ready_seconds
         self.stop_timeout = stop_timeout
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._rollouts: dict[str, asyncio.Task[DeploymentVersion]] = {}
-        self._recovery: asyncio.Task[None] | None = None
+        self.rollouts = Rollouts(
+            store,
+            engines,
+            host_of,
+            audit,
+            leases,
+            vault,
+            publish,
+            ready_seconds=ready_seconds,
+            stop_timeout=stop_timeout,
+        )
 
     # --- reading ---------------------------------------------------------------------------
 
     async def get(self, deployment_id: str) -> Deployment:
         """The stored deployment; 404 ``deployment-not-found``."""
-        found = await self.store.get(Deployment, deployment_id)
-        if found is None:
-            raise DeploymentNotFound(f"no deployment {deployment_id}")
-        return found
+        return await get_deployment(self.store, deployment_id)
 
     async def spec_of(self, deployment: Deployment) -> DeploymentSpec:
-        """The active version's spec."""
+        """The active version's spec as stored (secret values masked)."""
         return (await self.version(deployment.id, deployment.current)).spec
+
+    async def plain_spec(self, deployment: Deployment) -> DeploymentSpec:
+        """The active version's spec with its secret values (for the engine only)."""
+        return self.rollouts.plain(await self.version(deployment.id, deployment.current))
 
     async def version(self, deployment_id: str, number: int) -> DeploymentVersion:
         """One version; 404 ``deployment-not-found`` when there is no such one."""
-        found = await self.store.find(
-            DeploymentVersion, {"deployment_id": deployment_id, "number": number}, limit=1
-        )
-        if not found.items:
-            raise DeploymentNotFound(f"deployment {deployment_id} has no version {number}")
-        return found.items[0]
+        return await get_version(self.store, deployment_id, number)
 
     async def history(self, deployment_id: str) -> list[DeploymentVersionOut]:
         """Every version, newest first, each with its diff from the one before."""
@@ -213,9 +183,13 @@ class Deployments:
         502 ``image-unavailable``, 422 ``engine-refused``, 503 ``engine-unreachable``.
         """
         detail = {"name": spec.name, "host_id": spec.host_id, "spec": shown(spec)}
-        async with self._audited(actor, "deployments.create", "deployment:new", detail) as note:
+        async with self.audit.audited(
+            actor, "deployments.create", "deployment:new", detail
+        ) as note:
             host = await self.host_of(spec.host_id)
             at = now()
+            lease = self.leases.fresh("deploy")
+            token = lease.token
             try:
                 deployment = await self.store.insert(
                     Deployment(
@@ -223,43 +197,53 @@ class Deployments:
                         host_id=spec.host_id,
                         current=1,
                         replicas=spec.replicas,
+                        lease=lease,
                         created_at=at,
                         updated_at=at,
                     )
                 )
             except DuplicateKey:
+                self.leases.drop(token)
                 raise DeploymentExists(
                     f"a deployment named {spec.name} exists on host {spec.host_id}"
                 ) from None
-            note["target"] = target_of(deployment.id)
-            version = DeploymentVersion(
-                deployment_id=deployment.id,
-                number=1,
-                spec=spec,
-                status="active",
-                source="deploy",
-                diff=diff(None, spec),
-                actor=actor_of(actor),
-                created_at=at,
-                finished_at=at,
-            )
+            note.target = target_of(deployment.id)
             try:
-                await self.store.insert(version)
-                async with self.engines.client(host) as docker:
-                    await engine.ensure_image(docker, spec)
-                    try:
-                        for i in range(spec.replicas):
-                            await engine.create(docker, deployment.id, spec, 1, i)
-                    except BaseException:
-                        for replica in await engine.replicas(docker, deployment.id):
-                            await engine.remove(docker, replica.id)
-                        raise
+                stored, sealed = seal(self.vault, deployment.id, spec)
+                version = await self.store.insert(
+                    DeploymentVersion(
+                        deployment_id=deployment.id,
+                        number=1,
+                        spec=stored,
+                        sealed=sealed,
+                        status="active",
+                        source="deploy",
+                        diff=diff(None, spec),
+                        actor=actor_of(actor),
+                        created_at=at,
+                        finished_at=at,
+                    )
+                )
+                try:
+                    async with self.engines.client(host) as docker:
+                        await engine.ensure_image(docker, spec)
+                        try:
+                            for i in range(spec.replicas):
+                                await engine.create(docker, deployment.id, spec, 1, i)
+                        except BaseException:
+                            for replica in await engine.replicas(docker, deployment.id):
+                                await engine.remove(docker, replica.id)
+                            raise
+                except BaseException:
+                    await self.store.delete(DeploymentVersion, version.id)
+                    raise
             except BaseException:
-                await self.store.delete(DeploymentVersion, version.id)
+                self.leases.drop(token)
                 await self.store.delete(Deployment, deployment.id)
                 raise
-        await self._publish(deployment, 1, "deployed")
-        return self._out(deployment, spec, None)
+            deployment = await self.leases.release(deployment.id, token) or deployment
+        await publish_change(self.publish, deployment, 1, "deployed")
+        return self._out(deployment, stored, None)
 
     async def update(
         self,
@@ -271,19 +255,27 @@ class Deployments:
         wait: bool = True,
     ) -> DeploymentVersion:
         """Roll out ``spec`` as a new version (module docstring); with ``wait``, return
-        once it is ``active`` or ``failed``, else at once (``rolling_out``).
+        once it is ``active`` or ``failed``, else at once (``rolling_out``). A secret
+        sent as ``********`` keeps its stored value.
 
         422 when ``name`` or ``host_id`` differ from the deployment's.
         """
-        return await self._start_rollout(
+        return await self.rollouts.launch(
             actor, deployment_id, lambda _d, _s: spec, "update", reason, wait
         )
 
     async def update_env(
-        self, deployment_id: str, env: Mapping[str, str], actor: Actor, *, reason: str
+        self,
+        deployment_id: str,
+        env: Mapping[str, str],
+        actor: Actor,
+        *,
+        reason: str,
+        secret_names: frozenset[str] = frozenset(),
     ) -> DeploymentVersion:
         """Roll out the active spec with ``env`` instead of its env, as a new version
         (source ``env``; the replica count stays) and return it once ``active``.
+        ``secret_names`` are added to the spec's ``secret_env`` (stored sealed, masked).
 
         409 ``rollout-failed`` when it failed and was rolled back (the old version runs
         on), 404 for an unknown deployment, 409 ``deployment-busy`` / ``-stopped``.
@@ -291,10 +283,11 @@ class Deployments:
 
         def with_env(deployment: Deployment, current: DeploymentSpec) -> DeploymentSpec:
             data = current.model_dump()
-            data.update(env=dict(env), replicas=deployment.replicas)
-            return _validated(data, ("body", "env"))
+            listed = sorted(set(current.secret_env) | set(secret_names))
+            data.update(env=dict(env), secret_env=listed, replicas=deployment.replicas)
+            return validated_spec(data, ("body", "env"))
 
-        version = await self._start_rollout(actor, deployment_id, with_env, "env", reason, True)
+        version = await self.rollouts.launch(actor, deployment_id, with_env, "env", reason, True)
         if version.status == "failed":
             raise RolloutFailed(
                 f"version {version.number} was rolled back: {version.failure}",
@@ -312,24 +305,30 @@ class Deployments:
         wait: bool = True,
     ) -> DeploymentVersion:
         """Roll out a new version whose spec is version ``to_version``'s (source
-        ``rollback:<n>``); 404 when there is no such version."""
-        old = await self.version(deployment_id, to_version)
-        return await self._start_rollout(
-            actor, deployment_id, lambda _d, _s: old.spec, f"rollback:{to_version}", reason, wait
+        ``rollback:<n>``) with the replica count that runs now; 404 when there is no
+        such version."""
+        old = self.rollouts.plain(await self.version(deployment_id, to_version))
+
+        def again(deployment: Deployment, _current: DeploymentSpec) -> DeploymentSpec:
+            data = old.model_dump()
+            data["replicas"] = deployment.replicas
+            return validated_spec(data, ("body", "to_version"))
+
+        return await self.rollouts.launch(
+            actor, deployment_id, again, f"rollback:{to_version}", reason, wait
         )
 
     # --- replicas and state ----------------------------------------------------------------
 
     async def scale(self, actor: Actor, deployment_id: str, replicas: int) -> DeploymentOut:
         """Run ``replicas`` containers of the active version: new ones are started, the
-        highest-numbered ones removed. 409 when stopped or rolling out."""
-        detail = {"replicas": replicas}
+        highest-numbered ones removed. 409 when stopped or busy."""
+        target = target_of(deployment_id)
         async with (
-            self._audited(actor, "deployments.scale", target_of(deployment_id), detail),
-            self._lock(deployment_id),
+            self.audit.audited(actor, "deployments.scale", target, {"replicas": replicas}),
+            self.leases.held(deployment_id, "scale", running=True) as deployment,
         ):
-            deployment = await self._idle(deployment_id, running=True)
-            spec = await self.spec_of(deployment)
+            spec = await self.plain_spec(deployment)
             if spec.fixed_ports and replicas > 1:
                 raise ValidationFailed(
                     [
@@ -351,32 +350,33 @@ class Deployments:
                     if replica.replica >= replicas:
                         await engine.remove(docker, replica.id)
             deployment = await self._change(deployment.id, replicas=replicas)
-        await self._publish(deployment, deployment.current, "scaled", f"replicas={replicas}")
-        return self._out(deployment, spec, None)
+        await publish_change(
+            self.publish, deployment, deployment.current, "scaled", f"replicas={replicas}"
+        )
+        return self._out(deployment, await self.spec_of(deployment), None)
 
     async def stop(self, actor: Actor, deployment_id: str) -> DeploymentOut:
-        """Stop every container (kept, so :meth:`start` resumes them)."""
+        """Stop every container (kept, so :meth:`start` resumes them). 409 when busy."""
         async with (
-            self._audited(actor, "deployments.stop", target_of(deployment_id), {}),
-            self._lock(deployment_id),
+            self.audit.audited(actor, "deployments.stop", target_of(deployment_id)),
+            self.leases.held(deployment_id, "stop") as deployment,
         ):
-            deployment = await self._idle(deployment_id)
             host = await self.host_of(deployment.host_id)
             async with self.engines.client(host) as docker:
                 for replica in await engine.replicas(docker, deployment.id):
                     await engine.stop(docker, replica.id, self.stop_timeout)
             deployment = await self._change(deployment.id, status="stopped")
-        await self._publish(deployment, deployment.current, "stopped")
+        await publish_change(self.publish, deployment, deployment.current, "stopped")
         return self._out(deployment, await self.spec_of(deployment), None)
 
     async def start(self, actor: Actor, deployment_id: str) -> DeploymentOut:
-        """Start the stopped containers again (and any replica that is missing)."""
+        """Start the stopped containers again (and any replica that is missing). 409
+        when busy."""
         async with (
-            self._audited(actor, "deployments.start", target_of(deployment_id), {}),
-            self._lock(deployment_id),
+            self.audit.audited(actor, "deployments.start", target_of(deployment_id)),
+            self.leases.held(deployment_id, "start") as deployment,
         ):
-            deployment = await self._idle(deployment_id)
-            spec = await self.spec_of(deployment)
+            spec = await self.plain_spec(deployment)
             host = await self.host_of(deployment.host_id)
             async with self.engines.client(host) as docker:
                 present = await engine.replicas(docker, deployment.id)
@@ -388,16 +388,16 @@ class Deployments:
                     if i not in held:
                         await engine.create(docker, deployment.id, spec, deployment.current, i)
             deployment = await self._change(deployment.id, status="running")
-        await self._publish(deployment, deployment.current, "deployed", "started")
-        return self._out(deployment, spec, None)
+        await publish_change(self.publish, deployment, deployment.current, "deployed", "started")
+        return self._out(deployment, await self.spec_of(deployment), None)
 
     async def remove(self, actor: Actor, deployment_id: str) -> None:
-        """Remove every container (named volumes stay), the deployment and its history."""
+        """Remove every container (named volumes stay), the deployment and its history.
+        409 when busy."""
         async with (
-            self._audited(actor, "deployments.remove", target_of(deployment_id), {}),
-            self._lock(deployment_id),
+            self.audit.audited(actor, "deployments.remove", target_of(deployment_id)),
+            self.leases.held(deployment_id, "remove") as deployment,
         ):
-            deployment = await self._idle(deployment_id)
             host = await self.host_of(deployment.host_id)
             async with self.engines.client(host) as docker:
                 for replica in await engine.replicas(docker, deployment.id):
@@ -407,8 +407,7 @@ class Deployments:
             ):
                 await self.store.delete(DeploymentVersion, version.id)
             await self.store.delete(Deployment, deployment.id)
-        self._locks.pop(deployment_id, None)
-        await self._publish(deployment, deployment.current, "removed")
+        await publish_change(self.publish, deployment, deployment.current, "removed")
 
     # --- logs ------------------------------------------------------------------------------
 
@@ -416,337 +415,36 @@ class Deployments:
         """The last ``tail`` lines of each replica (or of ``replica``), replica by replica;
         secret env values are masked in them."""
         deployment = await self.get(deployment_id)
-        secrets = secrets_of(await self.spec_of(deployment))
+        secrets = secret_values(await self.plain_spec(deployment))
         host = await self.host_of(deployment.host_id)
-        lines: list[LogLine] = []
-        async with self.engines.client(host) as docker:
-            for replica in await self._chosen(docker, deployment, query.replica):
-                container = docker.containers.container(replica.id)
-                with contextlib.suppress(aiodocker.DockerError):  # removed meanwhile
-                    for text in await container.log(stdout=True, stderr=True, tail=query.tail):
-                        lines.extend(self._lines(replica, text, secrets))
-        return lines
+        return await last_lines(self.engines, host, deployment.id, query, secrets)
 
     async def follow(self, deployment_id: str, query: LogQuery) -> AsyncGenerator[LogLine, None]:
         """The last ``tail`` lines, then each new line as the replicas running now write
-        it, until the caller stops iterating (close the iterator: ``aclosing``) or every
-        chosen replica is gone. 404 is raised here, before anything is streamed."""
+        it, until the caller stops iterating (close the iterator: ``aclosing``; that
+        releases the engine client) or every chosen replica is gone. 404 is raised
+        here, before anything is streamed."""
         deployment = await self.get(deployment_id)
-        secrets = secrets_of(await self.spec_of(deployment))
+        secrets = secret_values(await self.plain_spec(deployment))
         host = await self.host_of(deployment.host_id)
-        return self._follow(host, deployment, query, secrets)
-
-    async def _follow(
-        self, host: EngineHost, deployment: Deployment, query: LogQuery, secrets: list[str]
-    ) -> AsyncGenerator[LogLine, None]:
-        async with self.engines.client(host) as docker:
-            chosen = await self._chosen(docker, deployment, query.replica)
-            queue: asyncio.Queue[LogLine | None] = asyncio.Queue(maxsize=1000)
-
-            async def pump(replica: engine.Replica) -> None:
-                stream = engine.follow_log(docker, replica.id, query.tail)
-                with contextlib.suppress(aiodocker.DockerError):
-                    async with contextlib.aclosing(stream):
-                        async for text in stream:
-                            for line in self._lines(replica, text, secrets):
-                                await queue.put(line)
-
-            async def pumps() -> None:
-                await asyncio.gather(*(pump(r) for r in chosen))
-                await queue.put(None)
-
-            task = asyncio.create_task(pumps())
-            try:
-                while (line := await queue.get()) is not None:
-                    yield line
-            finally:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        return follow_lines(self.engines, host, deployment.id, query, secrets)
 
     # --- lifecycle -------------------------------------------------------------------------
 
-    async def recover(self) -> None:
-        """Undo rollouts a restart interrupted: remove the new version's containers,
-        start the active version's stopped ones, mark the version ``failed``."""
-        async for deployment in self.store.scan(Deployment, {"rollout": {"$ne": None}}):
-            number = deployment.rollout
-            assert number is not None
-            try:
-                host = await self.host_of(deployment.host_id)
-                async with self.engines.client(host) as docker:
-                    for replica in await engine.replicas(docker, deployment.id):
-                        if replica.version == number:
-                            await engine.remove(docker, replica.id)
-                        elif replica.state != "running" and deployment.status == "running":
-                            await engine.start(docker, replica.id)
-            except Exception as exc:  # the host may be away: the record still ends
-                log.warning("recovering deployment %s: %s", deployment.id, exc)
-            await self._finish(
-                deployment.id, number, "failed", "interrupted by a restart of the service"
-            )
+    def start_background(self) -> None:
+        """Keep this instance's heartbeat and recover stale rollouts (at once, then
+        periodically) without holding up the service's start."""
+        self.rollouts.start()
 
-    def recover_in_background(self) -> None:
-        """Run :meth:`recover` without holding up the service's start (hosts may be slow
-        to answer); :meth:`close` cancels it."""
-        self._recovery = asyncio.create_task(self.recover())
+    async def recover(self) -> None:
+        """Undo every rollout whose instance is gone (or that no task here runs)."""
+        await self.rollouts.recover()
 
     async def close(self) -> None:
-        """Cancel rollouts in progress (:meth:`recover` undoes them at the next start)."""
-        tasks: list[asyncio.Task[Any]] = list(self._rollouts.values())
-        if self._recovery is not None:
-            tasks.append(self._recovery)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-
-    # --- rollouts --------------------------------------------------------------------------
-
-    async def _start_rollout(
-        self,
-        actor: Actor,
-        deployment_id: str,
-        make_spec: Callable[[Deployment, DeploymentSpec], DeploymentSpec],
-        source: str,
-        reason: str,
-        wait: bool,
-    ) -> DeploymentVersion:
-        action = "deployments.rollback" if source.startswith("rollback") else "deployments.update"
-        detail: dict[str, Any] = {"source": source, "reason": reason}
-        async with self._audited(actor, action, target_of(deployment_id), detail):
-            deployment = await self._idle(deployment_id, running=True)
-            current = await self.spec_of(deployment)
-            spec = make_spec(deployment, current)
-            if (spec.name, spec.host_id) != (deployment.name, deployment.host_id):
-                raise ValidationFailed(
-                    [
-                        FieldError.of(
-                            ("body", "spec", "name"),
-                            "name and host_id of a deployment cannot change",
-                            "value_error",
-                        )
-                    ]
-                )
-            host = await self.host_of(deployment.host_id)
-            last = await self.store.find(
-                DeploymentVersion,
-                {"deployment_id": deployment.id},
-                sort=[Desc("number")],
-                limit=1,
-            )
-            number = last.items[0].number + 1
-            version = await self.store.insert(
-                DeploymentVersion(
-                    deployment_id=deployment.id,
-                    number=number,
-                    spec=spec,
-                    status="rolling_out",
-                    source=source,
-                    reason=reason,
-                    diff=diff(current, spec),
-                    actor=actor_of(actor),
-                    created_at=now(),
-                )
-            )
-
-            def claim(found: Deployment) -> Deployment:
-                if found.rollout is not None:
-                    raise DeploymentBusy(
-                        "a rollout is in progress", extensions={"rollout": found.rollout}
-                    )
-                return found.model_copy(update={"rollout": number, "updated_at": now()})
-
-            try:
-                deployment = await self.store.modify(Deployment, deployment.id, claim)
-            except BaseException:
-                await self.store.delete(DeploymentVersion, version.id)
-                raise
-            detail.update(version=number, diff=[c.model_dump() for c in version.diff])
-        task = asyncio.create_task(self._rollout(actor, deployment, host, current, version))
-        self._rollouts[deployment.id] = task
-        task.add_done_callback(lambda _t: self._rollouts.pop(deployment.id, None))
-        if not wait:
-            return version
-        return await asyncio.shield(task)
-
-    async def _rollout(
-        self,
-        actor: Actor,
-        deployment: Deployment,
-        host: EngineHost,
-        old_spec: DeploymentSpec,
-        version: DeploymentVersion,
-    ) -> DeploymentVersion:
-        spec, number = version.spec, version.number
-        count = spec.replicas
-        failure: str | None
-        async with self._lock(deployment.id):
-            try:
-                async with self.engines.client(host) as docker:
-                    failure = await self._replace(docker, deployment, old_spec, spec, number, count)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                failure = str(exc.detail if isinstance(exc, Problem) else exc)
-            failure = scrub(failure, secrets_of(spec)) if failure else None
-            finished = await self._finish(
-                deployment.id, number, "failed" if failure else "active", failure, count
-            )
-        current = await self.get(deployment.id)
-        if failure is None:
-            await self.audit.record(
-                actor, "deployments.rollout", target_of(deployment.id), detail={"version": number}
-            )
-            await self._publish(current, number, "updated", version.source)
-        else:
-            await self.audit.record(
-                SYSTEM,
-                "deployments.rollback",
-                target_of(deployment.id),
-                outcome="ok",
-                detail={"failed_version": number, "kept_version": current.current, "why": failure},
-            )
-            await self._publish(current, current.current, "rolled_back", failure)
-        return finished
-
-    async def _replace(
-        self,
-        docker: aiodocker.Docker,
-        deployment: Deployment,
-        old_spec: DeploymentSpec,
-        spec: DeploymentSpec,
-        number: int,
-        count: int,
-    ) -> str | None:
-        """Replace the containers replica by replica; the failure, or ``None``."""
-        olds = [r for r in await engine.replicas(docker, deployment.id) if r.version != number]
-        by_index = {r.replica: r for r in olds if r.version == deployment.current}
-        stop_first = spec.fixed_ports or old_spec.fixed_ports
-        created: list[str] = []
-        stopped: list[engine.Replica] = []
-        try:
-            await engine.ensure_image(docker, spec)
-            for i in range(count):
-                old = by_index.get(i)
-                running = old is not None and old.state == "running"
-                if stop_first and old is not None and running:
-                    await engine.stop(docker, old.id, self.stop_timeout)
-                    stopped.append(old)
-                container = await engine.create(docker, deployment.id, spec, number, i)
-                created.append(container.id)
-                verdict, why = await engine.wait_ready(
-                    docker,
-                    container.id,
-                    has_health=spec.health is not None,
-                    within=spec.health.ready_timeout if spec.health else self.ready_seconds + 60,
-                    settle=self.ready_seconds,
-                )
-                if verdict != "ready":
-                    raise _NotReady(f"replica {i} of version {number}: {why}")
-                if not stop_first and old is not None and running:
-                    await engine.stop(docker, old.id, self.stop_timeout)
-                    stopped.append(old)
-        except (_NotReady, Problem, aiodocker.DockerError) as exc:
-            await self._undo(docker, created, stopped, stop_first)
-            return exc.detail if isinstance(exc, Problem) else str(exc)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self._undo(docker, created, stopped, stop_first))
-            raise
-        for old in olds:
-            await engine.remove(docker, old.id)
-        return None
-
-    async def _undo(
-        self,
-        docker: aiodocker.Docker,
-        created: list[str],
-        stopped: list[engine.Replica],
-        stop_first: bool,
-    ) -> None:
-        """Old containers back, new ones gone; old first unless they need the ports."""
-        if stop_first:
-            for container_id in created:
-                await engine.remove(docker, container_id)
-        for old in stopped:
-            with contextlib.suppress(Problem, aiodocker.DockerError):
-                await engine.start(docker, old.id)
-        if not stop_first:
-            for old in stopped:
-                with contextlib.suppress(aiodocker.DockerError):
-                    await engine.wait_ready(docker, old.id, has_health=False, within=30, settle=0)
-            for container_id in created:
-                await engine.remove(docker, container_id)
-
-    async def _finish(
-        self,
-        deployment_id: str,
-        number: int,
-        status: str,
-        failure: str | None,
-        count: int | None = None,
-    ) -> DeploymentVersion:
-        """Record a rollout's end on the version, the one it replaced and the deployment."""
-        version = await self.version(deployment_id, number)
-        version = await self.store.modify(
-            DeploymentVersion,
-            version.id,
-            lambda v: v.model_copy(
-                update={"status": status, "failure": failure, "finished_at": now()}
-            ),
-        )
-        deployment = await self.get(deployment_id)
-        if status == "active":
-            previous = await self.version(deployment_id, deployment.current)
-            await self.store.modify(
-                DeploymentVersion,
-                previous.id,
-                lambda v: v.model_copy(update={"status": "superseded"}),
-            )
-            await self._change(
-                deployment_id,
-                current=number,
-                rollout=None,
-                replicas=count if count is not None else deployment.replicas,
-            )
-        else:
-            await self._change(deployment_id, rollout=None)
-        return version
+        """Stop: cancel rollouts in progress (recovery undoes what they leave)."""
+        await self.rollouts.close()
 
     # --- helpers ---------------------------------------------------------------------------
-
-    @contextlib.asynccontextmanager
-    async def _audited(
-        self, actor: Actor, action: str, target: str, detail: dict[str, Any]
-    ) -> AsyncIterator[dict[str, Any]]:
-        """Record ``action`` when the block ends: ``ok``, or ``failed`` with the problem
-        (the block may set ``target`` in the yielded dict)."""
-        note: dict[str, Any] = {"target": target}
-        try:
-            yield note
-        except Exception as exc:
-            why = exc.detail if isinstance(exc, Problem) else type(exc).__name__
-            await self.audit.record(
-                actor, action, note["target"], outcome="failed", detail={**detail, "error": why}
-            )
-            raise
-        await self.audit.record(actor, action, note["target"], detail=detail)
-
-    def _lock(self, deployment_id: str) -> asyncio.Lock:
-        return self._locks.setdefault(deployment_id, asyncio.Lock())
-
-    async def _idle(self, deployment_id: str, *, running: bool = False) -> Deployment:
-        deployment = await self.get(deployment_id)
-        if deployment.rollout is not None:
-            raise DeploymentBusy(
-                f"version {deployment.rollout} is being rolled out",
-                extensions={"rollout": deployment.rollout},
-            )
-        if running and deployment.status != "running":
-            raise DeploymentStopped("the deployment is stopped; start it first")
-        return deployment
 
     async def _change(self, deployment_id: str, **changes: Any) -> Deployment:
         return await self.store.modify(
@@ -754,19 +452,6 @@ class Deployments:
             deployment_id,
             lambda d: d.model_copy(update={**changes, "updated_at": now()}),
         )
-
-    async def _chosen(
-        self, docker: aiodocker.Docker, deployment: Deployment, replica: int | None
-    ) -> list[engine.Replica]:
-        found = await engine.replicas(docker, deployment.id)
-        return [r for r in found if replica is None or r.replica == replica]
-
-    @staticmethod
-    def _lines(replica: engine.Replica, text: str, secrets: list[str]) -> list[LogLine]:
-        return [
-            LogLine(replica=replica.replica, version=replica.version, text=scrub(line, secrets))
-            for line in text.splitlines()
-        ]
 
     def _out(
         self, deployment: Deployment, spec: DeploymentSpec, found: list[ReplicaOut] | None
@@ -784,39 +469,3 @@ class Deployments:
             created_at=deployment.created_at,
             updated_at=deployment.updated_at,
         )
-
-    async def _publish(
-        self, deployment: Deployment, version: int, action: Any, detail: str = ""
-    ) -> None:
-        if self.publish is None:
-            return
-        event = DeploymentChanged(
-            deployment_id=deployment.id,
-            name=deployment.name,
-            host_id=deployment.host_id,
-            version=version,
-            action=action,
-            detail=detail,
-            at=now(),
-        )
-        key = f"deployment:{deployment.id}:{action}:{deployment.version}"
-        try:
-            await self.publish(event, subject=target_of(deployment.id), id=key)
-        except Exception as exc:  # best effort: the change stands
-            log.warning("publishing %s failed: %s", key, exc)
-
-
-class _NotReady(Exception):
-    """A new container did not become ready."""
-
-
-def _validated(data: dict[str, Any], location: tuple[str, ...]) -> DeploymentSpec:
-    try:
-        return DeploymentSpec.model_validate(data)
-    except ValidationError as exc:
-        raise ValidationFailed(
-            [
-                FieldError.of((*location[:1], *(str(p) for p in e["loc"])), e["msg"], e["type"])
-                for e in exc.errors(include_url=False)
-            ]
-        ) from None

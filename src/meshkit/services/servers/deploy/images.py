@@ -19,6 +19,7 @@ from meshkit.errors import Problem
 from meshkit.services.servers.audit import AuditLog
 from meshkit.services.servers.deploy import containers as engine
 from meshkit.services.servers.deploy.deployments import Actor, EngineClients, HostOf
+from meshkit.services.servers.deploy.engines import UNREACHABLE
 from meshkit.services.servers.deploy.models import ContainerOut, ImageOut, ImageResult
 from meshkit.services.servers.errors import BadImageArchive, BuildFailed
 
@@ -79,7 +80,8 @@ class Images:
     ) -> ImageResult:
         """Build ``context`` (a tar, optionally gzip/bzip2/xz-compressed) as ``tag``.
 
-        422 ``build-failed`` with the build's last lines when a step fails.
+        422 ``build-failed`` with the build's last lines when a step fails, or with the
+        engine's reason when it cannot read the context.
         """
         detail = {"tag": tag, "dockerfile": dockerfile, "bytes": len(context)}
         try:
@@ -98,6 +100,15 @@ class Images:
                 except aiodocker.DockerStreamError as exc:
                     raise BuildFailed(
                         f"the build of {tag} failed: {exc.message}",
+                        extensions={"log": [exc.message]},
+                    ) from None
+                except aiodocker.DockerError as exc:
+                    # the engine answers 500 to a context it cannot read (not a tar, a
+                    # Dockerfile missing or outside it, a link leaving it...)
+                    if exc.status == UNREACHABLE:
+                        raise
+                    raise BuildFailed(
+                        f"the engine could not build the context as {tag}: {exc.message}",
                         extensions={"log": [exc.message]},
                     ) from None
                 failed = [e for e in output if e.get("error")]

@@ -10,13 +10,14 @@ version before it. Containers carry the labels ``meshkit.deployment=<id>``,
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from meshkit.http.models import RequestModel
+from meshkit.services.servers.redact import is_secret_name
+from meshkit.services.servers.types import HostId, Id
 from meshkit.store import Document, Index
 
 LABEL_DEPLOYMENT = "meshkit.deployment"
@@ -26,7 +27,19 @@ RESERVED_LABEL_PREFIX = "meshkit."
 MAX_REPLICAS = 50
 
 NAME = r"^[a-z0-9][a-z0-9-]{0,62}$"
-IMAGE = r"^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$"
+_DOMAIN_PART = r"(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])"
+_DOMAIN = (
+    rf"(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*:[0-9]{{1,5}}|{_DOMAIN_PART}(?:\.{_DOMAIN_PART})+"
+    r"|localhost)"
+)
+_PATH_PART = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
+_DIGEST = r"sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128}"
+IMAGE = rf"^(?:{_DOMAIN}/)?{_PATH_PART}(?:/{_PATH_PART})*(?::{_TAG})?(?:@(?:{_DIGEST}))?$"
+"""An image reference as the engine parses it (Docker's reference grammar): an optional
+registry (a name with a dot or a port, or ``localhost``), lowercase path components, an
+optional tag and an optional digest."""
+MAX_IMAGE = 255
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
 LABEL_KEY = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$"
 HOST_IP = (
@@ -35,6 +48,9 @@ HOST_IP = (
 )
 VOLUME_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
 ABSOLUTE_PATH = r"^/[^\x00:]{0,4095}$"
+VOLUME_SOURCE = r"^([A-Za-z0-9][A-Za-z0-9_.-]{0,127}|/[^\x00:]{0,4095})$"
+"""A named volume or an absolute host path."""
+RESERVED_LABEL = r"^meshkit\."
 NO_CONTROL = r"^[^\x00]*$"
 
 DeploymentName = Annotated[
@@ -47,7 +63,9 @@ DeploymentName = Annotated[
     ),
 ]
 Seconds = Annotated[float, Field(gt=0, le=3600)]
-HostId = Annotated[str, Field(min_length=1, max_length=128, description="A registered host.")]
+MAX_VERSION = 2**31 - 1
+"""Largest version number accepted (the stores index it as a 64-bit integer)."""
+VersionNumber = Annotated[int, Field(ge=1, le=MAX_VERSION, description="A version's number.")]
 
 
 class PortSpec(RequestModel):
@@ -78,18 +96,12 @@ class VolumeSpec(RequestModel):
 
     source: str = Field(
         max_length=4096,
+        pattern=VOLUME_SOURCE,
         description="A named volume (`data`, created by the engine when missing) or an "
         "absolute path on the host (a bind mount; it must exist).",
     )
     target: str = Field(pattern=ABSOLUTE_PATH, description="Absolute path in the container.")
     read_only: bool = False
-
-    @field_validator("source")
-    @classmethod
-    def _source(cls, value: str) -> str:
-        if not (re.fullmatch(VOLUME_NAME, value) or re.fullmatch(ABSOLUTE_PATH, value)):
-            raise ValueError("must be a volume name or an absolute host path")
-        return value
 
 
 class Resources(RequestModel):
@@ -138,18 +150,43 @@ class HealthCheck(RequestModel):
     )
 
 
+EnvName = Annotated[str, Field(pattern=ENV_NAME)]
+_FIXED_PORT_RULE: dict[str, Any] = {
+    "if": {
+        "required": ["ports"],
+        "properties": {
+            "ports": {
+                "contains": {
+                    "required": ["host_port"],
+                    "properties": {"host_port": {"type": "integer"}},
+                }
+            }
+        },
+    },
+    "then": {"properties": {"replicas": {"maximum": 1}}},
+}
+"""A port with a fixed ``host_port`` allows one replica at most (as JSON Schema)."""
+
+
 class DeploymentSpec(RequestModel):
     """What runs: one image as ``replicas`` identical containers on one host's engine.
 
-    ``env`` values whose names look secret (`PASSWORD`, `TOKEN`, `SECRET`, `API_KEY`...)
-    are masked in every answer, diff and audit entry.
+    Secret ``env`` values (named in ``secret_env``, or whose names look secret: `PASSWORD`,
+    `TOKEN`, `SECRET`, `API_KEY`...) are stored encrypted and masked in every answer,
+    diff, log line and audit entry. A port with a fixed ``host_port`` allows one replica
+    at most.
     """
+
+    model_config = ConfigDict(json_schema_extra=_FIXED_PORT_RULE)
 
     name: DeploymentName
     host_id: HostId
     image: str = Field(
         pattern=IMAGE,
-        description="An image reference (`repo:tag`, `registry:port/repo:tag`, `repo@sha256:…`).",
+        max_length=MAX_IMAGE,
+        description="An image reference (`repo:tag`, `registry:port/repo:tag`, `repo@sha256:…`): "
+        "lowercase repository path components, a registry only when it has a dot or a port "
+        "(or is `localhost`).",
         examples=["meshkit-test/busybox:1"],
     )
     pull: Literal["missing", "always", "never"] = Field(
@@ -164,7 +201,18 @@ class DeploymentSpec(RequestModel):
     env: dict[
         Annotated[str, Field(pattern=ENV_NAME)],
         Annotated[str, Field(max_length=32768, pattern=NO_CONTROL)],
-    ] = Field(default_factory=dict, max_length=256)
+    ] = Field(
+        default_factory=dict,
+        max_length=256,
+        description="Environment variables. A secret's value is answered as `********`; "
+        "sending `********` back for a secret keeps its stored value.",
+    )
+    secret_env: list[EnvName] = Field(
+        default_factory=list,
+        max_length=256,
+        description="Names of `env` entries that hold secrets (besides those whose names "
+        "look secret): stored encrypted, masked in answers, diffs, logs and the audit log.",
+    )
     ports: list[PortSpec] = Field(default_factory=list, max_length=64)
     volumes: list[VolumeSpec] = Field(default_factory=list, max_length=64)
     resources: Resources = Field(default_factory=Resources)
@@ -173,7 +221,12 @@ class DeploymentSpec(RequestModel):
         description="Unset: a new container is ready once it has run a moment "
         "(`MESHKIT_SERVERS_DEPLOY_READY_SECONDS`) without exiting.",
     )
-    replicas: int = Field(default=1, ge=0, le=MAX_REPLICAS)
+    replicas: int = Field(
+        default=1,
+        ge=0,
+        le=MAX_REPLICAS,
+        description="Containers to run; at most 1 when a port has a fixed `host_port`.",
+    )
     restart: Literal["no", "on-failure", "always", "unless-stopped"] = Field(
         default="unless-stopped", description="Docker's restart policy for each replica."
     )
@@ -183,6 +236,9 @@ class DeploymentSpec(RequestModel):
         default_factory=dict,
         max_length=64,
         description="Extra container labels; keys starting with `meshkit.` are reserved.",
+        json_schema_extra={
+            "propertyNames": {"pattern": LABEL_KEY, "not": {"pattern": RESERVED_LABEL}}
+        },
     )
 
     @field_validator("labels")
@@ -210,6 +266,12 @@ class DeploymentSpec(RequestModel):
         """Some port is published on a fixed host port (updates stop the old one first)."""
         return any(p.host_port is not None for p in self.ports)
 
+    @property
+    def secret_names(self) -> frozenset[str]:
+        """The env names whose values are secret: listed in ``secret_env`` or named so."""
+        listed = set(self.secret_env)
+        return frozenset(n for n in self.env if n in listed or is_secret_name(n))
+
 
 class SpecUpdate(RequestModel):
     """A new version of a deployment's spec, rolled out replica by replica."""
@@ -229,7 +291,9 @@ class ScaleIn(RequestModel):
 class DeploymentRollbackIn(RequestModel):
     """Roll back to an earlier version: a new version whose spec equals it."""
 
-    to_version: int = Field(ge=1, description="The version whose spec to run again.")
+    to_version: int = Field(
+        ge=1, le=MAX_VERSION, description="The version whose spec to run again."
+    )
     reason: str = Field(default="", max_length=500)
 
 
@@ -256,8 +320,8 @@ class LogQuery(BaseModel):
 class DeploymentQuery(BaseModel):
     """A page of deployments, oldest first."""
 
-    host_id: str | None = Field(default=None, max_length=128)
-    after: str | None = Field(default=None, max_length=128, description="Ids after this one.")
+    host_id: HostId | None = None
+    after: Id | None = Field(default=None, description="Ids after this one.")
     limit: Annotated[int, Field(ge=1, le=200)] = 50
 
 
@@ -267,9 +331,20 @@ Status = Literal["running", "stopped"]
 VersionStatus = Literal["rolling_out", "active", "failed", "superseded"]
 
 
+class Lease(BaseModel):
+    """Who is changing a deployment: the operation, the service instance doing it (its
+    heartbeat says it lives) and a token naming this claim."""
+
+    op: str
+    instance: str
+    token: str
+    since: datetime
+
+
 class Deployment(Document):
     """A deployment as stored. ``current`` is the active version's number; ``rollout``
-    the one being rolled out (``None`` when none is)."""
+    the one being rolled out (``None`` when none is); ``lease`` the operation changing
+    it now (a rollout's lease names the instance running it)."""
 
     collection: ClassVar[str] = "servers_deployments"
     indexes: ClassVar[tuple[Index, ...]] = (Index("host_id", "name", unique=True),)
@@ -279,6 +354,7 @@ class Deployment(Document):
     replicas: int
     status: Status = "running"
     rollout: int | None = None
+    lease: Lease | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -293,13 +369,17 @@ class SpecChange(BaseModel):
 
 
 class DeploymentVersion(Document):
-    """One version of a deployment's spec, with its diff from the version before."""
+    """One version of a deployment's spec, with its diff from the version before.
+
+    ``spec`` holds secret env values masked; ``sealed`` holds them encrypted (by name,
+    sealed with the hosts' key vault for ``deployment:<id>:<name>``)."""
 
     collection: ClassVar[str] = "servers_deployment_versions"
     indexes: ClassVar[tuple[Index, ...]] = (Index("deployment_id", "number", unique=True),)
     deployment_id: str
     number: int
     spec: DeploymentSpec
+    sealed: dict[str, str] = Field(default_factory=dict)
     status: VersionStatus
     source: str
     reason: str = ""
@@ -396,7 +476,9 @@ class ImageResult(BaseModel):
 class BuildQuery(BaseModel):
     """How to tag and find the build."""
 
-    tag: str = Field(pattern=IMAGE, description="The image name:tag to give the result.")
+    tag: str = Field(
+        pattern=IMAGE, max_length=MAX_IMAGE, description="The image name:tag to give the result."
+    )
     dockerfile: str = Field(
         default="Dockerfile",
         max_length=1024,
@@ -408,7 +490,9 @@ class BuildQuery(BaseModel):
 class PullIn(RequestModel):
     """An image to pull from its registry."""
 
-    image: str = Field(pattern=IMAGE, examples=["registry.example:5000/app:1"])
+    image: str = Field(
+        pattern=IMAGE, max_length=MAX_IMAGE, examples=["registry.example:5000/app:1"]
+    )
 
 
 class ContainerOut(BaseModel):

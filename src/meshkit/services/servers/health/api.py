@@ -25,6 +25,7 @@ from meshkit.services.servers.health.models import (
     Transition,
 )
 from meshkit.services.servers.permissions import CHECKS_MANAGE, CHECKS_READ
+from meshkit.services.servers.types import Id
 from meshkit.tokens import Principal
 
 TAGS = ("servers",)
@@ -60,7 +61,7 @@ class HealthApi(Service):
         errors=(401, 403, 404),
         permission=CHECKS_READ,
     )
-    async def get_check(self, principal: Principal, check_id: str) -> CheckOut:
+    async def get_check(self, principal: Principal, check_id: Id) -> CheckOut:
         """One health check and its current state."""
         return await self.checks.get(check_id)
 
@@ -70,7 +71,7 @@ class HealthApi(Service):
         errors=(401, 403, 404, 409),
         permission=CHECKS_MANAGE,
     )
-    async def patch_check(self, principal: Principal, check_id: str, body: CheckPatch) -> CheckOut:
+    async def patch_check(self, principal: Principal, check_id: Id, body: CheckPatch) -> CheckOut:
         """Change a health check; its state and history are kept."""
         return await self.checks.patch(principal, check_id, body)
 
@@ -81,7 +82,7 @@ class HealthApi(Service):
         errors=(401, 403, 404),
         permission=CHECKS_MANAGE,
     )
-    async def delete_check(self, principal: Principal, check_id: str) -> None:
+    async def delete_check(self, principal: Principal, check_id: Id) -> None:
         """Delete a health check with its state and history."""
         await self.checks.delete(principal, check_id)
 
@@ -91,7 +92,7 @@ class HealthApi(Service):
         errors=(401, 403, 404),
         permission=CHECKS_MANAGE,
     )
-    async def run_check(self, principal: Principal, check_id: str) -> RunOut:
+    async def run_check(self, principal: Principal, check_id: Id) -> RunOut:
         """Run a health check now and record its result (a change of state is published
         and posted like a scheduled one); the result and the state after it."""
         return await self.checks.run(check_id, principal)
@@ -103,7 +104,7 @@ class HealthApi(Service):
         permission=CHECKS_READ,
     )
     async def check_history(
-        self, principal: Principal, check_id: str, query: CheckHistoryQuery
+        self, principal: Principal, check_id: Id, query: CheckHistoryQuery
     ) -> list[Transition]:
         """A health check's state changes, newest first (the newest
         ``MESHKIT_SERVERS_HEALTH_HISTORY_SIZE`` are kept)."""

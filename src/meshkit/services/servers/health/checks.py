@@ -13,15 +13,13 @@ changes are in the check's history).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, Protocol, get_args
 
 from meshkit.contracts.servers import HealthChanged, HealthState
-from meshkit.errors import FieldError, ValidationFailed
+from meshkit.errors import FieldError, Forbidden, ValidationFailed
 from meshkit.events import Event
 from meshkit.services.servers.audit import AuditLog
 from meshkit.services.servers.errors import CheckNotFound
@@ -40,6 +38,7 @@ from meshkit.services.servers.health.models import (
 )
 from meshkit.services.servers.health.probes import Prober
 from meshkit.services.servers.health.state import HealthStates
+from meshkit.services.servers.permissions import JOBS_RUN
 from meshkit.store import Sort, Store
 from meshkit.store.errors import DocumentNotFound
 from meshkit.tokens import Principal
@@ -96,22 +95,6 @@ class Checks:
         self.audit = audit
         self.publish = publish
 
-    # auditing -------------------------------------------------------------------------
-
-    @contextlib.asynccontextmanager
-    async def _audited(
-        self, actor: Principal | str, action: str, target: str, detail: dict[str, Any]
-    ) -> AsyncIterator[None]:
-        """Record ``action`` after the block: ``ok``, or ``failed`` (then re-raise)."""
-        try:
-            yield
-        except Exception as exc:
-            await self.audit.record(
-                actor, action, target, outcome="failed", detail={**detail, "error": str(exc)}
-            )
-            raise
-        await self.audit.record(actor, action, target, detail=detail)
-
     # definitions ----------------------------------------------------------------------
 
     async def _check_subject(self, subject: str) -> None:
@@ -131,7 +114,8 @@ class Checks:
         """A new check on an existing host or deployment (422 on ``subject`` otherwise);
         its state is ``unknown`` until it has run."""
         detail = body.model_dump(mode="json")
-        try:
+        async with self.audit.audited(actor, "checks.create", "check:new", detail) as note:
+            _may_run_commands(actor, body.probe.kind)
             await self._check_subject(body.subject)
             now = datetime.now(UTC)
             check = await self.store.insert(
@@ -143,16 +127,7 @@ class Checks:
                     updated_at=now,
                 )
             )
-        except Exception as exc:
-            await self.audit.record(
-                actor,
-                "checks.create",
-                "check:new",
-                outcome="failed",
-                detail={**detail, "error": str(exc)},
-            )
-            raise
-        await self.audit.record(actor, "checks.create", f"check:{check.id}", detail=detail)
+            note.target = f"check:{check.id}"
         return check_out(check, CheckState())
 
     async def get(self, check_id: str) -> CheckOut:
@@ -174,8 +149,10 @@ class Checks:
     async def patch(self, actor: Principal | str, check_id: str, body: CheckPatch) -> CheckOut:
         """Change a check (see :class:`CheckPatch`); its state and history are kept."""
         detail = body.model_dump(mode="json", exclude_unset=True)
-        async with self._audited(actor, "checks.update", f"check:{check_id}", detail):
-            await self._stored(check_id)
+        async with self.audit.audited(actor, "checks.update", f"check:{check_id}", detail):
+            stored = await self._stored(check_id)
+            kind = body.probe.kind if body.probe is not None else stored.probe.get("kind", "")
+            _may_run_commands(actor, str(kind))
             update: dict[str, Any] = {
                 name: value
                 for name, value in body.model_dump(exclude={"probe"}, exclude_unset=True).items()
@@ -194,7 +171,7 @@ class Checks:
 
     async def delete(self, actor: Principal | str, check_id: str) -> None:
         """Delete a check, its state and its history."""
-        async with self._audited(actor, "checks.delete", f"check:{check_id}", {}):
+        async with self.audit.audited(actor, "checks.delete", f"check:{check_id}"):
             check = await self._stored(check_id)
             if not await self.store.delete(CheckDefinition, check.id):
                 raise CheckNotFound(f"no health check {check_id}")
@@ -207,7 +184,7 @@ class Checks:
         change is published). With an ``actor`` (a person asked), the run is audited."""
         if actor is None:
             return await self._run(await self._stored(check_id))
-        async with self._audited(actor, "checks.run", f"check:{check_id}", {}):
+        async with self.audit.audited(actor, "checks.run", f"check:{check_id}"):
             out = await self._run(await self._stored(check_id))
         return out
 
@@ -292,4 +269,14 @@ class Checks:
         ]
         return HealthSummary(
             counts={state: counts[state] for state in STATES}, checks=rows, subjects=subjects
+        )
+
+
+def _may_run_commands(actor: Principal | str, kind: str) -> None:
+    """A ``command`` probe runs commands on hosts: defining one needs what running a
+    command needs (``servers:jobs.run``), not only ``servers:checks.manage``."""
+    if kind == "command" and isinstance(actor, Principal) and not actor.has_permission(JOBS_RUN):
+        raise Forbidden(
+            f"a command check runs commands on the host: this needs the permission {JOBS_RUN!r}",
+            extensions={"required_permission": JOBS_RUN},
         )

@@ -31,7 +31,11 @@ from meshkit.store import Document, Index
 SUBJECT = r"^(host|deployment):[0-9A-Za-z_-]{1,128}$"
 NO_CONTROL = r"^[^\x00-\x1f\x7f]+$"
 HOSTNAME = r"^(\[[0-9A-Fa-f:.]+\]|[0-9A-Za-z]([0-9A-Za-z.-]{0,251}[0-9A-Za-z])?)$"
-HTTP_URL = r"^https?://[^\s/?#@]+(/[^\s]*)?$"
+_DNS = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PORT = r"([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+HTTP_URL = rf"^https?://({_DNS}(\.{_DNS})*|\[[0-9A-Fa-f:.]+\])(:{_PORT})?([/?][^\s#]*)?$"
+"""An http(s) URL: a DNS name, IPv4 or bracketed IPv6 host, a port in 1..65535, no
+credentials, no fragment."""
 MAX_BODY_READ = 1024 * 1024
 """Bytes of an HTTP answer read to look for ``body_contains``."""
 
@@ -137,7 +141,8 @@ class TcpProbe(RequestModel):
 
 class CommandProbe(RequestModel):
     """A shell command over SSH on the subject's host; exit status 0 is success, and it
-    is killed at the check's timeout."""
+    is killed at the check's timeout. Defining one also needs ``servers:jobs.run`` (it
+    runs commands on the host); results say the exit status, never the output."""
 
     kind: Literal["command"] = "command"
     command: str = Field(

@@ -25,6 +25,7 @@ from meshkit.services.servers.hosts.models import (
 )
 from meshkit.services.servers.hosts.registry import Hosts
 from meshkit.services.servers.permissions import HOSTS_MANAGE, HOSTS_READ
+from meshkit.services.servers.types import HostId
 from meshkit.tokens import Principal
 
 TAGS = ("servers",)
@@ -59,7 +60,7 @@ class HostsApi(Service):
         return [HostOut.of(h) for h in await self.hosts.page(query)]
 
     @get("/v1/servers/hosts/{host_id}", tags=TAGS, errors=(401, 403, 404), permission=HOSTS_READ)
-    async def get_host(self, principal: Principal, host_id: str) -> HostOut:
+    async def get_host(self, principal: Principal, host_id: HostId) -> HostOut:
         """One host (404 ``host-not-found``)."""
         return HostOut.of(await self.hosts.get(host_id))
 
@@ -69,7 +70,7 @@ class HostsApi(Service):
         errors=(401, 403, 404, 409, 422, 503),
         permission=HOSTS_MANAGE,
     )
-    async def patch_host(self, principal: Principal, host_id: str, body: HostPatch) -> HostOut:
+    async def patch_host(self, principal: Principal, host_id: HostId, body: HostPatch) -> HostOut:
         """Change a host: rename, move, relabel, give it a new private key, or re-pin its
         host key after a reinstall (``host_key``; ``null`` pins the next one seen)."""
         return HostOut.of(await self.hosts.patch(principal, host_id, body))
@@ -81,7 +82,7 @@ class HostsApi(Service):
         errors=(401, 403, 404),
         permission=HOSTS_MANAGE,
     )
-    async def delete_host(self, principal: Principal, host_id: str) -> None:
+    async def delete_host(self, principal: Principal, host_id: HostId) -> None:
         """Remove a host (its key is deleted with it) and close its connections."""
         await self.hosts.remove(principal, host_id)
 
@@ -91,7 +92,7 @@ class HostsApi(Service):
         errors=(401, 403, 404),
         permission=HOSTS_MANAGE,
     )
-    async def test_host(self, principal: Principal, host_id: str) -> ConnectionTest:
+    async def test_host(self, principal: Principal, host_id: HostId) -> ConnectionTest:
         """Log in and run ``uname``: ``ok``, the latency and the pinned host key's
         fingerprint (pinned now on first contact), or ``error``, the problem that stopped
         it (``host-unreachable``, ``host-auth-failed``, ``host-key-mismatch``...)."""
@@ -103,7 +104,7 @@ class HostsApi(Service):
         errors=(401, 403, 404, *SSH_ERRORS),
         permission=HOSTS_MANAGE,
     )
-    async def gather_host_facts(self, principal: Principal, host_id: str) -> Facts:
+    async def gather_host_facts(self, principal: Principal, host_id: HostId) -> Facts:
         """Gather the host's facts now over SSH (OS, kernel, CPUs, memory, disks, Docker
         Engine), store them as the host's last facts, and return them."""
         return await self.hosts.gather_facts(principal, host_id)
@@ -114,6 +115,6 @@ class HostsApi(Service):
         errors=(401, 403, 404),
         permission=HOSTS_READ,
     )
-    async def get_host_facts(self, principal: Principal, host_id: str) -> Facts:
+    async def get_host_facts(self, principal: Principal, host_id: HostId) -> Facts:
         """The facts gathered last (404 ``facts-not-gathered`` when never)."""
         return await self.hosts.facts(host_id)

@@ -14,10 +14,9 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from meshkit.http.models import RequestModel
+from meshkit.services.servers.types import LABEL, MAX_LABELS, HostId, Labels
 from meshkit.store import Document, Index
 
-ULID = r"^[0-9A-HJKMNP-TV-Z]{26}$"
-_LABEL = r"[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?"
 _DNS_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOSTNAME = rf"{_DNS_LABEL}(\.{_DNS_LABEL})*"
 _IPV6 = r"[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*"
@@ -25,11 +24,9 @@ HOST_KEY_LINE = (
     r"^(ssh-ed25519|ssh-ed448|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|"
     r"ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [^\r\n]*)?$"
 )
-MAX_LABELS = 32
 MAX_KEY_CHARS = 16_384
 
 Engine = Literal["none", "local", "ssh"]
-HostId = Annotated[str, Field(pattern=ULID, description="A host id (a ULID).")]
 HostName = Annotated[
     str,
     Field(
@@ -61,17 +58,6 @@ User = Annotated[
         pattern=r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$",
         description="The user to log in as.",
         examples=["root", "deploy"],
-    ),
-]
-LabelKey = Annotated[str, Field(max_length=63, pattern=rf"^{_LABEL}$")]
-LabelValue = Annotated[str, Field(max_length=63, pattern=rf"^({_LABEL})?$")]
-Labels = Annotated[
-    dict[LabelKey, LabelValue],
-    Field(
-        max_length=MAX_LABELS,
-        description="Free labels to select hosts by (`env: prod`); keys and values are "
-        "letters, digits, `.`, `_`, `-` (63 at most, starting and ending alphanumeric).",
-        json_schema_extra={"additionalProperties": False},
     ),
 ]
 PrivateKey = Annotated[
@@ -263,7 +249,7 @@ class HostQuery(BaseModel):
     """A page of hosts, by id (creation order), optionally narrowed by labels."""
 
     label: Annotated[
-        list[Annotated[str, Field(max_length=127, pattern=rf"^{_LABEL}:({_LABEL})?$")]],
+        list[Annotated[str, Field(max_length=127, pattern=rf"^{LABEL}:({LABEL})?$")]],
         Field(
             max_length=MAX_LABELS,
             description="`key:value` labels the hosts must all have (repeat for more).",

@@ -17,16 +17,14 @@ Rules:
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncssh
 
 from meshkit.errors import FieldError, Problem, ValidationFailed
-from meshkit.services.servers.audit import SYSTEM, AuditLog, Outcome
+from meshkit.services.servers.audit import SYSTEM, AuditLog
 from meshkit.services.servers.errors import (
     CommandTimedOut,
     FactsNotGathered,
@@ -142,24 +140,6 @@ class Hosts:
         self.engine_socket = engine_socket
         """The engine socket of a host that sets none (``remote_engine_socket``)."""
 
-    @contextlib.asynccontextmanager
-    async def _audited(
-        self, actor: Actor, action: str, host_id: str, detail: dict[str, Any] | None = None
-    ) -> AsyncIterator[dict[str, Any]]:
-        """Record ``action`` once the block ends: ``ok``, or ``failed`` when it raised.
-        The block may add to the yielded detail."""
-        recorded = dict(detail or {})
-        try:
-            yield recorded
-        except Exception as exc:
-            recorded["error"] = getattr(exc, "slug", type(exc).__name__)
-            await self.audit.record(
-                actor, action, f"host:{host_id}", outcome="failed", detail=recorded
-            )
-            raise
-        outcome: Outcome = "failed" if recorded.pop("_failed", False) else "ok"
-        await self.audit.record(actor, action, f"host:{host_id}", outcome=outcome, detail=recorded)
-
     # --- reading ---
 
     async def get(self, host_id: str) -> Host:
@@ -238,10 +218,10 @@ class Hosts:
         """Register a host; its key must parse (422), its name be free (409)."""
         host_id = new_id()
         detail = body.model_dump(exclude={"private_key"}, exclude_none=True)
-        async with self._audited(actor, "hosts.create", host_id, detail) as recorded:
+        async with self.audit.audited(actor, "hosts.create", f"host:{host_id}", detail) as note:
             now = datetime.now(UTC)
             keys = _key_fields(host_id, self.vault, body.private_key.get_secret_value())
-            recorded["key_fingerprint"] = keys["key_fingerprint"]
+            note.detail["key_fingerprint"] = keys["key_fingerprint"]
             host = Host.model_validate(
                 {
                     "id": host_id,
@@ -261,7 +241,7 @@ class Hosts:
         detail = body.model_dump(include=given, exclude={"private_key"})
         if "private_key" in given:
             detail["private_key_changed"] = True
-        async with self._audited(actor, "hosts.update", host_id, detail):
+        async with self.audit.audited(actor, "hosts.update", f"host:{host_id}", detail):
             current = await self.get(host_id)
             update: dict[str, Any] = {
                 name: getattr(body, name)
@@ -292,9 +272,9 @@ class Hosts:
 
     async def remove(self, actor: Actor, host_id: str) -> Host:
         """Remove a host and close its connections; the host as it was."""
-        async with self._audited(actor, "hosts.remove", host_id) as recorded:
+        async with self.audit.audited(actor, "hosts.remove", f"host:{host_id}") as note:
             host = await self.get(host_id)
-            recorded["name"] = host.name
+            note.detail["name"] = host.name
             if not await self.store.delete(Host, host_id):
                 raise HostNotFound(f"{NO_HOST}: {host_id}")
             await self.pool.forget(host_id)
@@ -339,7 +319,7 @@ class Hosts:
     async def test_connection(self, actor: Actor, host_id: str) -> ConnectionTest:
         """Log in and run ``uname -srm``: whether it worked, how long it took, the pinned
         host key (pinned now if it was not), or the typed problem that stopped it."""
-        async with self._audited(actor, "hosts.test", host_id) as recorded:
+        async with self.audit.audited(actor, "hosts.test", f"host:{host_id}") as note:
             host = await self.get(host_id)
             started = time.monotonic()
             try:
@@ -359,7 +339,8 @@ class Hosts:
             except Problem as problem:
                 if isinstance(problem, HostNotFound):
                     raise
-                recorded.update(_failed=True, error=problem.slug)
+                note.failed = True
+                note.detail["error"] = problem.slug
                 return ConnectionTest(
                     ok=False,
                     latency=None,
@@ -369,7 +350,7 @@ class Hosts:
                 )
             latency = time.monotonic() - started
             after = await self.get(host_id)
-            recorded["latency"] = round(latency, 4)
+            note.detail["latency"] = round(latency, 4)
             return ConnectionTest(
                 ok=True,
                 latency=latency,
@@ -382,7 +363,7 @@ class Hosts:
     async def gather_facts(self, actor: Actor, host_id: str) -> Facts:
         """Gather the host's facts with one command, store them, and return them.
         Connection failures are their problems (503/502/409), a timeout 504."""
-        async with self._audited(actor, "hosts.facts", host_id):
+        async with self.audit.audited(actor, "hosts.facts", f"host:{host_id}"):
             host = await self.get(host_id)
             command = facts_command(self.engine_socket_of(host))
             result = await self.pool.run(self._target(host), command, time_limit=FACTS_TIME_LIMIT)

@@ -12,11 +12,8 @@ by the step's schema before that).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import difflib
 import hashlib
-import secrets as random_tokens
 import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -35,7 +32,7 @@ from meshkit.services.servers.jobs.steps import (
     UserStep,
 )
 from meshkit.services.servers.redact import MASK
-from meshkit.services.servers.ssh import CommandResult, SshPool, SshTarget
+from meshkit.services.servers.ssh import CommandResult, SshPool, SshTarget, files
 
 StepStatus = Literal["ok", "changed", "failed", "skipped"]
 Emit = Callable[[str, str], Awaitable[None]]
@@ -71,7 +68,8 @@ class Remote:
 
     ``emit`` receives the live output of the commands that change things (the step's
     own command, package installs); queries are quiet. ``time_limit`` is the step's (or
-    ``None``: the pool's default).
+    ``None``: the pool's default). ``scrub`` takes the job's secrets out of output kept
+    in results (before it is cut to its end, so no piece of a secret is left).
     """
 
     pool: SshPool
@@ -79,6 +77,7 @@ class Remote:
     check: bool
     emit: Emit
     time_limit: float | None = None
+    scrub: Callable[[str], str] = str
     _captured: list[str] = field(default_factory=list)
 
     async def run(
@@ -110,10 +109,11 @@ class Remote:
             raise StepFailed(f"{what} failed: {reason}", result.stdout + result.stderr)
         return result
 
-    def output(self) -> str:
-        """What the live commands printed, the last :data:`MAX_OUTPUT` characters."""
-        text = "".join(self._captured)
-        return text[-MAX_OUTPUT:]
+    def output(self, fallback: str = "") -> str:
+        """What the live commands printed (else ``fallback``), scrubbed, the last
+        :data:`MAX_OUTPUT` characters."""
+        text = "".join(self._captured) or fallback
+        return self.scrub(text)[-MAX_OUTPUT:]
 
 
 async def run_step(step: Step, remote: Remote) -> StepOutcome:
@@ -133,9 +133,7 @@ async def run_step(step: Step, remote: Remote) -> StepOutcome:
             case CommandStep():
                 outcome = await _command(step, remote)
     except StepFailed as exc:
-        return StepOutcome(
-            "failed", exc.message, output=(remote.output() or exc.output)[-MAX_OUTPUT:]
-        )
+        return StepOutcome("failed", exc.message, output=remote.output(exc.output))
     except Problem as exc:  # could not reach the host (HostUnreachable, HostAuthFailed...)
         return StepOutcome("failed", exc.detail, output=remote.output())
     except (OSError, asyncssh.Error) as exc:
@@ -198,14 +196,16 @@ class _Stat:
     mode: int = 0
     sha256: str = ""
     size: int = 0
+    uid: int = 0
+    gid: int = 0
 
 
 async def _stat(remote: Remote, path: str) -> _Stat:
     p = q(path)
     script = (
-        f"if [ -f {p} ]; then echo file; stat -L -c '%U %G %a %s' -- {p} && "
+        f"if [ -f {p} ]; then echo file; stat -L -c '%U %G %a %s %u %g' -- {p} && "
         f"sha256sum < {p} | cut -d' ' -f1; "
-        f"elif [ -d {p} ]; then echo directory; stat -L -c '%U %G %a 0' -- {p}; "
+        f"elif [ -d {p} ]; then echo directory; stat -L -c '%U %G %a 0 %u %g' -- {p}; "
         f"elif [ -e {p} ] || [ -L {p} ]; then echo other; else echo missing; fi"
     )
     result = await remote.run(script)
@@ -215,9 +215,18 @@ async def _stat(remote: Remote, path: str) -> _Stat:
     kind = lines[0]
     if kind in ("missing", "other"):
         return _Stat(kind)  # type: ignore[arg-type]
-    owner, group, mode, size = lines[1].split()
+    owner, group, mode, size, uid, gid = lines[1].split()
     digest = lines[2].strip() if kind == "file" else ""
-    return _Stat(kind, owner, group, int(mode, 8), digest, int(size))  # type: ignore[arg-type]
+    return _Stat(
+        kind,  # type: ignore[arg-type]
+        owner,
+        group,
+        int(mode, 8),
+        digest,
+        int(size),
+        int(uid),
+        int(gid),
+    )
 
 
 def _metadata_changes(
@@ -321,30 +330,24 @@ async def _file_diff(step: FileStep, remote: Remote, now: _Stat, wanted: str | N
 
 
 async def _write_atomically(step: FileStep, remote: Remote, now: _Stat, content: str) -> None:
-    """Write ``content`` to a temporary file beside the target, give it the wanted (or
-    the current) owner, group and mode, then rename it over the target."""
-    directory, _, base = step.path.rpartition("/")
-    temporary = f"{directory}/.{base}.mk-{random_tokens.token_hex(6)}.tmp"
-    mode = step.mode or (format(now.mode, "04o") if now.kind == "file" else "0644")
+    """Write ``content`` over the path with the wanted (else the current, else default)
+    owner, group and mode: :func:`meshkit.services.servers.ssh.files.write_atomic`."""
+    try:
+        uid, gid = await files.resolve_ids(
+            remote.pool, remote.target, step.owner, step.group, time_limit=remote.time_limit
+        )
+    except files.RemoteError as exc:
+        raise StepFailed(str(exc)) from None
+    if now.kind == "file":
+        uid = now.uid if uid is None else uid
+        gid = now.gid if gid is None else gid
+    mode = int(step.mode, 8) if step.mode else (now.mode if now.kind == "file" else 0o644)
+    wanted = files.Wanted(step.path, content.encode(), mode, uid, gid)
     try:
         async with remote.pool.sftp(remote.target) as sftp:
-            async with sftp.open(temporary, "wb", asyncssh.SFTPAttrs(permissions=0o600)) as handle:
-                await handle.write(content.encode())
-            keep = (
-                f"chown --reference={q(step.path)} -- {q(temporary)} && "
-                if now.kind == "file"
-                else ""
-            )
-            await remote.must(
-                keep + _set_metadata(temporary, step.owner, step.group, mode),
-                "setting owner and mode",
-            )
-            await sftp.posix_rename(temporary, step.path)
-    except BaseException:
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(10):
-                await remote.run(f"rm -f -- {q(temporary)}")
-        raise
+            await files.write_atomic(sftp, wanted, keep_previous=False)
+    except files.RemoteError as exc:
+        raise StepFailed(str(exc)) from None
 
 
 async def _directory(step: DirectoryStep, remote: Remote) -> StepOutcome:

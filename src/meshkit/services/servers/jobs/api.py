@@ -20,13 +20,12 @@ Live output over Socket.IO is :mod:`meshkit.services.servers.jobs.live`.
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from typing import cast
 
 from aiohttp import web
-from pydantic import Field
 
 from meshkit import Service, delete, get, post, put
-from meshkit.services.servers.jobs.live import JobSockets, sse, wants_events
+from meshkit.services.servers.jobs.live import JobSockets, server_events, wants_events
 from meshkit.services.servers.jobs.models import (
     JobIn,
     JobLogOut,
@@ -40,10 +39,11 @@ from meshkit.services.servers.jobs.models import (
 from meshkit.services.servers.jobs.recipes import Recipes
 from meshkit.services.servers.jobs.runner import Jobs
 from meshkit.services.servers.permissions import JOBS_READ, JOBS_RUN
+from meshkit.services.servers.sse import event_stream
+from meshkit.services.servers.types import Id
 from meshkit.tokens import Principal
 
 TAGS = ("servers",)
-Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 
 class JobsApi(Service):
@@ -56,13 +56,14 @@ class JobsApi(Service):
 
     # --- recipes -------------------------------------------------------------------------
 
-    @post("/v1/servers/recipes", status=201, tags=TAGS, errors=(401, 409), permission=JOBS_RUN)
+    @post("/v1/servers/recipes", status=201, tags=TAGS, errors=(401, 409, 422), permission=JOBS_RUN)
     async def create_recipe(self, principal: Principal, body: RecipeIn) -> RecipeOut:
         """Store a recipe: a named list of steps (409 `recipe-exists` when the name is taken).
 
         Steps are `package`, `file`, `directory`, `user`, `service` and `command` (the
         schema says each one's fields). Secret values (file content with
-        `content_secret`, secret `env` values) are masked in every answer.
+        `content_secret`, secret `env` values) are stored encrypted and masked
+        (`********`) in every answer.
         """
         return recipe_out(await self.recipes.create(principal, body))
 
@@ -79,7 +80,7 @@ class JobsApi(Service):
     @put(
         "/v1/servers/recipes/{recipe_id}",
         tags=TAGS,
-        errors=(401, 404, 409),
+        errors=(401, 404, 409, 422),
         permission=JOBS_RUN,
     )
     async def replace_recipe(
@@ -87,7 +88,10 @@ class JobsApi(Service):
     ) -> RecipeOut:
         """Replace a recipe's name, description and steps (`revision` goes up by one).
 
-        Jobs that ran it keep the steps they ran.
+        A secret value sent as the mask (`********`, as answers show it) keeps the stored
+        value of the step it stands for: the step with the same `name` and kind, else the
+        one at the same position with the same kind; 422 `masked-secret-unknown` when
+        there is none. Jobs that ran it keep the steps they ran.
         """
         return recipe_out(await self.recipes.update(principal, recipe_id, body))
 
@@ -104,7 +108,7 @@ class JobsApi(Service):
 
     # --- jobs ----------------------------------------------------------------------------
 
-    @post("/v1/servers/jobs", status=202, tags=TAGS, errors=(401, 404), permission=JOBS_RUN)
+    @post("/v1/servers/jobs", status=202, tags=TAGS, errors=(401, 404, 422), permission=JOBS_RUN)
     async def run_job(self, principal: Principal, body: JobIn) -> JobOut:
         """Run a recipe (by name, or steps inline) on hosts, in `check` or `apply` mode.
 
@@ -113,7 +117,10 @@ class JobsApi(Service):
         `job.follow`). Hosts are worked on in parallel (at most `parallelism` at once);
         on each host the steps run in order and the host stops at its first failure.
         Check mode changes nothing and reports what would change, with file diffs.
-        404 `recipe-not-found`; 422 `no-hosts-selected` when the selector matches none.
+        To run a job's steps again, send them (as its answer shows them) with `from_job`:
+        masked secrets take that job's values (422 `masked-secret-unknown` for a mask
+        nothing stands behind). 404 `recipe-not-found`, `host-not-found`, `job-not-found`;
+        422 `no-hosts-selected` when the selector matches none.
         """
         return job_out(await self.jobs.submit(principal, body))
 
@@ -159,6 +166,7 @@ class JobsApi(Service):
         if not wants_events(request, follow):
             return await self.jobs.log_of(job_id)
         after = request.headers.get("Last-Event-ID")
-        events = await self.jobs.follow(job_id, after)
+        entries = await self.jobs.follow(job_id, after)
+        stream = await event_stream(request, server_events(entries), stop=lambda: self.draining)
         # a streamed answer: the binder passes a StreamResponse through as it is
-        return cast(JobLogOut, await sse(request, events, self))
+        return cast(JobLogOut, stream)

@@ -7,7 +7,8 @@ they work on any servers instance, whichever runs the job.
 ``?follow=true``): one event per log entry, ``event:`` its type (``output``, ``step``,
 ``host``, ``job``), ``id:`` its event id (send it back as ``Last-Event-ID`` to resume
 after it), ``data:`` the entry as JSON; then an ``end`` event (``{"status", "text"}``)
-when the job finishes, and the response ends. Comment lines keep an idle stream open.
+when the job finishes, and the response ends. Written by
+:func:`meshkit.services.servers.sse.event_stream` (keepalive comments, closed source).
 
 **Socket.IO**: connect to ``/servers/socket.io`` with ``auth={"token": ...}`` (the
 rules of :mod:`meshkit.sockets.server`); emit ``job.follow`` ``{"job_id", "after"?}``
@@ -21,19 +22,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 
 from meshkit.errors import Conflict, Forbidden
-from meshkit.services.servers.jobs.log import END, IDLE
+from meshkit.services.servers import sse
+from meshkit.services.servers.jobs.log import END, IDLE, is_event_id
 from meshkit.services.servers.jobs.models import JOBS_SOCKET_PATH
 from meshkit.services.servers.jobs.runner import Jobs
 from meshkit.services.servers.permissions import JOBS_READ
+from meshkit.services.servers.types import Id
 from meshkit.sockets import SocketServer
 from meshkit.tokens import Principal
 
@@ -41,7 +43,6 @@ if TYPE_CHECKING:
     from meshkit.service import Service
 
 log = logging.getLogger("meshkit.servers.jobs")
-SSE = "text/event-stream"
 MAX_FOLLOWS = 16
 """Jobs one Socket.IO connection follows at once."""
 PUSHES = {"output": "job.output", "step": "job.output", "host": "job.host", "job": "job.output"}
@@ -49,43 +50,29 @@ PUSHES = {"output": "job.output", "step": "job.output", "host": "job.host", "job
 
 def wants_events(request: web.Request, follow: bool) -> bool:
     """Whether a log request asks for the live stream rather than the stored log."""
-    return follow or SSE in request.headers.get("Accept", "")
+    return follow or sse.wants_events(request)
 
 
-async def sse(
-    request: web.Request, events: AsyncIterator[tuple[str, dict[str, Any]]], service: Service
-) -> web.StreamResponse:
-    """Write ``events`` as a Server-Sent Events response until the ``end`` one."""
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": SSE,
-            "Cache-Control": "no-store",
-            "X-Accel-Buffering": "no",
-            "X-Content-Type-Options": "nosniff",
-        }
-    )
-    response.enable_chunked_encoding()
-    await response.prepare(request)
-    with contextlib.suppress(ConnectionError):
-        await response.write(b"retry: 2000\n\n")
-        async for event_id, entry in events:
-            kind = entry.get("type", "output")
+async def server_events(
+    entries: AsyncGenerator[tuple[str, dict[str, Any]], None],
+) -> AsyncIterator[sse.ServerEvent]:
+    """A job's followed log (:meth:`Jobs.follow`) as Server-Sent Events: one per entry,
+    its ``type`` as the event and its event id as ``id``, the ``end`` one last; quiet
+    seconds are left to the stream's keepalive. ``entries`` is closed with it."""
+    async with contextlib.aclosing(entries):
+        async for event_id, entry in entries:
+            kind = str(entry.get("type", "output"))
             if kind == IDLE:
-                await response.write(b": idle\n\n")
-            else:
-                data = json.dumps(entry, separators=(",", ":"))
-                frame = f"id: {event_id}\nevent: {kind}\ndata: {data}\n\n"
-                await response.write(frame.encode())
-            if kind == END or service.draining:
-                break
-        await response.write_eof()
-    return response
+                continue
+            yield sse.ServerEvent(kind, entry, id=event_id if is_event_id(event_id) else None)
+            if kind == END:
+                return
 
 
 class FollowIn(BaseModel):
     """``job.follow``."""
 
-    job_id: str = Field(min_length=1, max_length=128)
+    job_id: Id
     after: str | None = Field(
         default=None,
         max_length=48,
@@ -97,7 +84,7 @@ class FollowIn(BaseModel):
 class UnfollowIn(BaseModel):
     """``job.unfollow``."""
 
-    job_id: str = Field(min_length=1, max_length=128)
+    job_id: Id
 
 
 class JobSockets:
@@ -169,7 +156,7 @@ class JobSockets:
         return {"job_id": body.job_id, "following": False}
 
     async def _push(
-        self, sid: str, job_id: str, events: AsyncIterator[tuple[str, dict[str, Any]]]
+        self, sid: str, job_id: str, events: AsyncGenerator[tuple[str, dict[str, Any]], None]
     ) -> None:
         try:
             async for event_id, entry in events:

@@ -7,15 +7,17 @@ the id ``<seq>-0``. Followers (SSE, Socket.IO) read that stream from any id on a
 at its ``end`` entry; a finished job whose stream expired is replayed from the store.
 
 Output is scrubbed of the job's secret values before it goes anywhere, a line at a time
-(:class:`LineBuffer`), so a secret split across two chunks of output is still caught.
+(:class:`LineBuffer`), never cut through a secret, so a secret split across chunks of
+output is still caught; multi-line secrets are also scrubbed line by line.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -39,8 +41,21 @@ IDLE = "idle"
 """The ``type`` :func:`follow` yields (with an empty id) after a quiet second: not an
 entry, a chance for the reader to keep its connection alive or to stop."""
 MAX_CHUNK = 4096
-"""Output held back waiting for a newline at most, in characters."""
+"""Output held back waiting for a newline at most, in characters (plus, when it may
+be part of a secret, the longest secret's length)."""
+MIN_SECRET = 4
+"""Shorter secret values are not scrubbed (:func:`~meshkit.services.servers.redact.scrub`)."""
 EVENT_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+MAX_ID_PART = 2**64 - 1
+"""Largest part of a Redis stream id (each is an unsigned 64-bit integer)."""
+
+
+def is_event_id(value: str | None) -> bool:
+    """Whether ``value`` is an event id Redis can read after (``<ms>-<seq>``, each part
+    at most :data:`MAX_ID_PART`)."""
+    if value is None or not EVENT_ID.match(value):
+        return False
+    return all(int(part) <= MAX_ID_PART for part in value.split("-"))
 
 
 def log_key(job_id: str) -> str:
@@ -151,23 +166,51 @@ async def end_stream(redis: Redis, job_id: str, status: str, reason: str | None)
 
 class LineBuffer:
     """Passes output on a line at a time (or :data:`MAX_CHUNK` characters without one)
-    per stream, so each piece can be scrubbed whole."""
+    per stream, so each piece can be scrubbed whole, and never cuts through a secret:
+    output that is, or may become, a secret across the cut (one printed in pieces, or
+    across lines) is held back until it is complete or shown not to be one."""
 
-    def __init__(self, sink: Callable[[str, str], Awaitable[None]]) -> None:
+    def __init__(
+        self, sink: Callable[[str, str], Awaitable[None]], secrets: Sequence[str] = ()
+    ) -> None:
         self.sink = sink
+        self.secrets = sorted({s for s in secrets if len(s) >= MIN_SECRET}, key=len)
+        self.longest = max((len(s) for s in self.secrets), default=0)
         self.pending: dict[str, str] = {}
 
     async def feed(self, stream: str, text: str) -> None:
         """Take a chunk of ``stream``'s output."""
         buffered = self.pending.get(stream, "") + text
-        head, newline, tail = buffered.rpartition("\n")
-        if newline:
-            await self.sink(stream, head + newline)
-            buffered = tail
-        if len(buffered) > MAX_CHUNK:
-            await self.sink(stream, buffered)
-            buffered = ""
-        self.pending[stream] = buffered
+        cut = buffered.rfind("\n") + 1
+        if len(buffered) - cut > MAX_CHUNK:
+            cut = len(buffered)
+        cut = self._clear_of_secrets(buffered, cut)
+        if len(buffered) - cut > self.longest + MAX_CHUNK:
+            cut = len(buffered)  # overlapping secrets all along: bounded memory first
+        if cut:
+            await self.sink(stream, buffered[:cut])
+        self.pending[stream] = buffered[cut:]
+
+    def _clear_of_secrets(self, text: str, cut: int) -> int:
+        """``cut`` moved back to before any secret (or possible start of one, at the end
+        of ``text``) that runs across it."""
+        moved = True
+        while moved and cut:
+            moved = False
+            for secret in self.secrets:
+                size = len(secret)
+                start = max(0, cut - size + 1)
+                found = text.find(secret, start, cut + size - 1)
+                if 0 <= found < cut:
+                    cut, moved = found, True
+                    break
+                for at in range(max(start, len(text) - size + 1), cut):
+                    if secret.startswith(text[at:]):  # the rest may follow
+                        cut, moved = at, True
+                        break
+                if moved:
+                    break
+        return cut
 
     async def close(self) -> None:
         """Pass on what is left (output that did not end with a newline)."""
@@ -187,13 +230,14 @@ def _after(entry_id: str, after: str | None) -> bool:
 
 async def follow(
     redis: Redis, store: Store, job_id: str, after: str | None = None
-) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
     """``(event id, entry)`` of a job's log from after ``after`` (an earlier event id)
     on, live, ending with an ``end`` entry (``{"type": "end", "status", "text"}``) when
-    the job finishes; an :data:`IDLE` one after each quiet second. The caller has
-    checked the job exists."""
+    the job finishes; an :data:`IDLE` one after each quiet second. An ``after`` that is
+    not an event id (:func:`is_event_id`) reads from the start. The caller has checked
+    the job exists."""
     key = log_key(job_id)
-    last = after if after is not None and EVENT_ID.match(after) else "0-0"
+    last = after if after is not None and is_event_id(after) else "0-0"
     while True:
         try:
             reply = cast(
@@ -203,6 +247,7 @@ async def follow(
         except RedisError as exc:
             log.warning("reading the live log %s failed: %r", key, exc)
             reply = None
+            await asyncio.sleep(BLOCK_MS / 1000)  # as long as a quiet read: no busy loop
         for _, entries in reply or ():
             for raw_id, fields in entries:
                 last = raw_id.decode()

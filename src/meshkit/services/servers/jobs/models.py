@@ -3,7 +3,8 @@
 Stored: :class:`Recipe` (``servers_recipes``), a named list of steps, and :class:`Job`
 (``servers_jobs``), one run of steps on hosts with its per-host results and its log.
 Secret values (file content marked ``content_secret``, secret ``env`` values) are
-masked in every answer (:func:`masked_steps`).
+masked in every answer (:func:`masked_steps`) and stored sealed, apart from the steps
+(:mod:`meshkit.services.servers.jobs.secrets`).
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from meshkit.http.models import RequestModel
 from meshkit.services.servers.jobs.actions import StepStatus
-from meshkit.services.servers.jobs.steps import CommandStep, FileStep, Step, Steps
-from meshkit.services.servers.redact import MASK
+from meshkit.services.servers.jobs.secrets import masked
+from meshkit.services.servers.jobs.steps import Step, Steps
+from meshkit.services.servers.types import HostSelector, Id
 from meshkit.store import Document, Index
 
 JOBS_SOCKET_PATH = "/servers/socket.io"
@@ -34,9 +36,6 @@ RecipeName = Annotated[
 Description = Annotated[
     str, Field(max_length=2000, pattern=r"^[^\x00]*$", description="What the recipe does.")
 ]
-HostId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
-LabelKey = Annotated[str, Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9._/-]+$")]
-LabelValue = Annotated[str, Field(max_length=63, pattern=r"^[A-Za-z0-9._-]*$")]
 JobMode = Literal["check", "apply"]
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 HostStatus = Literal["pending", "running", "ok", "changed", "failed", "cancelled"]
@@ -47,13 +46,15 @@ FINAL: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 
 
 class Recipe(Document):
-    """A named list of steps, as stored; ``revision`` counts its updates (1 when made)."""
+    """A named list of steps, as stored; ``revision`` counts its updates (1 when made).
+    ``steps`` are masked; ``sealed`` holds their secret values, sealed."""
 
     collection: ClassVar[str] = "servers_recipes"
     indexes: ClassVar[tuple[Index, ...]] = (Index("name", unique=True),)
     name: str
     description: str = ""
     steps: list[Step]
+    sealed: dict[str, str] = Field(default_factory=dict)
     revision: int = 1
     created_by: str
     created_at: datetime
@@ -113,7 +114,10 @@ class LogEntry(BaseModel):
 
 
 class Job(Document):
-    """A provisioning job as stored (durable: a restart fails it with a reason)."""
+    """A provisioning job as stored (durable: a restart fails it with a reason).
+    ``steps`` are masked; ``sealed`` holds their secret values, sealed. ``lease_until``
+    is renewed by the instance running it while it runs; past it, with the instance's
+    heartbeat gone too, the job is taken for abandoned."""
 
     collection: ClassVar[str] = "servers_jobs"
     indexes: ClassVar[tuple[Index, ...]] = (Index("status"), Index("created_at"))
@@ -121,6 +125,8 @@ class Job(Document):
     recipe_id: str | None = None
     recipe_revision: int | None = None
     steps: list[Step]
+    sealed: dict[str, str] = Field(default_factory=dict)
+    lease_until: datetime | None = None
     mode: JobMode
     parallelism: int
     status: JobStatus = "queued"
@@ -164,16 +170,12 @@ class InlineRecipe(RequestModel):
 
     name: RecipeName = "inline"
     steps: Steps
-
-
-class JobHosts(RequestModel):
-    """Which hosts a job runs on: these ids and/or every host with all these labels
-    (at least one of the two; 422 `no-hosts-selected` when they match no host)."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
-
-    ids: list[HostId] = Field(default_factory=list, max_length=1000)
-    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict, max_length=32)
+    from_job: Id | None = Field(
+        default=None,
+        description="A job whose steps these are (as its answer shows them): a masked "
+        "secret (`********`) takes that job's stored value (422 `masked-secret-unknown` "
+        "when there is none).",
+    )
 
 
 class JobIn(RequestModel):
@@ -183,7 +185,9 @@ class JobIn(RequestModel):
     recipe: RecipeName | InlineRecipe = Field(
         description="A stored recipe's name, or `{steps: [...]}` inline."
     )
-    hosts: JobHosts
+    hosts: HostSelector = Field(
+        description="The hosts to run on (422 `no-hosts-selected` when none matches)."
+    )
     mode: JobMode = "check"
     parallelism: int | None = Field(
         default=None,
@@ -228,9 +232,7 @@ class JobQuery(BaseModel):
     """A page of jobs, newest first."""
 
     status: JobStatus | None = None
-    before: Annotated[
-        str | None, Field(default=None, max_length=128, description="Jobs older than this id.")
-    ] = None
+    before: Annotated[Id | None, Field(default=None, description="Jobs older than this id.")] = None
     limit: Annotated[int, Field(ge=1, le=200)] = 50
 
 
@@ -248,15 +250,7 @@ class JobLogOut(BaseModel):
 
 def masked_steps(steps: list[Step]) -> list[Step]:
     """The steps as answers show them: secret file content and secret env values masked."""
-    shown: list[Step] = []
-    for step in steps:
-        if isinstance(step, FileStep) and step.content_secret and step.content:
-            step = step.model_copy(update={"content": MASK})
-        elif isinstance(step, CommandStep) and step.secret_names():
-            hidden = dict.fromkeys(step.secret_names(), MASK)
-            step = step.model_copy(update={"env": {**step.env, **hidden}})
-        shown.append(step)
-    return shown
+    return masked(steps)
 
 
 def recipe_out(recipe: Recipe) -> RecipeOut:

@@ -10,15 +10,21 @@ Contract:
 - Output streams live (:mod:`meshkit.services.servers.jobs.log`) and is kept, bounded,
   in the job's log; the job document is written as it goes (at least every
   :data:`FLUSH_EVERY` seconds), so what a crash loses is seconds of log, never the job.
-- **Durable**: each instance keeps a heartbeat key in Redis while it lives. At start and
-  then periodically, any ``queued`` or ``running`` job whose instance's heartbeat is gone
-  is marked ``failed`` with the reason "the servers instance running it stopped" and the
-  log it had. An instance that stops cleanly fails its running jobs the same way.
+- **Durable**: each instance keeps a heartbeat key in Redis while it lives, and renews a
+  lease on each job it runs (``Job.lease_until``, :attr:`JobsConfig.heartbeat_ttl` ahead,
+  renewed every third of it with the job's results). At start and then periodically,
+  any ``queued`` or ``running`` job whose lease has expired *and* whose instance's
+  heartbeat is gone is marked ``failed`` with the reason "the servers instance running
+  it stopped" and the log it had: neither Redis losing its keys (a restart) nor a slow
+  store alone fails a live job. An instance that stops cleanly fails its running jobs
+  the same way; one that finds its job failed meanwhile stops running it.
 - :meth:`Jobs.cancel` stops a job (on any instance: the one running it notices within
   :data:`FLUSH_EVERY` seconds); commands in flight are abandoned (the host's ``timeout``
   still ends them).
 - Every run and cancel is in the audit log (``jobs.run``, ``jobs.cancel``,
   ``jobs.fail`` for a job failed by recovery).
+- Secret values of the steps are stored sealed (:mod:`meshkit.services.servers.jobs.
+  secrets`) and opened only in the memory of the instance running the job.
 """
 
 from __future__ import annotations
@@ -27,9 +33,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
@@ -41,6 +47,7 @@ from meshkit.events import Event
 from meshkit.services.servers.audit import SYSTEM, AuditLog
 from meshkit.services.servers.errors import JobAlreadyFinished, JobNotFound, NoHostsSelected
 from meshkit.services.servers.jobs import log as joblog
+from meshkit.services.servers.jobs import secrets
 from meshkit.services.servers.jobs.actions import Remote, StepOutcome, run_step
 from meshkit.services.servers.jobs.models import (
     FINAL,
@@ -85,7 +92,8 @@ class HostSource(Protocol):
     async def select(
         self, host_ids: list[str] | None, labels: dict[str, str] | None
     ) -> Sequence[HostRef]:
-        """The hosts with these ids and/or all these labels."""
+        """The hosts in ``host_ids`` (every host when ``None``) that carry all of
+        ``labels``; a 404 problem for an unknown id."""
         ...
 
     async def target(self, host_id: str) -> SshTarget:
@@ -117,6 +125,11 @@ class JobsConfig:
 def heartbeat_key(instance: str) -> str:
     """The Redis key that says instance ``instance`` is alive (it expires otherwise)."""
     return f"meshkit:servers:jobs:instance:{instance}"
+
+
+def job_context(job_id: str) -> str:
+    """What a job's sealed secrets are bound to."""
+    return f"job:{job_id}"
 
 
 def cancel_key(job_id: str) -> str:
@@ -183,12 +196,24 @@ class Jobs:
         ttl_ms = max(1, int(self.config.heartbeat_ttl * 1000))
         await self.redis.set(heartbeat_key(self.instance), b"1", px=ttl_ms)
 
+    def lease(self) -> datetime:
+        """Until when a job running here is taken as alive without another renewal."""
+        return datetime.now(UTC) + timedelta(seconds=self.config.heartbeat_ttl)
+
+    def _abandoned(self, job: Job) -> bool:
+        """Whether ``job``'s lease has expired (or it never had one); its instance's
+        heartbeat is checked apart."""
+        if job.id in self._tasks:
+            return False
+        return job.lease_until is None or job.lease_until <= datetime.now(UTC)
+
     async def recover(self) -> int:
-        """Fail every unfinished job whose instance is gone; how many."""
+        """Fail every unfinished job not running here whose lease expired and whose
+        instance's heartbeat is gone (or whose instance is this one); how many."""
         failed = 0
         where = {"status": {"$in": ["queued", "running"]}}
         async for job in self.store.scan(Job, where):
-            if job.id in self._tasks:
+            if not self._abandoned(job):
                 continue
             if job.instance != self.instance and await self.redis.exists(
                 heartbeat_key(job.instance)
@@ -199,8 +224,12 @@ class Jobs:
         return failed
 
     async def _fail_abandoned(self, job_id: str) -> bool:
+        applied = False
+
         def change(job: Job) -> Job:
-            if job.status in FINAL:
+            nonlocal applied
+            applied = job.status not in FINAL and self._abandoned(job)
+            if not applied:  # finished or renewed since
                 return job
             hosts = [
                 h.model_copy(
@@ -234,6 +263,8 @@ class Jobs:
         if before is None or before.status in FINAL:
             return False
         job = await self.store.modify(Job, job_id, change)
+        if not applied:
+            return False
         await joblog.end_stream(self.redis, job.id, "failed", STOPPED)
         await self.audit.record(
             SYSTEM,
@@ -247,50 +278,58 @@ class Jobs:
     # --- operations ------------------------------------------------------------------
 
     async def submit(self, actor: Principal | str, body: JobIn) -> Job:
-        """Store a job for ``body`` and start running it here."""
+        """Store a job for ``body`` and start running it here (as stored: masked)."""
         detail: dict[str, Any] = {
             "recipe": body.recipe if isinstance(body.recipe, str) else body.recipe.name,
             "mode": body.mode,
-            "hosts": body.hosts.model_dump(),
+            "hosts": body.hosts.model_dump(exclude_none=True),
         }
-        try:
-            job = await self._new_job(actor, body)
+        async with self.audit.audited(actor, "jobs.run", "job:new", detail) as note:
+            job, steps = await self._new_job(actor, body)
             job = await self.store.insert(job)
-        except Exception:
-            await self.audit.record(actor, "jobs.run", "job:new", outcome="failed", detail=detail)
-            raise
-        # listed before the next await, so recovery never takes it for an orphan
-        self._tasks[job.id] = asyncio.create_task(
-            self._run(job.model_copy(deep=True)), name=f"servers:job:{job.id}"
-        )
-        detail["host_ids"] = [h.host_id for h in job.hosts]
-        await self.audit.record(actor, "jobs.run", f"job:{job.id}", detail=detail)
+            # listed before the next await, so recovery never takes it for an orphan
+            running = job.model_copy(update={"steps": steps}, deep=True)
+            self._tasks[job.id] = asyncio.create_task(
+                self._run(running), name=f"servers:job:{job.id}"
+            )
+            note.target = f"job:{job.id}"
+            note.detail["host_ids"] = [h.host_id for h in job.hosts]
         return job
 
-    async def _new_job(self, actor: Principal | str, body: JobIn) -> Job:
+    async def _new_job(self, actor: Principal | str, body: JobIn) -> tuple[Job, list[Step]]:
+        """The job to store (steps masked, secrets sealed) and its steps in clear."""
         recipe_id = revision = None
         if isinstance(body.recipe, InlineRecipe):
-            name, steps = body.recipe.name, body.recipe.steps
+            name = body.recipe.name
+            before: list[Step] = []
+            if body.recipe.from_job is not None:
+                earlier = await self.get(body.recipe.from_job)
+                before = secrets.unseal(
+                    self.recipes.vault, earlier.steps, earlier.sealed, job_context(earlier.id)
+                )
+            steps = secrets.keep(body.recipe.steps, before)
         else:
             recipe = await self.recipes.named(body.recipe)
-            name, steps, recipe_id, revision = recipe.name, recipe.steps, recipe.id, recipe.revision
-        if not body.hosts.ids and not body.hosts.labels:
-            raise NoHostsSelected("name the hosts: give host ids, labels or both")
-        selected = await self.hosts.select(body.hosts.ids or None, body.hosts.labels or None)
+            name, recipe_id, revision = recipe.name, recipe.id, recipe.revision
+            steps = self.recipes.steps_of(recipe)
+        selected = await self.hosts.select(body.hosts.ids, body.hosts.labels)
         if not selected:
-            raise NoHostsSelected("no host has these ids or all these labels")
-        return Job(
+            raise NoHostsSelected("no host has these ids and all these labels")
+        job = Job(
             recipe=name,
             recipe_id=recipe_id,
             recipe_revision=revision,
-            steps=steps,
+            steps=[],
             mode=body.mode,
             parallelism=body.parallelism or self.config.parallelism,
             instance=self.instance,
             created_by=actor if isinstance(actor, str) else actor.subject,
             created_at=datetime.now(UTC),
+            lease_until=self.lease(),
             hosts=[HostRun(host_id=h.id, name=h.name) for h in selected],
         )
+        masked, sealed = secrets.seal(self.recipes.vault, steps, job_context(job.id))
+        return job.model_copy(update={"steps": masked, "sealed": sealed}), steps
 
     async def get(self, job_id: str) -> Job:
         """The job with this id; :class:`JobNotFound` when there is none."""
@@ -318,7 +357,7 @@ class Jobs:
 
     async def follow(
         self, job_id: str, after: str | None = None
-    ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    ) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
         """A job's log live from after event id ``after``, to its ``end`` entry
         (:func:`meshkit.services.servers.jobs.log.follow`); :class:`JobNotFound` first."""
         await self.get(job_id)
@@ -333,8 +372,7 @@ class Jobs:
 
     async def cancel(self, actor: Principal | str, job_id: str) -> Job:
         """Stop a job; :class:`JobAlreadyFinished` if it ended already."""
-        target = f"job:{job_id}"
-        try:
+        async with self.audit.audited(actor, "jobs.cancel", f"job:{job_id}"):
             job = await self.get(job_id)
             if job.status in FINAL:
                 raise JobAlreadyFinished(
@@ -348,10 +386,6 @@ class Jobs:
                     await task
             else:
                 await self.redis.set(cancel_key(job_id), b"1", ex=3600)
-        except Exception:
-            await self.audit.record(actor, "jobs.cancel", target, outcome="failed")
-            raise
-        await self.audit.record(actor, "jobs.cancel", target)
         return await self.get(job_id)
 
     # --- running ---------------------------------------------------------------------
@@ -384,7 +418,10 @@ class Jobs:
             with contextlib.suppress(BaseException):
                 await flusher
             try:
-                await self._finish(run, status, reason)
+                if run.lost:
+                    log.warning("job %s was failed by recovery meanwhile: stopped", job.id)
+                else:
+                    await self._finish(run, status, reason)
             finally:
                 self._tasks.pop(job.id, None)
                 self._cancelled.discard(job.id)
@@ -399,6 +436,8 @@ class Jobs:
         summary = f"job {status}" + (f": {reason}" if reason else "")
         await run.log.add("job", summary, status=status)
         await run.flush(final=True)
+        if run.lost:  # failed by recovery meanwhile, which told everyone
+            return
         await run.log.end(status, reason)
         with contextlib.suppress(RedisError):
             await self.redis.delete(cancel_key(job.id))
@@ -429,29 +468,36 @@ class _Run:
         self.job = job
         self.check = job.mode == "check"
         self.cancel_asked = False
+        self.lost = False
+        """The job was failed by another instance's recovery (its lease had lapsed)."""
+        self.renewed = time.monotonic()
 
         async def relay(entry: LogEntry) -> None:
             for listener in list(jobs.listeners):
                 await listener(job.id, entry)
 
+        self.secrets = secrets_of(job.steps)
         self.log = joblog.JobLog(
             jobs.redis,
             job,
             max_bytes=jobs.config.log_max_bytes,
-            secrets=secrets_of(job.steps),
+            secrets=self.secrets,
             on_entry=relay,
         )
 
     async def flush(self, *, final: bool = False) -> None:
-        """Write the job's results and log to the store."""
+        """Write the job's results and log to the store, renewing its lease (not once
+        it was failed by recovery: then :attr:`lost`)."""
         job, log = self.job, self.log
         job.log, job.log_dropped = list(log.entries), log.dropped
         log.dirty = False
-        fields = {
+        self.renewed = time.monotonic()
+        fields: dict[str, Any] = {
             "hosts": [h.model_copy(deep=True) for h in job.hosts],
             "log": job.log,
             "log_dropped": job.log_dropped,
             "started_at": job.started_at,
+            "lease_until": None if final else self.jobs.lease(),
         }
         if final or job.status == "running":
             fields["status"] = job.status
@@ -459,20 +505,26 @@ class _Run:
             fields.update(reason=job.reason, finished_at=job.finished_at)
 
         def change(current: Job) -> Job:
-            if current.status in FINAL and not final:  # failed by recovery meanwhile
-                return current.model_copy(update={k: v for k, v in fields.items() if k != "status"})
-            return current.model_copy(update=fields)
+            self.lost = current.status in FINAL  # failed by recovery meanwhile
+            return current if self.lost else current.model_copy(update=fields)
 
         await self.jobs.store.modify(Job, job.id, change)
 
     async def keep_flushing(self) -> None:
-        """Write the job every :data:`FLUSH_EVERY` seconds while it changes; notice a
-        cancel asked through another instance."""
+        """Write the job every :data:`FLUSH_EVERY` seconds while it changes, and every
+        third of the lease anyway (renewing it); notice a cancel asked through another
+        instance, or the job failed by recovery meanwhile (then stop it here)."""
+        renew_every = self.jobs.config.heartbeat_ttl / 3
         while True:
-            await asyncio.sleep(FLUSH_EVERY)
+            await asyncio.sleep(min(FLUSH_EVERY, renew_every))
             try:
-                if self.log.dirty:
+                if self.log.dirty or time.monotonic() - self.renewed >= renew_every:
                     await self.flush()
+                if self.lost:
+                    task = self.jobs._tasks.get(self.job.id)
+                    if task is not None:
+                        task.cancel()
+                    return
                 if await self.jobs.redis.exists(cancel_key(self.job.id)):
                     self.cancel_asked = True
                     task = self.jobs._tasks.get(self.job.id)
@@ -528,8 +580,10 @@ class _Run:
         async def sink(stream: str, text: str) -> None:
             await self.log.add("output", text, host_id=host.host_id, step=index, stream=stream)
 
-        lines = joblog.LineBuffer(sink)
-        remote = Remote(self.jobs.pool, target, self.check, lines.feed, step.time_limit)
+        lines = joblog.LineBuffer(sink, self.secrets)
+        remote = Remote(
+            self.jobs.pool, target, self.check, lines.feed, step.time_limit, self.log.scrub
+        )
         started = time.monotonic()
         try:
             outcome = await run_step(step, remote)

@@ -14,7 +14,8 @@ with the unified diff of its content.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Literal, Self
 
 from pydantic import Field
 
@@ -27,6 +28,8 @@ MAX_COMMAND = 16 * 1024
 """Longest command (or guard) text."""
 MAX_STEPS = 200
 """Most steps in a recipe."""
+ENV_FIELD = "env."
+"""How :meth:`StepBase.secret_fields` names an ``env`` value: ``env.<NAME>``."""
 
 AbsolutePath = Annotated[
     str,
@@ -125,6 +128,15 @@ class StepBase(RequestModel):
         """Values of this step that must never appear in logs, output or answers."""
         return []
 
+    def secret_fields(self) -> dict[str, str]:
+        """The step's secret values by where they go (``content``, ``env.<NAME>``): what
+        answers mask and the store keeps sealed."""
+        return {}
+
+    def with_secrets(self, values: Mapping[str, str]) -> Self:
+        """A copy with these :meth:`secret_fields` set (others as they are)."""
+        return self
+
 
 class PackageStep(StepBase):
     """Debian packages installed (``present``) or removed (``absent``), with apt.
@@ -166,6 +178,16 @@ class FileStep(StepBase):
         if self.content_secret and self.content:
             return [self.content, *self.content.splitlines()]
         return []
+
+    def secret_fields(self) -> dict[str, str]:
+        if self.content_secret and self.content:
+            return {"content": self.content}
+        return {}
+
+    def with_secrets(self, values: Mapping[str, str]) -> Self:
+        if "content" not in values:
+            return self
+        return self.model_copy(update={"content": values["content"]})
 
 
 class DirectoryStep(StepBase):
@@ -253,7 +275,15 @@ class CommandStep(StepBase):
         return [n for n in self.env if self.secret_env or is_secret_name(n)]
 
     def secrets(self) -> list[str]:
-        return [self.env[n] for n in self.secret_names()]
+        values = [self.env[n] for n in self.secret_names()]
+        return [*values, *(line for v in values if "\n" in v for line in v.splitlines())]
+
+    def secret_fields(self) -> dict[str, str]:
+        return {f"{ENV_FIELD}{n}": self.env[n] for n in self.secret_names()}
+
+    def with_secrets(self, values: Mapping[str, str]) -> Self:
+        env = {name: values.get(f"{ENV_FIELD}{name}", value) for name, value in self.env.items()}
+        return self.model_copy(update={"env": env}) if env != self.env else self
 
 
 Step = Annotated[
@@ -264,5 +294,6 @@ Steps = Annotated[list[Step], Field(min_length=1, max_length=MAX_STEPS)]
 
 
 def secrets_of(steps: list[Step]) -> list[str]:
-    """Every secret value the steps hold (to scrub from output)."""
+    """Every secret value the steps hold (to scrub from output), multi-line ones also
+    line by line (output is handled a line at a time)."""
     return [value for step in steps for value in step.secrets()]

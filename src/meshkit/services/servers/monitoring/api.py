@@ -30,6 +30,7 @@ from meshkit.services.servers.monitoring.models import (
     SeriesQuery,
 )
 from meshkit.services.servers.permissions import MONITORING_MANAGE, MONITORING_READ
+from meshkit.services.servers.types import HostId, Id
 from meshkit.tokens import Principal
 
 TAGS = ("servers",)
@@ -47,7 +48,7 @@ class MonitoringApi(Service):
         permission=MONITORING_READ,
     )
     async def host_metrics(
-        self, principal: Principal, host_id: str, query: SeriesQuery
+        self, principal: Principal, host_id: HostId, query: SeriesQuery
     ) -> MetricSeriesOut:
         """One metric of a host over a time range (default: the last hour), one series per
         label set (each disk, each interface, each container), oldest point first;
@@ -83,7 +84,7 @@ class MonitoringApi(Service):
         errors=(401, 403, 404),
         permission=MONITORING_READ,
     )
-    async def get_alert_rule(self, principal: Principal, rule_id: str) -> AlertRuleOut:
+    async def get_alert_rule(self, principal: Principal, rule_id: Id) -> AlertRuleOut:
         """One alert rule; 404 ``alert-rule-not-found``."""
         return AlertRuleOut.of(await self.monitoring.get_rule(rule_id))
 
@@ -94,7 +95,7 @@ class MonitoringApi(Service):
         permission=MONITORING_MANAGE,
     )
     async def patch_alert_rule(
-        self, principal: Principal, rule_id: str, body: AlertRulePatch
+        self, principal: Principal, rule_id: Id, body: AlertRulePatch
     ) -> AlertRuleOut:
         """Change a rule; disabling it resolves its firing alerts."""
         return AlertRuleOut.of(await self.monitoring.patch_rule(principal, rule_id, body))
@@ -106,7 +107,7 @@ class MonitoringApi(Service):
         errors=(401, 403, 404),
         permission=MONITORING_MANAGE,
     )
-    async def delete_alert_rule(self, principal: Principal, rule_id: str) -> None:
+    async def delete_alert_rule(self, principal: Principal, rule_id: Id) -> None:
         """Delete a rule; its firing alerts are resolved (and announced) first."""
         await self.monitoring.delete_rule(principal, rule_id)
 

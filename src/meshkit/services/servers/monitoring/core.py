@@ -73,7 +73,10 @@ class Monitoring:
         """``query.metric`` of one host over ``since..until`` (default: the last hour)."""
         await self.host_exists(host_id)
         until = utc(query.until) if query.until else datetime.now(UTC)
-        since = utc(query.since) if query.since else until - DEFAULT_RANGE
+        if query.since:
+            since = utc(query.since)
+        else:  # an hour before, or the start of time for an `until` in year 1
+            since = until - min(DEFAULT_RANGE, until - datetime.min.replace(tzinfo=UTC))
         series, step = await self.series.query(
             host_id, query.metric, since.timestamp(), until.timestamp(), query.step
         )

@@ -36,7 +36,12 @@ from typing import Any
 
 import asyncssh
 
-from meshkit.services.servers.errors import HostAuthFailed, HostKeyMismatch, HostUnreachable
+from meshkit.services.servers.errors import (
+    CommandTimedOut,
+    HostAuthFailed,
+    HostKeyMismatch,
+    HostUnreachable,
+)
 from meshkit.services.servers.settings import ServersSettings
 from meshkit.services.servers.ssh.target import CommandResult, SshTarget
 
@@ -178,11 +183,24 @@ class SshPool:
             await self._release(host, leased)
 
     @contextlib.asynccontextmanager
-    async def sftp(self, target: SshTarget) -> AsyncIterator[asyncssh.SFTPClient]:
-        """An SFTP client on a pooled connection to ``target``."""
-        opener = self._session(target, lambda conn: conn.start_sftp_client())
-        async with opener as sftp, sftp:
-            yield sftp
+    async def sftp(
+        self, target: SshTarget, *, time_limit: float | None = None
+    ) -> AsyncIterator[asyncssh.SFTPClient]:
+        """An SFTP client on a pooled connection to ``target``, for at most
+        ``time_limit`` seconds (default: the pool's ``command_timeout``) from opening to
+        the end of the block: past it the block is cancelled and
+        :class:`~meshkit.services.servers.errors.CommandTimedOut` raised (a file server
+        stuck on a dead mount must not hold a push or a job forever)."""
+        limit = self.command_timeout if time_limit is None else time_limit
+        try:
+            async with asyncio.timeout(limit):
+                opener = self._session(target, lambda conn: conn.start_sftp_client())
+                async with opener as sftp, sftp:
+                    yield sftp
+        except TimeoutError as exc:
+            raise CommandTimedOut(
+                f"host {target.host_id}: file transfer did not finish within {limit:g} s"
+            ) from exc
 
     async def run(
         self,
@@ -408,7 +426,7 @@ class SshPool:
                 username=target.user,
                 client_keys=[key],
                 known_hosts=([], [], []),
-                server_host_key_algs="default",
+                server_host_key_algs=_host_key_algorithms(target.host_key),
                 config=None,
                 agent_path=None,
                 password=None,
@@ -466,6 +484,19 @@ class SshPool:
                     host.connections = [c for c in host.connections if not c.closed]
                     if not host.connections and host.opening == 0:
                         self._hosts.pop(key, None)
+
+
+def _host_key_algorithms(pinned: str | None) -> list[str] | str:
+    """The host key algorithms to offer: those of the pinned key, so a host that has
+    several keys presents the pinned one (an RSA pin is not met by an Ed25519 key, which
+    would read as a changed key); with no pin, asyncssh's default list."""
+    if pinned is None:
+        return "default"
+    try:
+        key = asyncssh.import_public_key(normalize_key(pinned))
+    except (asyncssh.KeyImportError, ValueError):
+        return "default"
+    return [algorithm.decode() for algorithm in key.sig_algorithms]
 
 
 class _Stderr:
