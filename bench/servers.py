@@ -177,7 +177,11 @@ async def main() -> None:
                 )
             key = one.client_key
             for i in range(args.hosts):
-                many.append(start_sshd(root / f"h{i}", address=f"127.0.0.{21 + i}", client_key=key))
+                many.append(
+                    start_sshd(
+                        root / f"h{i}", address=f"127.0.0.{21 + i}", user=user, client_key=key
+                    )
+                )
             targets = [h.target(f"h{i}") for i, h in enumerate(many)]
             cold, warm = await pool_fan_out(targets)
             print(
@@ -192,7 +196,7 @@ async def main() -> None:
             one.kill()
             for host in many:
                 host.kill()
-        report(await monitoring_run(args.hosts, args.samples, root / "monitoring"))
+        report(await monitoring_run(args.hosts, args.samples, root / "monitoring", user))
 
 
 if __name__ == "__main__":

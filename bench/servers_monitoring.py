@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -51,7 +52,7 @@ class BenchHost:
         self.engine = "none"
 
 
-async def run(hosts: int, samples: int, directory: Path) -> dict[str, Any]:
+async def run(hosts: int, samples: int, directory: Path, user: str | None = None) -> dict[str, Any]:
     key = new_key()
     started: list[SshHost] = []
     redis_server = EmbeddedRedis(directory / "redis")
@@ -61,9 +62,18 @@ async def run(hosts: int, samples: int, directory: Path) -> dict[str, Any]:
     await store.ensure_indexes([AlertRule, Alert, AuditEntry])
     pool = SshPool(max_connections_per_host=1)
     try:
+        # sshd reads authorized keys as the user logging in: the path must let them by
+        for place in (directory, directory / "hosts"):
+            place.mkdir(parents=True, exist_ok=True)
+            os.chmod(place, 0o711)
         for i in range(hosts):
             started.append(
-                start_sshd(directory / f"h{i}", address=f"127.0.0.{121 + i}", client_key=key)
+                start_sshd(
+                    directory / "hosts" / f"h{i}",
+                    address=f"127.0.0.{121 + i}",
+                    user=user,
+                    client_key=key,
+                )
             )
         listed = [BenchHost(i) for i in range(hosts)]
         targets: dict[str, SshTarget] = {

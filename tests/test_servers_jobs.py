@@ -1123,3 +1123,20 @@ async def test_a_file_replaces_a_link_atomically_and_leaves_its_target_alone(
     assert statuses(unknown) == ["failed"]
     assert "no user 'no-such-user'" in unknown.hosts[0].steps[0].message
     assert sorted(os.listdir(scratch)) == ["link", "target"]
+
+
+async def test_entries_logged_at_once_all_reach_the_live_stream_in_order(
+    meshkit_redis: Redis,
+) -> None:
+    """Hosts log at the same time: every entry reaches the stream (its ids must grow,
+    so they are published in the order they were numbered), none is refused."""
+    from meshkit.services.servers.jobs.log import JobLog
+
+    job = Job.model_construct(id=new_id(), log=[], log_dropped=0)
+    log = JobLog(meshkit_redis, job, max_bytes=1 << 20, secrets=[])
+    await asyncio.gather(*(log.add("output", f"line {i}\n", host_id="h") for i in range(200)))
+    await log.end("succeeded", None)
+    entries = await meshkit_redis.xrange(log_key(job.id))
+    assert len(entries) == 201
+    seqs = [json.loads(fields[b"entry"])["seq"] for _, fields in entries[:-1]]
+    assert seqs == list(range(1, 201))

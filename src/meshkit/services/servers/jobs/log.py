@@ -90,6 +90,9 @@ class JobLog:
         self.secrets = secrets
         self.on_entry = on_entry
         self.dirty = False
+        self._order = asyncio.Lock()
+        """Entries reach the stream in ``seq`` order: their ids must grow (hosts log at
+        once; the lock is taken in the same step as the number, and waiters are FIFO)."""
 
     def scrub(self, text: str) -> str:
         """``text`` without the job's secret values."""
@@ -124,12 +127,14 @@ class JobLog:
             self.size -= entry_size(gone)
             self.dropped += entry_size(gone)
         self.dirty = True
-        await self._publish(f"{entry.seq}-0", entry.model_dump(mode="json"))
+        async with self._order:
+            await self._publish(f"{entry.seq}-0", entry.model_dump(mode="json"))
         return entry
 
     async def end(self, status: str, reason: str | None) -> None:
         """Mark the live stream finished (followers stop) and let it expire."""
-        await self._publish("*", {"type": END, "status": status, "text": reason or status})
+        async with self._order:
+            await self._publish("*", {"type": END, "status": status, "text": reason or status})
         try:
             await self.redis.expire(self.key, STREAM_TTL)
         except RedisError as exc:
