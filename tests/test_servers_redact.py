@@ -26,6 +26,13 @@ SECRET = [
     "passwd",
     "credentials",
     "PIN",
+    "AUTHORIZATION",
+    "authorization",
+    "ID_TOKEN",
+    "OIDC_ID_TOKEN",
+    "FILE_ENCRYPTION_KEY",
+    "ROTATED_API_KEY",
+    "DB_PASSWORD_ROTATED",
 ]
 NOT_SECRET = [
     "author",
@@ -38,6 +45,8 @@ NOT_SECRET = [
     "host_key",
     "public_key",
     "key_id",
+    "TOKEN_PATH",
+    "SECRET_NAME",
     "MESSAGE",
     "DATABASE_URL",
 ]

@@ -8,10 +8,11 @@ replaced by it too.
 A name looks secret when one of its words (split at ``_``, ``-``, ``.``, digits and
 camelCase humps) is a secret word (``key``, ``token``, ``auth``, ``pwd``...) or contains a
 strong one (``password``, ``secret``, ``credential``, ``apikey``...), unless a word says it
-names something about a secret rather than the secret itself (``fingerprint``,
-``public``, ``id``, ``path``...), or it is an SSH ``host_key`` (public): ``STRIPE_KEY``,
-``AWS_SECRET_ACCESS_KEY``, ``dbPassword`` and ``AUTH_HEADER`` are secret; ``AUTHOR``,
-``KEYBOARD_LAYOUT``, ``AWS_ACCESS_KEY_ID`` and ``key_fingerprint`` are not. Names that say nothing
+names something public (``public``, ``fingerprint``, an SSH ``host_key``) or a word after
+the last secret word says the name is about it (``id``, ``path``, ``name``...):
+``STRIPE_KEY``, ``AWS_SECRET_ACCESS_KEY``, ``ID_TOKEN``, ``dbPassword`` and
+``AUTHORIZATION`` are secret; ``AUTHOR``, ``KEYBOARD_LAYOUT``, ``AWS_ACCESS_KEY_ID`` and
+``key_fingerprint`` are not. Names that say nothing
 (``DATABASE_URL``) are listed as secret by whoever holds them (configuration secrets,
 a deployment's ``secret_env``).
 """
@@ -24,13 +25,14 @@ from typing import Any
 
 MASK = "********"
 SECRET_WORDS = frozenset(
-    {"key", "keys", "token", "tokens", "auth", "pwd", "pass", "pin", "otp", "cookie", "salt"}
+    {"key", "keys", "token", "tokens", "auth", "authorization", "pwd", "pass", "pin", "otp"}
+    | {"cookie", "salt"}
 )
 STRONG = re.compile(r"password|passwd|passphrase|secret|credential|apikey|privatekey|bearer")
-ABOUT_A_SECRET = frozenset(
-    {"fingerprint", "fingerprints", "public", "pub", "id", "ids", "path", "file", "name"}
-    | {"type", "algorithm", "size", "length", "count", "expiry", "expires", "rotated"}
-)
+PUBLIC = frozenset({"public", "pub", "fingerprint", "fingerprints"})
+ABOUT = frozenset({"id", "ids", "path", "file", "name", "type", "algorithm", "size", "length"})
+"""Words that, after the secret word, make the name about the secret (``KEY_ID``,
+``TOKEN_PATH``); before it they do not (``ID_TOKEN``, ``FILE_ENCRYPTION_KEY``)."""
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
 
 
@@ -42,9 +44,12 @@ def words_of(name: str) -> list[str]:
 def is_secret_name(name: str) -> bool:
     """Whether a field, variable or key called ``name`` holds a secret by its name."""
     words = words_of(name)
-    if any(w in ABOUT_A_SECRET for w in words) or words[-2:] == ["host", "key"]:
+    if any(w in PUBLIC for w in words) or words[-2:] == ["host", "key"]:
         return False
-    return any(w in SECRET_WORDS for w in words) or STRONG.search("".join(words)) is not None
+    secret_at = [i for i, w in enumerate(words) if w in SECRET_WORDS or STRONG.search(w)]
+    if not secret_at:
+        return False
+    return not any(w in ABOUT for w in words[secret_at[-1] + 1 :])
 
 
 def mask_mapping(values: Mapping[str, Any], secret_names: Iterable[str] = ()) -> dict[str, Any]:

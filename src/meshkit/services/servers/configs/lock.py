@@ -72,11 +72,11 @@ class PushLocks:
         try:
             yield
         finally:
+            # the renewer stops; a renewal racing the release finds no key (it compares
+            # tokens), and a cancellation of this task still releases (shielded) and goes on
             renewing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewing
             try:
-                await self.redis.eval(RELEASE, 1, key, token)
+                await asyncio.shield(self.redis.eval(RELEASE, 1, key, token))
             except Exception as exc:  # it expires by itself after ttl
                 log.warning("could not release the push lock of %s: %r", config_id, exc)
 

@@ -259,7 +259,10 @@ async def _read_text(remote: Remote, path: str, size: int) -> str | None:
     """The current content of ``path`` as text, or ``None`` when it is too large or binary."""
     if size > MAX_DIFF_SOURCE:
         return None
-    async with remote.pool.sftp(remote.target) as sftp, sftp.open(path, "rb") as handle:
+    async with (
+        remote.pool.sftp(remote.target, time_limit=remote.time_limit) as sftp,
+        sftp.open(path, "rb") as handle,
+    ):
         data: bytes = cast(bytes, await handle.read())
     try:
         return data.decode("utf-8")
@@ -344,7 +347,7 @@ async def _write_atomically(step: FileStep, remote: Remote, now: _Stat, content:
     mode = int(step.mode, 8) if step.mode else (now.mode if now.kind == "file" else 0o644)
     wanted = files.Wanted(step.path, content.encode(), mode, uid, gid)
     try:
-        async with remote.pool.sftp(remote.target) as sftp:
+        async with remote.pool.sftp(remote.target, time_limit=remote.time_limit) as sftp:
             await files.write_atomic(sftp, wanted, keep_previous=False)
     except files.RemoteError as exc:
         raise StepFailed(str(exc)) from None

@@ -198,6 +198,11 @@ async def _keep_previous(sftp: asyncssh.SFTPClient, path: str, found: RemoteFile
         raise
 
 
+DISCARD_WITHIN = 2.0
+"""Seconds a failed write waits to remove its temporary file: a file server that stopped
+answering (the reason of many failures) would otherwise hold the cleanup forever."""
+
+
 async def _discard(sftp: asyncssh.SFTPClient, path: str) -> None:
     with contextlib.suppress(Exception):
-        await asyncio.shield(sftp.remove(path))
+        await asyncio.wait_for(asyncio.shield(sftp.remove(path)), DISCARD_WITHIN)

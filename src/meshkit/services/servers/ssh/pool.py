@@ -192,11 +192,15 @@ class SshPool:
         :class:`~meshkit.services.servers.errors.CommandTimedOut` raised (a file server
         stuck on a dead mount must not hold a push or a job forever)."""
         limit = self.command_timeout if time_limit is None else time_limit
+        opener = self._session(target, lambda conn: conn.start_sftp_client())
         try:
-            async with asyncio.timeout(limit):
-                opener = self._session(target, lambda conn: conn.start_sftp_client())
-                async with opener as sftp, sftp:
+            async with asyncio.timeout(limit), opener as sftp:
+                try:
                     yield sftp
+                finally:
+                    # asks the server to close the channel without waiting: a stuck file
+                    # server never answers, and the connection's other sessions go on
+                    sftp.exit()
         except TimeoutError as exc:
             raise CommandTimedOut(
                 f"host {target.host_id}: file transfer did not finish within {limit:g} s"
