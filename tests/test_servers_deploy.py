@@ -26,7 +26,7 @@ from meshkit.services.servers.audit import AuditEntry, AuditLog
 from meshkit.services.servers.deploy.deployments import Deployments
 from meshkit.services.servers.deploy.engines import Engines
 from meshkit.services.servers.deploy.images import Images
-from meshkit.services.servers.deploy.leases import Leases
+from meshkit.services.servers.deploy.leases import Leases, heartbeat_key
 from meshkit.services.servers.deploy.models import (
     Deployment,
     DeploymentSpec,
@@ -34,11 +34,14 @@ from meshkit.services.servers.deploy.models import (
     Lease,
     LogQuery,
 )
+from meshkit.services.servers.deploy.sealing import seal
 from meshkit.services.servers.errors import (
     DeploymentBusy,
     DeploymentExists,
     DeploymentNotFound,
+    HostNotFound,
     ImageUnavailable,
+    RolloutFailed,
 )
 from meshkit.services.servers.hosts.vault import KeyVault
 from meshkit.services.servers.redact import MASK
@@ -761,3 +764,195 @@ async def test_an_engine_lost_mid_rollout_leaves_it_to_recovery_which_restores(
         await cut.close()
         await engines.close()
         await proxy.close()
+
+
+# --- leases, env pushes and recovery without an engine -----------------------------------
+
+
+@dataclass
+class Bare:
+    """A store and Redis, no engine: leases and recovery on documents alone."""
+
+    store: Store
+    redis: Redis
+
+
+@pytest.fixture
+async def bare(tmp_path: Path, meshkit_redis_url: str) -> AsyncIterator[Bare]:
+    store = await SQLiteStore.open(tmp_path / "bare.sqlite3")
+    await store.ensure_indexes([Deployment, DeploymentVersion, AuditEntry])
+    redis = Redis.from_url(meshkit_redis_url)
+    try:
+        yield Bare(store, redis)
+    finally:
+        await redis.aclose()
+        await store.close()
+
+
+async def stored_deployment(store: Store, name: str, **changes: Any) -> Deployment:
+    at = datetime.now(UTC)
+    data: dict[str, Any] = {
+        "name": name,
+        "host_id": LOCAL,
+        "current": 1,
+        "replicas": 1,
+        "created_at": at,
+        "updated_at": at,
+        **changes,
+    }
+    return await store.insert(Deployment(**data))
+
+
+async def test_a_live_lease_survives_a_lost_heartbeat_and_a_late_release_changes_nothing(
+    bare: Bare,
+) -> None:
+    deployment = await stored_deployment(bare.store, "leased")
+    a = Leases(bare.store, bare.redis, f"a-{id(bare)}", ttl=30)
+    b = Leases(bare.store, bare.redis, f"b-{id(bare)}", ttl=30)
+    await a.beat()
+    await b.beat()
+    claimed, token = await a.claim(deployment.id, "rollout", running=True, rollout=2)
+    assert claimed.lease is not None
+    assert claimed.lease.until is not None
+    # Redis lost A's heartbeat (a restart, a slow tick) while A's lease_until is ahead
+    await bare.redis.delete(heartbeat_key(a.instance))
+    with pytest.raises(DeploymentBusy):
+        await b.claim(deployment.id, "recover", recovering=True)
+    await a.beat()  # the heartbeat loop renews the lease
+    renewed = await bare.store.get(Deployment, deployment.id)
+    assert renewed is not None
+    assert renewed.lease is not None
+    assert renewed.lease.until is not None
+    assert renewed.lease.until >= claimed.lease.until
+
+    # the lease really expires (until passed, heartbeat gone): B takes it over
+    def lapse(d: Deployment) -> Deployment:
+        assert d.lease is not None
+        past = datetime(2000, 1, 1, tzinfo=UTC)
+        return d.model_copy(update={"lease": d.lease.model_copy(update={"until": past})})
+
+    await bare.store.modify(Deployment, deployment.id, lapse)
+    await bare.redis.delete(heartbeat_key(a.instance))
+    taken, b_token = await b.claim(deployment.id, "recover", recovering=True)
+    assert taken.lease is not None
+    assert taken.lease.instance == b.instance
+    # A's late release (its rollout "finished") writes nothing
+    after = await a.release(deployment.id, token, current=2, rollout=None, replicas=3)
+    assert after is not None
+    assert (after.current, after.rollout, after.replicas) == (1, 2, 1)
+    assert after.lease is not None
+    assert after.lease.token == b_token
+    with pytest.raises(DeploymentBusy):
+        await a.apply(deployment.id, token, replicas=3)
+    released = await b.release(deployment.id, b_token, rollout=None)
+    assert released is not None
+    assert released.lease is None
+    assert released.rollout is None
+
+
+async def test_a_rollout_on_a_removed_host_is_cleared_by_recovery(bare: Bare) -> None:
+    async def host_of(host_id: str) -> FakeHost:
+        raise HostNotFound(f"no host {host_id}")
+
+    leases = Leases(bare.store, bare.redis, f"r-{id(bare)}", ttl=3)
+    made = Deployments(
+        bare.store,
+        Engines(local_engine="unix:///nonexistent.sock"),
+        host_of,
+        AuditLog(bare.store),
+        leases,
+        VAULT,
+    )
+    gone = Lease(op="rollout", instance="gone-instance", token="t0", since=datetime.now(UTC))
+    deployment = await stored_deployment(bare.store, "orphan", rollout=2, lease=gone)
+    at = datetime.now(UTC)
+    for number, status in ((1, "active"), (2, "rolling_out")):
+        stored, sealed = seal(VAULT, deployment.id, web_spec("orphan", f"v{number}"))
+        await bare.store.insert(
+            DeploymentVersion(
+                deployment_id=deployment.id,
+                number=number,
+                spec=stored,
+                sealed=sealed,
+                status=status,
+                source="deploy" if number == 1 else "update",
+                actor="alice",
+                created_at=at,
+            )
+        )
+    await made.recover()
+    found = await made.get(deployment.id)
+    assert found.rollout is None
+    assert found.lease is None
+    assert found.current == 1
+    version = await made.version(deployment.id, 2)
+    assert version.status == "failed"
+    assert version.failure == f"host {LOCAL} no longer exists"
+
+
+async def test_an_env_push_left_rolling_out_is_a_failure(
+    bare: Bare, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def host_of(host_id: str) -> FakeHost:
+        return FakeHost(host_id)
+
+    made = Deployments(
+        bare.store,
+        Engines(local_engine="unix:///nonexistent.sock"),
+        host_of,
+        AuditLog(bare.store),
+        Leases(bare.store, bare.redis, f"e-{id(bare)}", ttl=3),
+        VAULT,
+    )
+    left = DeploymentVersion(
+        deployment_id="d",
+        number=2,
+        spec=web_spec("env"),
+        status="rolling_out",
+        source="env",
+        failure="the engine stopped answering",
+        actor="configs",
+        created_at=datetime.now(UTC),
+    )
+
+    async def launch(*_args: Any) -> DeploymentVersion:
+        return left
+
+    monkeypatch.setattr(made.rollouts, "launch", launch)
+    with pytest.raises(RolloutFailed) as raised:
+        await made.update_env("d", {"A": "1"}, "configs", reason="push")
+    assert raised.value.extensions["status"] == "rolling_out"
+    assert raised.value.extensions["version"] == 2
+
+
+async def test_log_masking_covers_every_version_the_replicas_run(bare: Bare) -> None:
+    async def host_of(host_id: str) -> FakeHost:
+        return FakeHost(host_id)
+
+    made = Deployments(
+        bare.store,
+        Engines(local_engine="unix:///nonexistent.sock"),
+        host_of,
+        AuditLog(bare.store),
+        Leases(bare.store, bare.redis, f"m-{id(bare)}", ttl=3),
+        VAULT,
+    )
+    deployment = await stored_deployment(bare.store, "masked", current=2)
+    at = datetime.now(UTC)
+    for number in (1, 2):
+        spec = web_spec("masked", env={"DB_PASSWORD": f"old-secret-{number}"})
+        stored, sealed = seal(VAULT, deployment.id, spec)
+        await bare.store.insert(
+            DeploymentVersion(
+                deployment_id=deployment.id,
+                number=number,
+                spec=stored,
+                sealed=sealed,
+                status="superseded" if number == 1 else "active",
+                source="deploy",
+                actor="alice",
+                created_at=at,
+            )
+        )
+    secrets = await made._secrets_of(deployment)({1})
+    assert set(secrets) == {"old-secret-1", "old-secret-2"}

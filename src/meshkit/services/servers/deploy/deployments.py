@@ -27,6 +27,7 @@ Contract:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
@@ -47,7 +48,7 @@ from meshkit.services.servers.deploy.common import (
 )
 from meshkit.services.servers.deploy.diff import diff, shown
 from meshkit.services.servers.deploy.leases import Leases
-from meshkit.services.servers.deploy.logs import follow_lines, last_lines
+from meshkit.services.servers.deploy.logs import SecretsOf, follow_lines, last_lines
 from meshkit.services.servers.deploy.models import (
     Deployment,
     DeploymentOut,
@@ -207,6 +208,7 @@ class Deployments:
                 raise DeploymentExists(
                     f"a deployment named {spec.name} exists on host {spec.host_id}"
                 ) from None
+            self.leases.bind(token, deployment.id)
             note.target = target_of(deployment.id)
             try:
                 stored, sealed = seal(self.vault, deployment.id, spec)
@@ -238,10 +240,19 @@ class Deployments:
                     await self.store.delete(DeploymentVersion, version.id)
                     raise
             except BaseException:
-                self.leases.drop(token)
-                await self.store.delete(Deployment, deployment.id)
+                try:
+                    await self.store.delete(Deployment, deployment.id)
+                except BaseException:  # not deleted: at least its lease is not left held
+                    with contextlib.suppress(Exception):
+                        await self.leases.release(deployment.id, token)
+                    raise
+                finally:
+                    self.leases.drop(token)
                 raise
-            deployment = await self.leases.release(deployment.id, token) or deployment
+            try:
+                deployment = await self.leases.release(deployment.id, token) or deployment
+            finally:
+                self.leases.drop(token)
         await publish_change(self.publish, deployment, 1, "deployed")
         return self._out(deployment, stored, None)
 
@@ -277,8 +288,10 @@ class Deployments:
         (source ``env``; the replica count stays) and return it once ``active``.
         ``secret_names`` are added to the spec's ``secret_env`` (stored sealed, masked).
 
-        409 ``rollout-failed`` when it failed and was rolled back (the old version runs
-        on), 404 for an unknown deployment, 409 ``deployment-busy`` / ``-stopped``.
+        409 ``rollout-failed`` (with the version's ``status``) when it did not end
+        ``active``: it failed and was rolled back (the old version runs on), or it was
+        left ``rolling_out`` to recovery (the engine was lost), 404 for an unknown
+        deployment, 409 ``deployment-busy`` / ``-stopped``.
         """
 
         def with_env(deployment: Deployment, current: DeploymentSpec) -> DeploymentSpec:
@@ -288,10 +301,21 @@ class Deployments:
             return validated_spec(data, ("body", "env"))
 
         version = await self.rollouts.launch(actor, deployment_id, with_env, "env", reason, True)
-        if version.status == "failed":
+        if version.status != "active":
+            if version.status == "failed":
+                said = f"version {version.number} was rolled back: {version.failure}"
+            else:
+                said = (
+                    f"version {version.number} did not become active "
+                    f"(status {version.status}): {version.failure}"
+                )
             raise RolloutFailed(
-                f"version {version.number} was rolled back: {version.failure}",
-                extensions={"version": version.number, "failure": version.failure},
+                said,
+                extensions={
+                    "version": version.number,
+                    "status": version.status,
+                    "failure": version.failure,
+                },
             )
         return version
 
@@ -349,7 +373,7 @@ class Deployments:
                 for replica in present:
                     if replica.replica >= replicas:
                         await engine.remove(docker, replica.id)
-            deployment = await self._change(deployment.id, replicas=replicas)
+            deployment = await self._change(deployment, replicas=replicas)
         await publish_change(
             self.publish, deployment, deployment.current, "scaled", f"replicas={replicas}"
         )
@@ -365,7 +389,7 @@ class Deployments:
             async with self.engines.client(host) as docker:
                 for replica in await engine.replicas(docker, deployment.id):
                     await engine.stop(docker, replica.id, self.stop_timeout)
-            deployment = await self._change(deployment.id, status="stopped")
+            deployment = await self._change(deployment, status="stopped")
         await publish_change(self.publish, deployment, deployment.current, "stopped")
         return self._out(deployment, await self.spec_of(deployment), None)
 
@@ -387,7 +411,7 @@ class Deployments:
                 for i in range(deployment.replicas):
                     if i not in held:
                         await engine.create(docker, deployment.id, spec, deployment.current, i)
-            deployment = await self._change(deployment.id, status="running")
+            deployment = await self._change(deployment, status="running")
         await publish_change(self.publish, deployment, deployment.current, "deployed", "started")
         return self._out(deployment, await self.spec_of(deployment), None)
 
@@ -415,9 +439,10 @@ class Deployments:
         """The last ``tail`` lines of each replica (or of ``replica``), replica by replica;
         secret env values are masked in them."""
         deployment = await self.get(deployment_id)
-        secrets = secret_values(await self.plain_spec(deployment))
         host = await self.host_of(deployment.host_id)
-        return await last_lines(self.engines, host, deployment.id, query, secrets)
+        return await last_lines(
+            self.engines, host, deployment.id, query, self._secrets_of(deployment)
+        )
 
     async def follow(self, deployment_id: str, query: LogQuery) -> AsyncGenerator[LogLine, None]:
         """The last ``tail`` lines, then each new line as the replicas running now write
@@ -425,9 +450,8 @@ class Deployments:
         releases the engine client) or every chosen replica is gone. 404 is raised
         here, before anything is streamed."""
         deployment = await self.get(deployment_id)
-        secrets = secret_values(await self.plain_spec(deployment))
         host = await self.host_of(deployment.host_id)
-        return follow_lines(self.engines, host, deployment.id, query, secrets)
+        return follow_lines(self.engines, host, deployment.id, query, self._secrets_of(deployment))
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -446,12 +470,29 @@ class Deployments:
 
     # --- helpers ---------------------------------------------------------------------------
 
-    async def _change(self, deployment_id: str, **changes: Any) -> Deployment:
-        return await self.store.modify(
-            Deployment,
-            deployment_id,
-            lambda d: d.model_copy(update={**changes, "updated_at": now()}),
-        )
+    def _secrets_of(self, deployment: Deployment) -> SecretsOf:
+        """The secret env values of the versions given (and of the current one): every
+        version a chosen replica runs is masked in its logs."""
+
+        async def secrets(numbers: set[int]) -> list[str]:
+            values: list[str] = []
+            for number in sorted(numbers | {deployment.current}):
+                found = await self.store.find(
+                    DeploymentVersion,
+                    {"deployment_id": deployment.id, "number": number},
+                    limit=1,
+                )
+                for version in found.items:
+                    values.extend(secret_values(self.rollouts.plain(version)))
+            return sorted(set(values), key=lambda v: (-len(v), v))
+
+        return secrets
+
+    async def _change(self, deployment: Deployment, **changes: Any) -> Deployment:
+        """Write ``changes`` under the lease ``deployment`` was claimed with (409 once it
+        was taken over)."""
+        assert deployment.lease is not None
+        return await self.leases.apply(deployment.id, deployment.lease.token, **changes)
 
     def _out(
         self, deployment: Deployment, spec: DeploymentSpec, found: list[ReplicaOut] | None

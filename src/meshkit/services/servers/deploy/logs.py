@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 
 import aiodocker
 
@@ -14,6 +14,9 @@ from meshkit.services.servers.deploy.common import EngineClients
 from meshkit.services.servers.deploy.engines import EngineHost
 from meshkit.services.servers.deploy.models import LogLine, LogQuery
 from meshkit.services.servers.redact import scrub
+
+SecretsOf = Callable[[set[int]], Awaitable[list[str]]]
+"""The secret env values to mask for the replicas of these version numbers."""
 
 
 def _lines(replica: engine.Replica, text: str, secrets: list[str]) -> list[LogLine]:
@@ -35,12 +38,15 @@ async def last_lines(
     host: EngineHost,
     deployment_id: str,
     query: LogQuery,
-    secrets: list[str],
+    secrets_of: SecretsOf,
 ) -> list[LogLine]:
-    """The last ``tail`` lines of each replica (or of ``replica``), replica by replica."""
+    """The last ``tail`` lines of each replica (or of ``replica``), replica by replica;
+    the secret values of every version among them masked."""
     lines: list[LogLine] = []
     async with engines.client(host) as docker:
-        for replica in await _chosen(docker, deployment_id, query.replica):
+        chosen = await _chosen(docker, deployment_id, query.replica)
+        secrets = await secrets_of({r.version for r in chosen})
+        for replica in chosen:
             container = docker.containers.container(replica.id)
             with contextlib.suppress(aiodocker.DockerError):  # removed meanwhile
                 for text in await container.log(stdout=True, stderr=True, tail=query.tail):
@@ -53,12 +59,14 @@ async def follow_lines(
     host: EngineHost,
     deployment_id: str,
     query: LogQuery,
-    secrets: list[str],
+    secrets_of: SecretsOf,
 ) -> AsyncGenerator[LogLine, None]:
     """The last ``tail`` lines, then each new one, until closed or every chosen replica
-    is gone; closing it releases the engine client."""
+    is gone (the secret values of every version among them masked); closing it
+    releases the engine client."""
     async with engines.client(host) as docker:
         chosen = await _chosen(docker, deployment_id, query.replica)
+        secrets = await secrets_of({r.version for r in chosen})
         queue: asyncio.Queue[LogLine | None] = asyncio.Queue(maxsize=1000)
 
         async def pump(replica: engine.Replica) -> None:

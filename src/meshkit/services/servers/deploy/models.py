@@ -339,6 +339,9 @@ class Lease(BaseModel):
     instance: str
     token: str
     since: datetime
+    until: datetime | None = None
+    """Until when the holder vouches for the lease (renewed by its heartbeat loop); the
+    lease is stale only once this has passed *and* the holder's heartbeat is gone."""
 
 
 class Deployment(Document):

@@ -60,8 +60,8 @@ from meshkit.services.servers.deploy.sealing import (
 )
 from meshkit.services.servers.errors import (
     CommandTimedOut,
-    DeploymentStopped,
     EngineUnreachable,
+    HostNotFound,
     HostUnreachable,
 )
 from meshkit.services.servers.redact import scrub
@@ -119,6 +119,7 @@ class Rollouts:
         self.stop_timeout = stop_timeout
         self.tasks: dict[str, asyncio.Task[DeploymentVersion]] = {}
         self._ticker = Periodic("deployments", max(0.5, leases.ttl / 3), self.tick)
+        self._beater = Periodic("deployments-heartbeat", max(0.5, leases.ttl / 3), leases.beat)
 
     def plain(self, version: DeploymentVersion) -> DeploymentSpec:
         """The version's spec with its secret values (for the engine only)."""
@@ -128,7 +129,9 @@ class Rollouts:
 
     def start(self) -> None:
         """Beat and recover now and every third of the heartbeat TTL, in the background
-        (hosts may be slow to answer)."""
+        (hosts may be slow to answer); the heartbeat also beats in a loop of its own, so
+        a slow recovery does not let it (or the leases held here) lapse."""
+        self._beater.start()
         self._ticker.start()
 
     async def tick(self) -> None:
@@ -140,6 +143,7 @@ class Rollouts:
         """Stop recovering, cancel rollouts in progress (their undo is attempted; what
         is left is recovered by another instance or at the next start)."""
         await self._ticker.stop()
+        await self._beater.stop()
         tasks = list(self.tasks.values())
         for task in tasks:
             task.cancel()
@@ -163,33 +167,35 @@ class Rollouts:
         version once ``active`` or ``failed``, else at once (``rolling_out``)."""
         action = "deployments.rollback" if source.startswith("rollback") else "deployments.update"
         detail: dict[str, Any] = {"source": source, "reason": reason}
-        async with self.audit.audited(actor, action, target_of(deployment_id), detail) as note:
-            deployment = await get_deployment(self.store, deployment_id)
-            if deployment.status != "running":
-                raise DeploymentStopped("the deployment is stopped; start it first")
-            active = await get_version(self.store, deployment.id, deployment.current)
-            # what runs: the active spec at the replica count scale left
-            current = self.plain(active).model_copy(update={"replicas": deployment.replicas})
-            spec = keep_masked(make_spec(deployment, current), current)
-            if (spec.name, spec.host_id) != (deployment.name, deployment.host_id):
-                raise ValidationFailed(
-                    [
-                        FieldError.of(
-                            ("body", "spec", "name"),
-                            "name and host_id of a deployment cannot change",
-                            "value_error",
-                        )
-                    ]
+        token: str | None = None
+        version: DeploymentVersion | None = None
+        try:
+            async with self.audit.audited(actor, action, target_of(deployment_id), detail) as note:
+                # claim first: what is read below cannot change until the lease is given back
+                deployment, token = await self.leases.claim(deployment_id, "rollout", running=True)
+                active = await get_version(self.store, deployment.id, deployment.current)
+                # what runs: the active spec at the replica count scale left
+                current = self.plain(active).model_copy(update={"replicas": deployment.replicas})
+                spec = keep_masked(make_spec(deployment, current), current)
+                if (spec.name, spec.host_id) != (deployment.name, deployment.host_id):
+                    raise ValidationFailed(
+                        [
+                            FieldError.of(
+                                ("body", "spec", "name"),
+                                "name and host_id of a deployment cannot change",
+                                "value_error",
+                            )
+                        ]
+                    )
+                host = await self.host_of(deployment.host_id)
+                last = await self.store.find(
+                    DeploymentVersion,
+                    {"deployment_id": deployment.id},
+                    sort=[Desc("number")],
+                    limit=1,
                 )
-            host = await self.host_of(deployment.host_id)
-            last = await self.store.find(
-                DeploymentVersion, {"deployment_id": deployment.id}, sort=[Desc("number")], limit=1
-            )
-            number = last.items[0].number + 1
-            deployment, token = await self.leases.claim(
-                deployment.id, "rollout", running=True, rollout=number
-            )
-            try:
+                number = last.items[0].number + 1
+                deployment = await self.leases.apply(deployment.id, token, rollout=number)
                 stored, sealed = seal(self.vault, deployment.id, spec)
                 version = await self.store.insert(
                     DeploymentVersion(
@@ -205,18 +211,43 @@ class Rollouts:
                         created_at=now(),
                     )
                 )
-            except BaseException:
-                await self.leases.release(deployment.id, token, rollout=None)
-                raise
-            note.detail.update(version=number, diff=[c.model_dump() for c in version.diff])
-        task = asyncio.create_task(
-            self._run(actor, deployment, host, current, spec, version, token)
-        )
+                note.detail.update(version=number, diff=[c.model_dump() for c in version.diff])
+            task = asyncio.create_task(
+                self._run(actor, deployment, host, current, spec, version, token)
+            )
+        except BaseException:
+            if token is not None:
+                await asyncio.shield(self._abandon(deployment_id, token, version))
+            raise
         self.tasks[deployment.id] = task
         task.add_done_callback(lambda _t: self.tasks.pop(deployment.id, None))
         if not wait:
             return version
         return await asyncio.shield(task)
+
+    async def _abandon(
+        self, deployment_id: str, token: str, version: DeploymentVersion | None
+    ) -> None:
+        """A launch that failed before its task ran: the version (if stored) failed, the
+        lease given back with ``rollout`` cleared (or at least no longer held here)."""
+        try:
+            if version is not None:
+                await self.store.modify(
+                    DeploymentVersion,
+                    version.id,
+                    lambda v: v.model_copy(
+                        update={
+                            "status": "failed",
+                            "failure": "the rollout was not started",
+                            "finished_at": now(),
+                        }
+                    ),
+                )
+            await self.leases.release(deployment_id, token, rollout=None)
+        except Exception as exc:
+            log.warning("giving back the lease of %s: %s", deployment_id, type(exc).__name__)
+        finally:
+            self.leases.drop(token)
 
     # --- running ---------------------------------------------------------------------------
 
@@ -243,12 +274,16 @@ class Rollouts:
                 failure = scrub(why, secret_values(spec))
                 if isinstance(exc, _Incomplete) or engine_lost(exc):
                     log.warning("rollout of %s v%d: %s", deployment.id, number, failure)
-                    if not await self._restore(deployment.id, number):
+                    restored, gone = await self._restore(deployment.id, number)
+                    if not restored:
                         return await self._leave(deployment.id, number, failure, token)
+                    failure = gone or failure
             failure = scrub(failure, secret_values(spec)) if failure else None
             finished = await self._finish(deployment.id, number, failure, token, spec.replicas)
         finally:
             self.leases.drop(token)
+        if finished.status == "rolling_out":  # the lease was taken over: not ours to report
+            return finished
         await self._report(actor, deployment.id, number, version.source, failure)
         return finished
 
@@ -364,6 +399,15 @@ class Rollouts:
         (whose lease and ``rollout`` are released)."""
         status = "failed" if failure else "active"
         version = await get_version(self.store, deployment_id, number)
+        held = await get_deployment(self.store, deployment_id)
+        if held.lease is None or held.lease.token != token:
+            log.warning(
+                "deployment %s: the lease was taken over; the end of v%d is not recorded",
+                deployment_id,
+                number,
+            )
+            self.leases.drop(token)
+            return version
         version = await self.store.modify(
             DeploymentVersion,
             version.id,
@@ -406,18 +450,31 @@ class Rollouts:
             if deployment.lease is not None and await self.leases.alive(deployment.lease):
                 continue
             try:
+                # a slow restore must not let this instance's heartbeat (and leases) lapse
+                await self.leases.beat()
                 await self._recover_one(deployment.id)
             except Exception as exc:  # busy, gone, the host away: the next tick retries
                 log.warning("recovering deployment %s: %s", deployment.id, type(exc).__name__)
 
     async def _recover_one(self, deployment_id: str) -> None:
         deployment, token = await self.leases.claim(deployment_id, "recover", recovering=True)
+        try:
+            await self._recover_claimed(deployment, token)
+        finally:
+            self.leases.drop(token)
+
+    async def _recover_claimed(self, deployment: Deployment, token: str) -> None:
+        deployment_id = deployment.id
         number = deployment.rollout
         if number is None:
             await self.leases.release(deployment_id, token)
             return
+        if number == deployment.current:  # nothing left to undo: never remove what runs
+            log.warning("deployment %s: rollout v%d is the current version", deployment_id, number)
+            await self.leases.release(deployment_id, token, rollout=None)
+            return
         try:
-            restored = await self._restore(deployment_id, number)
+            restored, why = await self._restore(deployment_id, number)
         except BaseException:
             await self.leases.release(deployment_id, token)
             raise
@@ -430,7 +487,7 @@ class Rollouts:
         if not found.items:  # claimed, but its version was never stored
             await self.leases.release(deployment_id, token, rollout=None)
             return
-        failure = found.items[0].failure or INTERRUPTED
+        failure = why or found.items[0].failure or INTERRUPTED
         await self._finish(deployment_id, number, failure, token)
         await self.audit.record(
             SYSTEM,
@@ -441,18 +498,30 @@ class Rollouts:
         current = await get_deployment(self.store, deployment_id)
         await publish_change(self.publish, current, current.current, "rolled_back", failure)
 
-    async def _restore(self, deployment_id: str, number: int) -> bool:
+    async def _restore(self, deployment_id: str, number: int) -> tuple[bool, str | None]:
         """With a fresh engine client: the active version's replicas started (or made
-        again), the version ``number``'s removed. Whether it all went well."""
+        again), the version ``number``'s removed. Whether it all went well, and why the
+        rollout failed when that is known here (its host is gone: nothing to restore).
+        Refused (not done) when ``number`` is the current version."""
         try:
             deployment = await get_deployment(self.store, deployment_id)
+            if number == deployment.current:
+                log.warning(
+                    "restoring deployment %s: v%d is the current version", deployment_id, number
+                )
+                return False, None
             active = await get_version(self.store, deployment_id, deployment.current)
             spec = self.plain(active)
             found = await self.store.find(
                 DeploymentVersion, {"deployment_id": deployment_id, "number": number}, limit=1
             )
             fixed = spec.fixed_ports or any(v.spec.fixed_ports for v in found.items)
-            host = await self.host_of(deployment.host_id)
+            try:
+                host = await self.host_of(deployment.host_id)
+            except HostNotFound:
+                why = f"host {deployment.host_id} no longer exists"
+                log.warning("restoring deployment %s: %s", deployment_id, why)
+                return True, why
             async with self.engines.client(host) as docker:
                 present = await engine.replicas(docker, deployment_id)
                 news = [r for r in present if r.version == number]
@@ -473,5 +542,5 @@ class Rollouts:
             raise
         except Exception as exc:
             log.warning("restoring deployment %s: %s", deployment_id, type(exc).__name__)
-            return False
-        return True
+            return False, None
+        return True, None
