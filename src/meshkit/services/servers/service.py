@@ -50,23 +50,15 @@ from meshkit.services.servers.settings import ServersSettings
 from meshkit.services.servers.ssh import SshPool
 from meshkit.store import Document
 
-# [imports: each part adds its imports on its own lines above this marker]
-
 
 class ServersService(
     AuditApi,
     HostsApi,
-    # [bases:hosts]
     JobsApi,
-    # [bases:jobs]
     DeploymentsApi,
-    # [bases:deployments]
     MonitoringApi,
-    # [bases:monitoring]
     ConfigsApi,
-    # [bases:configs]
     HealthApi,
-    # [bases:health]
     OperationsConsumers,
 ):
     """Hosts over SSH, provisioning jobs, Docker deployments, monitoring, configuration and
@@ -87,28 +79,21 @@ class ServersService(
     documents: ClassVar[tuple[type[Document], ...]] = (
         AuditEntry,
         Host,
-        # [documents:hosts]
         Recipe,
         Job,
-        # [documents:jobs]
         Deployment,
         DeploymentVersion,
-        # [documents:deployments]
         AlertRule,
         Alert,
-        # [documents:monitoring]
         Config,
         ConfigVersion,
-        # [documents:configs]
         CheckDefinition,
-        # [documents:health]
     )
 
     def setup_app(self, app: web.Application) -> None:
         """Attach what routes cannot express (the jobs' Socket.IO stream)."""
         self.job_sockets = JobSockets(self)
         self.job_sockets.attach(app)
-        # [setup_app:jobs]
 
     async def lifespan(self) -> AsyncIterator[None]:
         """Build each part on the injected store and Redis; stop them in reverse order."""
@@ -125,7 +110,6 @@ class ServersService(
                 engine_socket=settings.remote_engine_socket,
             )
             self.ssh.on_pin = self.hosts.pin
-            # [lifespan:hosts]
             self.recipes = Recipes(self.store, self.audit, self.hosts.vault)
             self.jobs = Jobs(
                 self.store,
@@ -146,7 +130,6 @@ class ServersService(
             stack.push_async_callback(self.jobs.stop)
             await self.job_sockets.start(self.jobs)
             stack.push_async_callback(self.job_sockets.stop)
-            # [lifespan:jobs]
             self.engines = Engines(
                 local_engine=settings.local_engine,
                 remote_socket=settings.remote_engine_socket,
@@ -170,7 +153,6 @@ class ServersService(
             stack.push_async_callback(self.deployments.close)
             self.deployments.start_background()
             self.images = Images(self.engines, self.hosts.get, self.audit)
-            # [lifespan:deployments]
             self.monitoring = await stack.enter_async_context(
                 start_monitoring(
                     settings,
@@ -185,8 +167,6 @@ class ServersService(
                     containers=engine_stats(self.engines.client),
                 )
             )
-            # [lifespan:monitoring]
-            deployments = getattr(self, "deployments", None)
             self.configs = Configs(
                 self.store,
                 self.audit,
@@ -195,15 +175,14 @@ class ServersService(
                 ssh=self.ssh,
                 select_hosts=self.hosts.select,
                 target_of=self.hosts.target,
-                update_env=deployments.update_env if deployments is not None else None,
+                update_env=self.deployments.update_env,
                 parallelism=settings.config_push_parallelism,
             )
-            # [lifespan:configs]
             self.checks = Checks(
                 self.store,
                 HealthStates(self.redis, settings.health_history_size),
                 Prober(
-                    subjects_of(self.hosts, getattr(self, "deployments", None)),
+                    subjects_of(self.hosts, self.deployments),
                     lambda target, command, limit: self.ssh.run(target, command, time_limit=limit),
                 ),
                 self.audit,
@@ -218,5 +197,4 @@ class ServersService(
             )
             health.start()
             stack.push_async_callback(health.stop)
-            # [lifespan:health]
             yield
