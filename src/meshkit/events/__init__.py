@@ -6,7 +6,7 @@ A service publishes what happened (:class:`Event` subclasses, one stream per top
 the envelope format, retries, dead letters and the metrics.
 """
 
-from meshkit.events.bus import EventBus
+from meshkit.events.bus import EventBus, PublishEvent
 from meshkit.events.consumer import Consumer, default_name
 from meshkit.events.handlers import Handler, handlers_of, on
 from meshkit.events.metrics import EventMetrics, Outcome
@@ -31,6 +31,7 @@ __all__ = [
     "Handler",
     "MalformedEvent",
     "Outcome",
+    "PublishEvent",
     "dead_letter_key",
     "default_name",
     "done_key",

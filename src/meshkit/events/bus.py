@@ -8,6 +8,7 @@ consumers are built on it (:class:`meshkit.events.Consumer`).
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
@@ -18,6 +19,15 @@ from meshkit.events.metrics import EventMetrics
 from meshkit.events.model import Envelope, Event, dead_letter_key, stream_key
 
 log = logging.getLogger("meshkit.events")
+
+
+class PublishEvent(Protocol):
+    """What a core that publishes takes: :meth:`EventBus.publish` (``service.events.publish``),
+    or a test's recorder of the same shape."""
+
+    async def __call__(
+        self, event: Event, *, subject: str | None = None, id: str | None = None
+    ) -> object: ...
 
 
 class EventBus:

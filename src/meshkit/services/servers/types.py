@@ -1,14 +1,16 @@
-"""API types every part of the servers service shares, so one rule has one spelling in
-the OpenAPI document: ids (path parameters and references), host labels, and the host
-selector of jobs and configuration pushes."""
+"""Types every part of the servers service shares, so one rule has one spelling: in the
+OpenAPI document, ids (path parameters and references), host labels and the host
+selector of jobs and configuration pushes; in the cores, who acts (:data:`Actor`) and
+what seals secrets at rest (:class:`Vault`)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from pydantic import ConfigDict, Field, model_validator
 
 from meshkit.http.models import RequestModel
+from meshkit.tokens import Principal
 
 ULID = r"^[0-9A-HJKMNP-TV-Z]{26}$"
 LABEL = r"[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?"
@@ -50,3 +52,16 @@ class HostSelector(RequestModel):
         if self.ids is None and self.labels is None:
             raise ValueError("give ids, labels or both")
         return self
+
+
+Actor = Principal | str
+"""Who does an operation: a caller's token, or a name (``system``, a scheduler)."""
+
+
+class Vault(Protocol):
+    """Seals and opens secrets at rest (the hosts' ``KeyVault``); ``context`` binds a value
+    to where it belongs, so a sealed value copied elsewhere does not open."""
+
+    def seal(self, plaintext: str, context: str) -> str: ...
+
+    def open(self, sealed: str, context: str) -> str: ...

@@ -34,7 +34,7 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -45,7 +45,7 @@ from meshkit.contracts.voice import (
     VoiceParticipantJoined,
     VoiceParticipantLeft,
 )
-from meshkit.events import Event
+from meshkit.events import Event, PublishEvent
 from meshkit.services.voice.errors import NotInRoom, RoomFull
 from meshkit.services.voice.ice import IceGrant
 from meshkit.services.voice.models import (
@@ -81,14 +81,6 @@ IceSource = Callable[[str], IceGrant]
 ``functools.partial(ice_grant, settings)``."""
 TIMEOUT = "timeout"
 """The leave reason of a participant whose liveness lapsed (their instance died)."""
-
-
-class PublishEvent(Protocol):
-    """Publishes on the event bus: ``service.events.publish``."""
-
-    async def __call__(
-        self, event: Event, *, subject: str | None = None, id: str | None = None
-    ) -> object: ...
 
 
 def _ms(moment: datetime) -> int:

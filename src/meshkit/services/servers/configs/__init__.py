@@ -35,7 +35,7 @@ live there and its SHA-256.
 """
 
 from meshkit.services.servers.configs.api import ConfigsApi
-from meshkit.services.servers.configs.configs import Configs, SecretBox, SelectHosts
+from meshkit.services.servers.configs.configs import Configs, SelectHosts
 from meshkit.services.servers.configs.lock import PushLocks
 from meshkit.services.servers.configs.models import Config, ConfigVersion
 from meshkit.services.servers.configs.push import TargetOf, UpdateEnv
@@ -46,7 +46,6 @@ __all__ = [
     "Configs",
     "ConfigsApi",
     "PushLocks",
-    "SecretBox",
     "SelectHosts",
     "TargetOf",
     "UpdateEnv",

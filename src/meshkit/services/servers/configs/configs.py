@@ -62,10 +62,9 @@ from meshkit.services.servers.errors import (
     ConfigVersionNotFound,
 )
 from meshkit.services.servers.ssh import SshPool
+from meshkit.services.servers.types import Actor, Vault
 from meshkit.store import Asc, Desc, DuplicateKey, StaleVersion, Store, new_id
-from meshkit.tokens import Principal
 
-Actor = Principal | str
 CHANGES_CONTENT = ("content", "owner", "group", "mode", "env", "secrets")
 
 
@@ -78,15 +77,6 @@ class HostRef(Protocol):
 
 SelectHosts = Callable[[list[str] | None, dict[str, str] | None], Awaitable[Sequence[HostRef]]]
 """The hosts of a group: listed ids and/or labels (``Hosts.select``)."""
-
-
-class SecretBox(Protocol):
-    """Seals secrets at rest (the hosts' ``KeyVault``); ``context`` binds a value to
-    where it belongs, so a sealed value copied elsewhere does not open."""
-
-    def seal(self, plaintext: str, context: str) -> str: ...
-
-    def open(self, sealed: str, context: str) -> str: ...
 
 
 def utcnow() -> datetime:
@@ -106,7 +96,7 @@ class Configs:
         self,
         store: Store,
         audit: AuditLog,
-        box: SecretBox,
+        box: Vault,
         *,
         redis: Redis,
         ssh: SshPool | None = None,

@@ -15,16 +15,14 @@ from pydantic import ValidationError
 
 from meshkit.contracts.servers import DeploymentChanged
 from meshkit.errors import FieldError, ValidationFailed
-from meshkit.events import Event
+from meshkit.events import PublishEvent
 from meshkit.services.servers.deploy.engines import EngineHost
 from meshkit.services.servers.deploy.models import Deployment, DeploymentSpec, DeploymentVersion
 from meshkit.services.servers.errors import DeploymentNotFound
 from meshkit.store import Store
-from meshkit.tokens import Principal
 
 log = logging.getLogger("meshkit.servers")
 
-Actor = Principal | str
 HostOf = Callable[[str], Awaitable[EngineHost]]
 """The host of an id (``Hosts.get``; raises its 404 problem for an unknown one)."""
 
@@ -33,14 +31,6 @@ class EngineClients(Protocol):
     """Docker clients per host (:class:`~meshkit.services.servers.deploy.engines.Engines`)."""
 
     def client(self, host: EngineHost) -> AbstractAsyncContextManager[aiodocker.Docker]: ...
-
-
-class PublishEvent(Protocol):
-    """Publishes on the event bus: ``service.events.publish``."""
-
-    async def __call__(
-        self, event: Event, *, subject: str | None = None, id: str | None = None
-    ) -> object: ...
 
 
 def now() -> datetime:

@@ -32,13 +32,12 @@ from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 from meshkit.errors import FieldError, ValidationFailed
+from meshkit.events import PublishEvent
 from meshkit.services.servers.audit import AuditLog, actor_of
 from meshkit.services.servers.deploy import containers as engine
 from meshkit.services.servers.deploy.common import (
-    Actor,
     EngineClients,
     HostOf,
-    PublishEvent,
     get_deployment,
     get_version,
     now,
@@ -61,8 +60,9 @@ from meshkit.services.servers.deploy.models import (
     ReplicaOut,
 )
 from meshkit.services.servers.deploy.rollout import Rollouts
-from meshkit.services.servers.deploy.sealing import Vault, seal, secret_values
+from meshkit.services.servers.deploy.sealing import seal, secret_values
 from meshkit.services.servers.errors import DeploymentExists, RolloutFailed
+from meshkit.services.servers.types import Actor, Vault
 from meshkit.store import Asc, Desc, DuplicateKey, Store
 
 __all__ = ["Actor", "Deployments", "EngineClients", "HostOf", "target_of", "version_out"]

@@ -18,10 +18,11 @@ import aiodocker
 from meshkit.errors import Problem
 from meshkit.services.servers.audit import AuditLog
 from meshkit.services.servers.deploy import containers as engine
-from meshkit.services.servers.deploy.deployments import Actor, EngineClients, HostOf
+from meshkit.services.servers.deploy.deployments import EngineClients, HostOf
 from meshkit.services.servers.deploy.engines import UNREACHABLE
 from meshkit.services.servers.deploy.models import ContainerOut, ImageOut, ImageResult
 from meshkit.services.servers.errors import BadImageArchive, BuildFailed
+from meshkit.services.servers.types import Actor
 
 LOG_LINES = 50
 

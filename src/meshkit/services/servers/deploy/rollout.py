@@ -34,13 +34,12 @@ import aiodocker
 import aiohttp
 
 from meshkit.errors import FieldError, Problem, ValidationFailed
+from meshkit.events import PublishEvent
 from meshkit.services.servers.audit import SYSTEM, AuditLog, actor_of
 from meshkit.services.servers.deploy import containers as engine
 from meshkit.services.servers.deploy.common import (
-    Actor,
     EngineClients,
     HostOf,
-    PublishEvent,
     get_deployment,
     get_version,
     now,
@@ -52,7 +51,6 @@ from meshkit.services.servers.deploy.engines import UNREACHABLE, EngineHost
 from meshkit.services.servers.deploy.leases import Leases
 from meshkit.services.servers.deploy.models import Deployment, DeploymentSpec, DeploymentVersion
 from meshkit.services.servers.deploy.sealing import (
-    Vault,
     keep_masked,
     seal,
     secret_values,
@@ -66,6 +64,7 @@ from meshkit.services.servers.errors import (
 )
 from meshkit.services.servers.redact import scrub
 from meshkit.services.servers.schedule import Periodic
+from meshkit.services.servers.types import Actor, Vault
 from meshkit.store import Desc, Store
 
 log = logging.getLogger("meshkit.servers")

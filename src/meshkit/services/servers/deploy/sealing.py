@@ -16,18 +16,10 @@ Contract:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
 
 from meshkit.services.servers.deploy.models import DeploymentSpec
 from meshkit.services.servers.redact import MASK
-
-
-class Vault(Protocol):
-    """Seals and opens secrets (the hosts' ``KeyVault``)."""
-
-    def seal(self, plaintext: str, context: str) -> str: ...
-
-    def open(self, sealed: str, context: str) -> str: ...
+from meshkit.services.servers.types import Vault
 
 
 def context_of(deployment_id: str, name: str) -> str:

@@ -16,11 +16,11 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from datetime import UTC, datetime
-from typing import Any, Protocol, get_args
+from typing import Any, get_args
 
 from meshkit.contracts.servers import HealthChanged, HealthState
 from meshkit.errors import FieldError, Forbidden, ValidationFailed
-from meshkit.events import Event
+from meshkit.events import PublishEvent
 from meshkit.services.servers.audit import AuditLog
 from meshkit.services.servers.errors import CheckNotFound
 from meshkit.services.servers.health.models import (
@@ -49,14 +49,6 @@ NO_SUBJECT = "no such host or deployment"
 STATES: tuple[HealthState, ...] = get_args(HealthState)
 ROLLUP: tuple[HealthState, ...] = ("down", "degraded", "up")
 """A subject's state is the first of these any of its enabled checks is in (else unknown)."""
-
-
-class PublishEvent(Protocol):
-    """Publishes on the event bus: ``service.events.publish``."""
-
-    async def __call__(
-        self, event: Event, *, subject: str | None = None, id: str | None = None
-    ) -> object: ...
 
 
 def check_out(check: CheckDefinition, status: CheckState) -> CheckOut:

@@ -45,9 +45,9 @@ from meshkit.services.servers.hosts.models import (
 from meshkit.services.servers.hosts.vault import KeyVault
 from meshkit.services.servers.ssh import SshPool, SshTarget
 from meshkit.services.servers.ssh.pool import fingerprint, normalize_key
+from meshkit.services.servers.types import Actor
 from meshkit.store import Sort, Store, new_id
 from meshkit.store.errors import DocumentNotFound
-from meshkit.tokens import Principal
 
 NO_HOST = "no such host"
 TEST_COMMAND = "uname -srm"
@@ -55,8 +55,6 @@ TEST_TIME_LIMIT = 15.0
 FACTS_TIME_LIMIT = 60.0
 RECONNECT = frozenset({"address", "port", "user", "encrypted_key", "host_key"})
 """Fields whose change makes pooled connections to the host stale."""
-
-Actor = Principal | str
 
 
 def _invalid(field: str, message: str, code: str) -> ValidationFailed:

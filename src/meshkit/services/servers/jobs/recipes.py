@@ -17,6 +17,7 @@ from meshkit.services.servers.errors import RecipeExists, RecipeNotFound
 from meshkit.services.servers.jobs import secrets
 from meshkit.services.servers.jobs.models import Recipe, RecipeIn
 from meshkit.services.servers.jobs.steps import Step
+from meshkit.services.servers.types import Vault
 from meshkit.store import Asc, DuplicateKey, Store
 from meshkit.tokens import Principal
 
@@ -32,7 +33,7 @@ def context(recipe_id: str) -> str:
 class Recipes:
     """Stored recipes; ``audit`` records every change, ``vault`` seals their secrets."""
 
-    def __init__(self, store: Store, audit: AuditLog, vault: secrets.Vault) -> None:
+    def __init__(self, store: Store, audit: AuditLog, vault: Vault) -> None:
         self.store = store
         self.audit = audit
         self.vault = vault

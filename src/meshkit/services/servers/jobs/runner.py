@@ -43,7 +43,7 @@ from redis.exceptions import RedisError
 
 from meshkit.contracts.servers import JobFinished
 from meshkit.errors import Problem
-from meshkit.events import Event
+from meshkit.events import PublishEvent
 from meshkit.services.servers.audit import SYSTEM, AuditLog
 from meshkit.services.servers.errors import JobAlreadyFinished, JobNotFound, NoHostsSelected
 from meshkit.services.servers.jobs import log as joblog
@@ -99,14 +99,6 @@ class HostSource(Protocol):
     async def target(self, host_id: str) -> SshTarget:
         """How to reach a host over SSH."""
         ...
-
-
-class PublishEvent(Protocol):
-    """Publishes on the event bus: ``service.events.publish``."""
-
-    async def __call__(
-        self, event: Event, *, subject: str | None = None, id: str | None = None
-    ) -> object: ...
 
 
 LogListener = Callable[[str, LogEntry], Awaitable[None]]

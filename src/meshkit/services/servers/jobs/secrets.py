@@ -18,19 +18,10 @@ Contract:
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from meshkit.services.servers.errors import MaskedSecretUnknown
 from meshkit.services.servers.jobs.steps import Step
 from meshkit.services.servers.redact import MASK
-
-
-class Vault(Protocol):
-    """Seals and opens text bound to a context: the hosts' ``KeyVault``."""
-
-    def seal(self, plaintext: str, context: str) -> str: ...
-
-    def open(self, sealed: str, context: str) -> str: ...
+from meshkit.services.servers.types import Vault
 
 
 def masked(steps: list[Step]) -> list[Step]:

@@ -34,7 +34,7 @@ from typing import Any, Protocol
 
 from meshkit.contracts.servers import AlertChanged
 from meshkit.errors import FieldError, ValidationFailed
-from meshkit.events import Event
+from meshkit.events import PublishEvent
 from meshkit.services.servers.audit import AuditLog
 from meshkit.services.servers.errors import AlertRuleExists, AlertRuleNotFound
 from meshkit.services.servers.monitoring.models import (
@@ -48,26 +48,17 @@ from meshkit.services.servers.monitoring.models import (
     Sample,
     check_series_labels,
 )
+from meshkit.services.servers.types import Actor
 from meshkit.store import Asc, Desc, DocumentNotFound, DuplicateKey, StaleVersion, Store
-from meshkit.tokens import Principal
 
 log = logging.getLogger("meshkit.servers")
 
-Actor = Principal | str
 COMPARE: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
     ">=": operator.ge,
     "<": operator.lt,
     "<=": operator.le,
 }
-
-
-class PublishEvent(Protocol):
-    """Publishes on the event bus: ``service.events.publish``."""
-
-    async def __call__(
-        self, event: Event, *, subject: str | None = None, id: str | None = None
-    ) -> object: ...
 
 
 class MonitoredHost(Protocol):

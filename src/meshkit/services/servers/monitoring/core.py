@@ -13,8 +13,9 @@ from datetime import UTC, datetime, timedelta
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 
+from meshkit.events import PublishEvent
 from meshkit.services.servers.audit import AuditLog
-from meshkit.services.servers.monitoring.alerts import Actor, Alerts, PublishEvent
+from meshkit.services.servers.monitoring.alerts import Alerts
 from meshkit.services.servers.monitoring.models import (
     Alert,
     AlertQuery,
@@ -38,6 +39,7 @@ from meshkit.services.servers.monitoring.sampler import (
 from meshkit.services.servers.monitoring.series import Series
 from meshkit.services.servers.schedule import Periodic
 from meshkit.services.servers.settings import ServersSettings
+from meshkit.services.servers.types import Actor
 from meshkit.store import Store
 
 DEFAULT_RANGE = timedelta(hours=1)
